@@ -1,0 +1,212 @@
+#!/usr/bin/env python
+"""Search latency and recall on synthetic vectors, and the selfie request end to end.
+
+    .venv/bin/python bench/search_bench.py [--faces 100000] [--events 100] [--big-event 10000]
+
+Uses its own database (photos_bench) on the same server. Measures:
+- the search query inside the big event (exact path), p50/p95;
+- the same with a date range; across the first organiser's 10 events (exact);
+- across all events (HNSW + iterative scan), p50/p95 and recall against exact search;
+- a selfie POST to the attendee page through Django (detect + embed + search + render),
+  with real selfies from ../shared/testdata, p50/p95.
+Prints a table and writes bench/results/search.json.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from bench.searchdata import (  # noqa: E402
+    BENCH_EMBEDDER,
+    NOISE,
+    populate,
+    reload_populated,
+    unit,
+    use_bench_database,
+)
+
+THRESHOLD = 0.40
+
+
+def percentiles(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    return {
+        "p50_ms": round(1000 * statistics.median(ordered), 2),
+        "p95_ms": round(1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 2),
+    }
+
+
+def selfie_like(rng, centres):
+    import numpy as np
+
+    centre = centres[int(rng.integers(0, len(centres)))]
+    return unit(centre + rng.normal(scale=NOISE, size=128)).astype(np.float32)
+
+
+def time_queries(queries, filters, *, exact_reference=None) -> dict:
+    from faces.search import find_photo_matches, uses_exact_search
+
+    samples, found, expected = [], 0, 0
+    for query in queries:
+        started = time.perf_counter()
+        matches = find_photo_matches(
+            query, embedder=BENCH_EMBEDDER, filters=filters, threshold=THRESHOLD
+        )
+        samples.append(time.perf_counter() - started)
+        if exact_reference is not None:
+            truth = {m.photo_id for m in exact_reference(query)}
+            found += len(truth & {m.photo_id for m in matches})
+            expected += len(truth)
+    row = {
+        "queries": len(queries),
+        "exact": uses_exact_search(embedder=BENCH_EMBEDDER, filters=filters),
+        **percentiles(samples),
+    }
+    if exact_reference is not None:
+        row["recall_vs_exact"] = round(found / expected, 4) if expected else None
+        row["matches_expected"] = expected
+    return row
+
+
+def exact_everywhere(event_ids):
+    """Exact search over the events (every distance computed): the recall reference."""
+    from faces.search import CandidateFace, MatchRules, SearchFilters, classify, exact_candidates
+
+    filters = SearchFilters(event_ids=event_ids)
+    rules = MatchRules(sure=THRESHOLD, maybe=THRESHOLD, mode="single")
+
+    def run(query):
+        rows = exact_candidates(
+            query, embedder=BENCH_EMBEDDER, filters=filters, threshold=THRESHOLD
+        )
+        return classify([CandidateFace(*row) for row in rows], rules)[0]
+
+    return run
+
+
+def selfie_requests(event_pk: int, dataset: Path, count: int) -> dict:
+    from django.conf import settings
+    from django.test import Client
+
+    from photos.models import Event
+
+    settings.ATTENDEE_SEARCHES_PER_CLIENT = 10**6
+    settings.ATTENDEE_SEARCHES_PER_EVENT = 10**6
+    settings.ALLOWED_HOSTS = ["*"]
+    event = Event.objects.get(pk=event_pk)
+    selfies = sorted((dataset / "identities").glob("*/1.jpg"))[:count]
+    client = Client()
+    url = f"/e/{event.attendee_token}/search/"
+    samples, statuses = [], []
+    client.post(url, {"selfie": selfies[0].open("rb"), "consent": "on"})  # loads the models
+    for path in selfies:
+        with path.open("rb") as fp:
+            started = time.perf_counter()
+            response = client.post(url, {"selfie": fp, "consent": "on"})
+            samples.append(time.perf_counter() - started)
+        statuses.append(response.status_code)
+    return {"requests": len(samples), "ok": statuses.count(200), **percentiles(samples)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--faces", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=100)
+    parser.add_argument("--big-event", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--selfies", type=int, default=30)
+    parser.add_argument("--dataset", default=str(ROOT.parent / "shared" / "testdata" / "faces"))
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "search.json"))
+    parser.add_argument("--reuse", action="store_true", help="Keep the rows already loaded.")
+    args = parser.parse_args()
+    use_bench_database()
+    import django
+    import numpy as np
+
+    django.setup()
+    from faces.search import SearchFilters
+
+    if args.reuse:
+        data = reload_populated()
+    else:
+        print(f"loading {args.faces} faces in {args.events} events...", flush=True)
+        data = populate(faces=args.faces, events=args.events, big_event_faces=args.big_event)
+    rng = np.random.default_rng(42)
+    big_event, big_centres = data["identities"][0]
+    big_queries = [selfie_like(rng, big_centres) for _ in range(args.queries)]
+    all_centres = np.concatenate([centres for _, centres in data["identities"]])
+    any_queries = [selfie_like(rng, all_centres) for _ in range(args.queries)]
+    owner_centres = np.concatenate([c for e, c in data["identities"] if e in data["owner_events"]])
+    owner_queries = [selfie_like(rng, owner_centres) for _ in range(args.queries)]
+    day = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    rows = {
+        f"one event ({args.big_event} faces)": time_queries(
+            big_queries,
+            SearchFilters(event_ids=[big_event]),
+            exact_reference=exact_everywhere([big_event]),
+        ),
+        "one event + date range": time_queries(
+            big_queries,
+            SearchFilters(
+                event_ids=[big_event], taken_from=day, taken_to=day + dt.timedelta(hours=24)
+            ),
+        ),
+        "organiser's 10 events": time_queries(
+            owner_queries,
+            SearchFilters(event_ids=data["owner_events"]),
+            exact_reference=exact_everywhere(data["owner_events"]),
+        ),
+        "all events (HNSW)": time_queries(
+            any_queries,
+            SearchFilters(event_ids=None),
+            exact_reference=exact_everywhere(data["events"]),
+        ),
+    }
+    selfie = selfie_requests(big_event, Path(args.dataset), args.selfies)
+    print(
+        f"\n{args.faces} faces, {args.events} events; load {data['load_seconds']} s, "
+        f"HNSW build {data['index_seconds']} s; threshold {THRESHOLD}"
+    )
+    print(f"{'search':28} {'path':>6} {'p50 ms':>8} {'p95 ms':>8} {'recall':>7}")
+    for name, row in rows.items():
+        recall = row.get("recall_vs_exact")
+        print(
+            f"{name:28} {'exact' if row['exact'] else 'hnsw':>6} {row['p50_ms']:8.2f} "
+            f"{row['p95_ms']:8.2f} {recall if recall is not None else '':>7}"
+        )
+    print(
+        f"{'selfie request (end to end)':28} {'':>6} "
+        f"{selfie['p50_ms']:8.1f} {selfie['p95_ms']:8.1f}"
+        f"   ({selfie['ok']}/{selfie['requests']} answered 200)"
+    )
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(
+        json.dumps(
+            {
+                "faces": args.faces,
+                "events": args.events,
+                "big_event": args.big_event,
+                "load_seconds": data["load_seconds"],
+                "index_seconds": data["index_seconds"],
+                "searches": rows,
+                "selfie_request": selfie,
+            },
+            indent=2,
+        )
+    )
+    print(f"written {args.output}")
+
+
+if __name__ == "__main__":
+    main()

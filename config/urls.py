@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from config.login import RateLimitedLoginView
+
+urlpatterns = [
+    # The admin's login goes through the same failure limit as the organisers' one.
+    path(
+        "admin/login/",
+        RateLimitedLoginView.as_view(
+            template_name="admin/login.html",
+            authentication_form=AdminAuthenticationForm,
+            extra_context={
+                "site_header": admin.site.site_header,
+                "site_title": admin.site.site_title,
+            },
+        ),
+    ),
+    path("admin/", admin.site.urls),
+    path("login/", RateLimitedLoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("photos.urls")),
+    path("", include("faces.urls")),
+]

@@ -1,0 +1,210 @@
+"""The moderation screens: face changelist with crops, and a fast review grid."""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from faces import moderation
+from faces.models import Face
+from photos.models import Event
+
+REVIEW_PAGE_SIZE = 200
+
+
+def crop_tag(face: Face, size: int = 64):
+    return format_html(
+        '<img src="{}" width="{}" height="{}" alt="face {}" loading="lazy" '
+        'style="object-fit:cover;border-radius:4px;background:#eee">',
+        reverse("faces:face_crop", args=[face.pk]),
+        size,
+        size,
+        face.pk,
+    )
+
+
+class EventFilter(admin.SimpleListFilter):
+    """The most recent events (a DISTINCT over a million faces would be too slow)."""
+
+    title = "event"
+    parameter_name = "event"
+
+    def lookups(self, request, model_admin):
+        return [(e.pk, e.name) for e in Event.objects.order_by("-created_at").only("name")[:50]]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(event_id=self.value()) if self.value() else queryset
+
+
+class ScoreBandFilter(admin.SimpleListFilter):
+    title = "detector score"
+    parameter_name = "score_band"
+    BANDS = {
+        "low": Q(score__lt=0.8),
+        "medium": Q(score__gte=0.8, score__lt=0.9),
+        "high": Q(score__gte=0.9),
+    }
+
+    def lookups(self, request, model_admin):
+        return [("low", "below 0.8"), ("medium", "0.8 to 0.9"), ("high", "0.9 and above")]
+
+    def queryset(self, request, queryset):
+        band = self.BANDS.get(self.value())
+        return queryset.filter(band) if band else queryset
+
+
+class SizeBandFilter(admin.SimpleListFilter):
+    title = "face size"
+    parameter_name = "size_band"
+
+    def lookups(self, request, model_admin):
+        return [("small", "under 40 px"), ("medium", "40 to 100 px"), ("large", "100 px and more")]
+
+    def queryset(self, request, queryset):
+        small = Q(width__lt=40) | Q(height__lt=40)
+        large = Q(width__gte=100, height__gte=100)
+        bands = {"small": small, "medium": ~small & ~large, "large": large}
+        band = bands.get(self.value())
+        return queryset.filter(band) if band else queryset
+
+
+class EmbedderFilter(admin.SimpleListFilter):
+    title = "embedder"
+    parameter_name = "embedder"
+
+    def lookups(self, request, model_admin):
+        names = {"dlib-resnet-v1", f"clip:{settings.FACES_CLIP_MODEL}"}
+        return [(name, name) for name in sorted(names)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(embedder=self.value()) if self.value() else queryset
+
+
+@admin.register(Face)
+class FaceAdmin(admin.ModelAdmin):
+    list_display = [
+        "crop",
+        "id",
+        "photo_link",
+        "event",
+        "score",
+        "size",
+        "embedder",
+        "status",
+        "moderated_by",
+    ]
+    list_display_links = ["id"]
+    list_filter = [
+        EventFilter,
+        "status",
+        ScoreBandFilter,
+        SizeBandFilter,
+        EmbedderFilter,
+        "is_matchable",
+    ]
+    list_select_related = ["photo", "event", "moderated_by"]
+    list_per_page = 100
+    show_full_result_count = False
+    ordering = ["score", "id"]
+    search_fields = ["=photo__id", "photo__original_filename"]
+    raw_id_fields = ["photo", "event", "moderated_by"]
+    exclude = ["embedding"]
+    readonly_fields = [
+        "crop_large",
+        "photo",
+        "event",
+        "x",
+        "y",
+        "width",
+        "height",
+        "score",
+        "sharpness",
+        "is_matchable",
+        "embedder",
+        "person",
+        "status",
+        "moderated_by",
+        "moderated_at",
+        "created_at",
+    ]
+    actions = ["hide_selected", "restore_selected"]
+
+    def get_queryset(self, request):
+        # Vectors are never needed on admin pages.
+        return super().get_queryset(request).defer("embedding", "photo__faces_error")
+
+    def has_add_permission(self, request):
+        return False  # faces come from detection only
+
+    @admin.display(description="face")
+    def crop(self, face):
+        return crop_tag(face)
+
+    @admin.display(description="face")
+    def crop_large(self, face):
+        return crop_tag(face, 160)
+
+    @admin.display(description="photo", ordering="photo_id")
+    def photo_link(self, face):
+        url = reverse("admin:photos_photo_change", args=[face.photo_id])
+        return format_html('<a href="{}">{}</a>', url, face.photo.original_filename[-40:])
+
+    @admin.display(description="size", ordering="width")
+    def size(self, face):
+        return f"{face.width}×{face.height}"
+
+    @admin.action(description="Hide: not a face / not wanted")
+    def hide_selected(self, request, queryset):
+        count = moderation.hide_faces(faces=queryset, user=request.user)
+        self.message_user(
+            request, f"{count} face(s) hidden; they no longer match any search.", messages.SUCCESS
+        )
+
+    @admin.action(description="Restore")
+    def restore_selected(self, request, queryset):
+        count = moderation.restore_faces(faces=queryset, user=request.user)
+        self.message_user(request, f"{count} face(s) restored.", messages.SUCCESS)
+
+    def get_urls(self):
+        review = self.admin_site.admin_view(self.review_view)
+        return [path("review/", review, name="faces_face_review"), *super().get_urls()]
+
+    def review_view(self, request):
+        """A grid of one event's visible faces, least confident first, to hide in bulk."""
+        if request.method == "POST":
+            return self.review_hide(request)
+        events = Event.objects.order_by("-created_at").only("name")[:200]
+        event = None
+        faces = []
+        if request.GET.get("event"):
+            event = get_object_or_404(Event, pk=request.GET["event"])
+            page = max(0, int(request.GET.get("page", "0") or 0))
+            faces = (
+                Face.objects.visible()
+                .filter(event=event)
+                .defer("embedding")
+                .order_by("score", "id")[page * REVIEW_PAGE_SIZE : (page + 1) * REVIEW_PAGE_SIZE]
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Review faces",
+            "opts": self.model._meta,
+            "events": events,
+            "event": event,
+            "faces": faces,
+            "page_size": REVIEW_PAGE_SIZE,
+        }
+        return TemplateResponse(request, "admin/faces/face/review.html", context)
+
+    def review_hide(self, request):
+        ids = [int(value) for value in request.POST.getlist("face") if value.isdigit()]
+        count = moderation.hide_faces(faces=Face.objects.filter(pk__in=ids), user=request.user)
+        self.message_user(
+            request, f"{count} face(s) hidden; they no longer match any search.", messages.SUCCESS
+        )
+        return redirect(
+            f"{reverse('admin:faces_face_review')}?event={request.POST.get('event', '')}"
+        )

@@ -1,0 +1,59 @@
+"""Grouping an event's faces into people. Pure numpy, no ORM.
+
+Constrained average linkage: candidate pairs closer than ``threshold`` are taken
+closest first; two groups merge when the mean squared distance between all their
+members stays under ``threshold``² (computed from the groups' vector sums, since for
+unit vectors |a-b|² = 2 - 2a·b) and they share no photo: one photo never shows the
+same person twice.
+"""
+
+import numpy as np
+
+CHUNK = 2048
+
+
+def group_faces(vectors: np.ndarray, photo_ids: np.ndarray, *, threshold: float) -> np.ndarray:
+    """A group label (the index of one member) for each row of unit ``vectors``."""
+    count = len(vectors)
+    vectors = np.asarray(vectors, dtype=np.float32)
+    parent = np.arange(count)
+    sums = {i: vectors[i].astype(np.float64) for i in range(count)}
+    sizes = {i: 1 for i in range(count)}
+    photos = {i: {int(photo_ids[i])} for i in range(count)}
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    limit = threshold * threshold
+    for _, i, j in _close_pairs(vectors, threshold):
+        a, b = root(i), root(j)
+        if a == b or photos[a] & photos[b]:
+            continue
+        if 2 - 2 * sums[a].dot(sums[b]) / (sizes[a] * sizes[b]) >= limit:
+            continue
+        if sizes[a] < sizes[b]:
+            a, b = b, a
+        parent[b] = a
+        sums[a] += sums.pop(b)
+        sizes[a] += sizes.pop(b)
+        photos[a] |= photos.pop(b)
+    return np.array([root(i) for i in range(count)])
+
+
+def _close_pairs(vectors: np.ndarray, threshold: float) -> list[tuple[float, int, int]]:
+    """(distance, i, j) for i < j closer than ``threshold``, closest first; in chunks."""
+    pairs = []
+    limit = threshold * threshold
+    for start in range(0, len(vectors), CHUNK):
+        block = vectors[start : start + CHUNK]
+        squared = np.maximum(2.0 - 2.0 * block @ vectors.T, 0.0)
+        rows, cols = np.nonzero(squared < limit)
+        rows = rows + start
+        keep = cols > rows
+        for i, j in zip(rows[keep], cols[keep], strict=True):
+            pairs.append((float(squared[i - start, j]), int(i), int(j)))
+    pairs.sort()
+    return pairs

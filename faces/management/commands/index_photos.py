@@ -1,0 +1,105 @@
+"""Index photo files and folders into an event's album (the demo's indexing script)."""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from faces import services as face_services
+from photos import services as photo_services
+from photos.images import ImageError
+from photos.models import Event
+
+IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
+class Command(BaseCommand):
+    help = "Add photos (files or folders, recursively) to an album and find their faces."
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", metavar="PATH")
+        parser.add_argument("--event", required=True, help="Event slug (created if missing).")
+        parser.add_argument("--album", default="Photos", help="Album title (created if missing).")
+        parser.add_argument("--owner", help="Username owning a new event.")
+        parser.add_argument(
+            "--sync", action="store_true", help="Process in this command instead of queuing."
+        )
+
+    def handle(self, *args, **options):
+        files = list(collect_files(options["paths"]))
+        if not files:
+            raise CommandError("No files found in the given paths.")
+        event = self.get_or_create_event(options["event"], options["owner"])
+        album = photo_services.get_or_create_album(event=event, title=options["album"])
+        summary = {"added": 0, "faces": 0, "duplicates": 0, "failed": []}
+        for path, name in tqdm(files, desc="Indexing", unit="photo", disable=None):
+            self.index_one(album, path, name, options["sync"], summary)
+        self.report(summary, event, album, options["sync"])
+
+    def index_one(self, album, path: Path, name: str, sync: bool, summary: dict) -> None:
+        try:
+            with path.open("rb") as fp:
+                added = photo_services.add_photo(
+                    album=album, fp=fp, original_filename=name, queue=not sync
+                )
+        except (ImageError, OSError) as error:
+            summary["failed"].append((name, str(error)))
+            return
+        if added.is_duplicate:
+            summary["duplicates"] += 1
+            return
+        summary["added"] += 1
+        if sync:
+            photo = face_services.process_photo(photo_id=added.photo.pk)
+            if photo.faces_status == photo.Status.FAILED:
+                summary["failed"].append((name, photo.faces_error))
+            else:
+                summary["faces"] += photo.face_count
+
+    def get_or_create_event(self, slug: str, owner_name: str | None) -> Event:
+        event = Event.objects.filter(slug=slug).first()
+        if event:
+            return event
+        owner = find_owner(owner_name)
+        return Event.objects.create(owner=owner, slug=slug, name=slug.replace("-", " ").title())
+
+    def report(self, summary: dict, event: Event, album, sync: bool) -> None:
+        added = summary["added"]
+        line = f"{event.slug} / {album.title}: {added} photos added"
+        line += f", {summary['faces']} faces found" if sync else " and queued for face detection"
+        line += f", {summary['duplicates']} skipped as duplicates, {len(summary['failed'])} failed."
+        self.stdout.write(line)
+        for name, reason in summary["failed"]:
+            self.stdout.write(f"  failed: {name}: {reason}")
+
+
+def collect_files(paths: list[str]):
+    """(path, name kept as the original filename) for every file, folders recursively."""
+    for raw in paths:
+        root = Path(raw)
+        if root.is_file():
+            yield root, root.name
+        elif root.is_dir():
+            for path in sorted(root.rglob("*")):
+                if (
+                    path.is_file()
+                    and path.name not in IGNORED_NAMES
+                    and not path.name.startswith(".")
+                ):
+                    yield path, str(path.relative_to(root))
+        else:
+            raise CommandError(f"No such file or folder: {raw}")
+
+
+def find_owner(username: str | None):
+    users = get_user_model().objects
+    if username:
+        try:
+            return users.get(username=username)
+        except users.model.DoesNotExist:
+            raise CommandError(f"No user named {username!r}.")
+    superusers = list(users.filter(is_superuser=True).order_by("pk")[:2])
+    if len(superusers) == 1:
+        return superusers[0]
+    raise CommandError("The event does not exist yet: pass --owner USERNAME to create it.")

@@ -1,0 +1,24 @@
+"""Declare the periodic jobs (idempotent: run it on every deploy)."""
+
+from django.core.management.base import BaseCommand
+from django_q.models import Schedule
+
+SCHEDULES = [
+    ("requeue stale photos", "faces.tasks.requeue_stale_photos", Schedule.MINUTES, 5),
+    ("group faces into people", "faces.tasks.group_changed_events", Schedule.MINUTES, 1),
+    ("clear expired sessions", "django.core.management.call_command", Schedule.DAILY, None),
+]
+
+
+class Command(BaseCommand):
+    help = "Create or update the periodic django-q2 schedules."
+
+    def handle(self, *args, **options):
+        for name, func, schedule_type, minutes in SCHEDULES:
+            defaults = {"func": func, "schedule_type": schedule_type, "repeats": -1}
+            if minutes:
+                defaults["minutes"] = minutes
+            if func.endswith("call_command"):
+                defaults["args"] = "'clearsessions'"
+            Schedule.objects.update_or_create(name=name, defaults=defaults)
+        self.stdout.write(f"{len(SCHEDULES)} schedules in place.")

@@ -1,0 +1,98 @@
+from django.conf import settings
+from django.db import models
+from pgvector.django import HnswIndex, L2Distance, VectorField
+
+from photos.models import Event, Photo
+
+# The default embedder (dlib ResNet) gives 128 numbers per face. The column has a
+# literal dimension so that pgvector can index it; other embedders must match it.
+EMBEDDING_DIMENSIONS = 128
+
+
+class FaceQuerySet(models.QuerySet):
+    def visible(self) -> "FaceQuerySet":
+        return self.filter(status=Face.Status.VISIBLE)
+
+    def searchable(self, embedder: str) -> "FaceQuerySet":
+        """Faces a search may return: visible, good enough to match, same embedder."""
+        return self.filter(status=Face.Status.VISIBLE, is_matchable=True, embedder=embedder)
+
+    def with_distance(self, embedding) -> "FaceQuerySet":
+        return self.annotate(distance=L2Distance("embedding", list(map(float, embedding))))
+
+
+class Face(models.Model):
+    class Status(models.TextChoices):
+        VISIBLE = "visible", "Visible"
+        HIDDEN = "hidden", "Hidden"
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="faces")
+    # Denormalised from photo.event so that a search inside one event is a plain
+    # B-tree lookup on this table (see DESIGN.md on filtered vector search).
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="faces")
+    # Box in the pixels of the EXIF-oriented photo.
+    x = models.IntegerField()
+    y = models.IntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    score = models.FloatField(help_text="Detector confidence, 0 to 1.")
+    sharpness = models.FloatField(
+        null=True, blank=True, help_text="Variance of the Laplacian of the face crop."
+    )
+    is_matchable = models.BooleanField(
+        default=True, help_text="Large and sharp enough to be used for matching."
+    )
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    embedder = models.CharField(max_length=50)
+    # Faces of one person in one event share a number (faces.grouping); None until
+    # the event's faces are grouped.
+    person = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.VISIBLE)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["photo", "x"]
+        indexes = [
+            HnswIndex(
+                name="face_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_l2_ops"],
+            ),
+            models.Index(
+                fields=["event", "embedder"],
+                name="face_event_searchable_idx",
+                condition=models.Q(status="visible", is_matchable=True),
+            ),
+            # The moderation list: lowest score first, paginated over millions of faces.
+            models.Index(fields=["score", "id"], name="face_score_id_idx"),
+            models.Index(fields=["event", "person"], name="face_event_person_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Face {self.pk} in photo {self.photo_id}"
+
+    @property
+    def short_side(self) -> int:
+        return min(self.width, self.height)
+
+    def crop_box(self, margin: float = 0.25) -> tuple[int, int, int, int]:
+        """The face box grown by ``margin`` on each side, clipped to the photo."""
+        dx, dy = int(self.width * margin), int(self.height * margin)
+        return (
+            max(0, self.x - dx),
+            max(0, self.y - dy),
+            min(self.photo.width, self.x + self.width + dx),
+            min(self.photo.height, self.y + self.height + dy),
+        )

@@ -1,0 +1,207 @@
+"""Finding the photos a face appears in, through the ORM and pgvector.
+
+Two query shapes, chosen by how many faces the filters leave (DESIGN.md, "Search"):
+
+- exact: inside a set of events with at most ``FACES_EXACT_SEARCH_MAX_FACES`` faces,
+  the partial B-tree index on (event, embedder) narrows the rows and the distance is
+  computed for each of them. Exact, and a few milliseconds for 10,000 faces.
+- approximate: across many events (staff, or an organiser with huge events), the HNSW
+  index returns the nearest faces with an iterative scan, so that the metadata filters
+  applied after it still leave enough rows; the threshold is applied outside.
+
+Either way the candidate faces then become one entry per photo (its closest deciding
+face), closest first, split into sure and maybe matches (``classify``).
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import QuerySet
+
+from faces.models import Face
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    event_ids: list[int] | None  # None: every event (staff only)
+    album_id: int | None = None
+    taken_from: dt.datetime | None = None
+    taken_to: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class PhotoMatch:
+    photo_id: int
+    face_id: int
+    distance: float
+
+
+def filtered_faces(*, embedder: str, filters: SearchFilters) -> QuerySet:
+    """Searchable faces of ``embedder`` narrowed by the metadata filters."""
+    faces = Face.objects.searchable(embedder)
+    if filters.event_ids is not None:
+        faces = faces.filter(event_id__in=filters.event_ids)
+    if filters.album_id is not None:
+        faces = faces.filter(photo__album_id=filters.album_id)
+    if filters.event_ids is not None and (filters.taken_from or filters.taken_to):
+        # Redundant for the result, but lets the planner use the (event, taken_at)
+        # index on photos instead of scanning every photo in the date range.
+        faces = faces.filter(photo__event_id__in=filters.event_ids)
+    if filters.taken_from is not None:
+        faces = faces.filter(photo__taken_at__gte=filters.taken_from)
+    if filters.taken_to is not None:
+        faces = faces.filter(photo__taken_at__lte=filters.taken_to)
+    return faces
+
+
+@dataclass(frozen=True)
+class CandidateFace:
+    photo_id: int
+    face_id: int
+    distance: float
+    event_id: int
+    person: int | None
+
+
+CANDIDATE_FIELDS = ("photo_id", "id", "distance", "event_id", "person")
+
+
+def exact_candidates(
+    embedding: np.ndarray, *, embedder: str, filters: SearchFilters, threshold: float
+) -> QuerySet:
+    """Every filtered face closer than ``threshold``, its distance computed exactly."""
+    return (
+        filtered_faces(embedder=embedder, filters=filters)
+        .with_distance(embedding)
+        .filter(distance__lt=threshold)
+        .values_list(*CANDIDATE_FIELDS)
+    )
+
+
+def approximate_nearest(
+    embedding: np.ndarray, *, embedder: str, filters: SearchFilters, limit: int
+) -> QuerySet:
+    """The ``limit`` nearest filtered faces, in an order the HNSW index can serve."""
+    return (
+        filtered_faces(embedder=embedder, filters=filters)
+        .with_distance(embedding)
+        .order_by("distance")
+        .values_list(*CANDIDATE_FIELDS)[:limit]
+    )
+
+
+def candidate_faces(
+    embedding: np.ndarray, *, embedder: str, filters: SearchFilters, threshold: float
+) -> list[CandidateFace]:
+    """Faces closer than ``threshold`` through the query shape that fits the filters."""
+    if uses_exact_search(embedder=embedder, filters=filters):
+        rows = exact_candidates(embedding, embedder=embedder, filters=filters, threshold=threshold)
+    else:
+        nearest = _approximate_rows(embedding, embedder=embedder, filters=filters)
+        rows = [row for row in nearest if row[2] < threshold]
+    return [CandidateFace(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class MatchRules:
+    """How candidate faces become sure and maybe matches (see docs/match-quality.md)."""
+
+    sure: float  # a face this close is the person
+    maybe: float  # up to this, "is this you?"
+    mode: str = "person"  # or "single"
+    person_guard: float = 0.45  # a face of a surely matched person counts up to this
+
+    @classmethod
+    def from_settings(cls) -> "MatchRules":
+        return cls(
+            sure=settings.FACES_MATCH_THRESHOLD,
+            maybe=max(settings.FACES_MAYBE_THRESHOLD, settings.FACES_MATCH_THRESHOLD),
+            mode=settings.FACES_MATCH_MODE,
+            person_guard=settings.FACES_PERSON_GUARD_THRESHOLD,
+        )
+
+    @property
+    def reach(self) -> float:
+        """The largest distance any rule looks at: the candidate query's threshold."""
+        return max(self.maybe, self.person_guard if self.mode == "person" else 0)
+
+
+def classify(
+    faces: list[CandidateFace], rules: MatchRules
+) -> tuple[list[PhotoMatch], list[PhotoMatch]]:
+    """(sure, maybe) matches, one per photo (its closest deciding face), closest first.
+
+    In person mode, a face under ``sure`` vouches for its whole person (the event's
+    grouped faces): that person's other faces count as sure up to ``person_guard``,
+    which keeps one wrong grouping from dragging in a stranger far from the selfie.
+    """
+    people = set()
+    if rules.mode == "person":
+        people = {(f.event_id, f.person) for f in faces if f.distance < rules.sure and f.person}
+    sure: dict[int, PhotoMatch] = {}
+    maybe: dict[int, PhotoMatch] = {}
+    for face in sorted(faces, key=lambda f: f.distance):
+        vouched = (face.event_id, face.person) in people and face.distance < rules.person_guard
+        if face.distance < rules.sure or vouched:
+            sure.setdefault(face.photo_id, PhotoMatch(face.photo_id, face.face_id, face.distance))
+        elif face.distance < rules.maybe:
+            maybe.setdefault(face.photo_id, PhotoMatch(face.photo_id, face.face_id, face.distance))
+    maybe = {photo: match for photo, match in maybe.items() if photo not in sure}
+    by_distance = lambda match: match.distance  # noqa: E731
+    return sorted(sure.values(), key=by_distance), sorted(maybe.values(), key=by_distance)
+
+
+def find_matches(
+    embedding: np.ndarray, *, embedder: str, filters: SearchFilters, rules: MatchRules
+) -> tuple[list[PhotoMatch], list[PhotoMatch]]:
+    """The (sure, maybe) photos of the person whose face is ``embedding``."""
+    faces = candidate_faces(embedding, embedder=embedder, filters=filters, threshold=rules.reach)
+    return classify(faces, rules)
+
+
+def find_photo_matches(
+    embedding: np.ndarray, *, embedder: str, filters: SearchFilters, threshold: float
+) -> list[PhotoMatch]:
+    """Single-shot: photos whose closest face is under ``threshold``, closest first."""
+    rules = MatchRules(sure=threshold, maybe=threshold, mode="single")
+    return find_matches(embedding, embedder=embedder, filters=filters, rules=rules)[0]
+
+
+def uses_exact_search(*, embedder: str, filters: SearchFilters) -> bool:
+    if filters.event_ids is None:
+        return False
+    return (
+        _searchable_face_count(embedder, filters.event_ids) <= settings.FACES_EXACT_SEARCH_MAX_FACES
+    )
+
+
+def _searchable_face_count(embedder: str, event_ids: list[int]) -> int:
+    """How many faces the events hold, cached for a few minutes.
+
+    Counting 10,000 rows costs more than searching them, and the answer only picks the
+    query shape, so a slightly stale count is fine.
+    """
+    key = f"face-count:{embedder}:{hash(tuple(sorted(event_ids)))}"
+    count = cache.get(key)
+    if count is None:
+        limit = settings.FACES_EXACT_SEARCH_MAX_FACES
+        # Bounded: never counts more than limit + 1 rows.
+        candidates = Face.objects.searchable(embedder).filter(event_id__in=event_ids)
+        count = candidates[: limit + 1].count()
+        cache.set(key, count, timeout=300)
+    return count
+
+
+def _approximate_rows(embedding, *, embedder, filters) -> list[tuple]:
+    limit = settings.FACES_APPROXIMATE_SEARCH_LIMIT
+    with transaction.atomic(), connection.cursor() as cursor:
+        # SET LOCAL: only this transaction; iterative scans keep the filtered
+        # results complete (pgvector 0.8+).
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        cursor.execute("SET LOCAL hnsw.ef_search = %s", [settings.FACES_HNSW_EF_SEARCH])
+        cursor.execute("SET LOCAL hnsw.max_scan_tuples = %s", [settings.FACES_HNSW_MAX_SCAN])
+        return list(approximate_nearest(embedding, embedder=embedder, filters=filters, limit=limit))

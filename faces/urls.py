@@ -1,0 +1,20 @@
+from django.urls import path
+
+from faces import views
+
+app_name = "faces"
+urlpatterns = [
+    path("search/", views.organiser_search, name="organiser_search"),
+    path("faces/<int:pk>/crop.jpg", views.face_crop, name="face_crop"),
+    path("faces/<int:pk>/<str:action>/", views.face_moderate, name="face_moderate"),
+    path("e/<str:token>/", views.attendee, name="attendee"),
+    path("e/<str:token>/search/", views.attendee_search, name="attendee_search"),
+    path("e/<str:token>/photos/", views.attendee_results, name="attendee_results"),
+    path(
+        "e/<str:token>/photos/<int:photo_id>/<str:kind>/",
+        views.attendee_photo,
+        name="attendee_photo",
+    ),
+    path("e/<str:token>/download.zip", views.attendee_download, name="attendee_download"),
+    path("e/<str:token>/forget/", views.attendee_forget, name="attendee_forget"),
+]

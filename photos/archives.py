@@ -1,0 +1,94 @@
+"""Reading photo archives (.zip) safely. Pure functions, no ORM.
+
+Every entry is either yielded as a file to add or as a rejection with its reason:
+absolute or ``..`` paths, nested archives, entries or totals over the limits, and
+entries that inflate suspiciously (zip bombs) never get near the disk.
+"""
+
+import io
+import posixpath
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+# A photo compresses a few percent at most; text and zeros compress 100-1000x.
+MAX_COMPRESSION_RATIO = 50
+SKIPPED_PREFIXES = ("__MACOSX/",)
+
+
+@dataclass
+class ArchiveEntry:
+    name: str
+    data: bytes | None = None  # None when rejected
+    rejection: str = ""
+
+
+class ArchiveError(ValueError):
+    """The archive as a whole cannot be read; the message is shown to the user."""
+
+
+def is_zip(fp) -> bool:
+    position = fp.tell()
+    fp.seek(0)
+    magic = fp.read(4)
+    fp.seek(position)
+    return magic in (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def read_zip(
+    fp, *, max_entry_bytes: int, max_total_bytes: int, max_entries: int
+) -> Iterator[ArchiveEntry]:
+    """Yield each file of the archive, read in memory, or its rejection."""
+    try:
+        archive = zipfile.ZipFile(fp)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ArchiveError(f"This zip file cannot be read ({error}).")
+    members = [info for info in archive.infolist() if not info.is_dir()]
+    if len(members) > max_entries:
+        raise ArchiveError(
+            f"This zip file holds {len(members)} files; the limit is {max_entries} per archive."
+        )
+    total = 0
+    for info in members:
+        name = info.filename
+        if name.startswith(SKIPPED_PREFIXES) or posixpath.basename(name).startswith("."):
+            continue
+        rejection = _entry_problem(info, max_entry_bytes)
+        if not rejection and total + info.file_size > max_total_bytes:
+            rejection = "the archive unpacks to more than the allowed total size"
+        if rejection:
+            yield ArchiveEntry(name, rejection=rejection)
+            continue
+        try:
+            data = _read_capped(archive, info, max_entry_bytes)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+            yield ArchiveEntry(name, rejection=f"damaged inside the archive ({error})")
+            continue
+        total += len(data)
+        if is_zip(io.BytesIO(data)):
+            yield ArchiveEntry(name, rejection="archives inside archives are not accepted")
+            continue
+        yield ArchiveEntry(name, data=data)
+
+
+def _entry_problem(info: zipfile.ZipInfo, max_entry_bytes: int) -> str:
+    name = info.filename.replace("\\", "/")
+    parts = name.split("/")
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in parts:
+        return "unsafe path in the archive (absolute or going up with ..)"
+    if info.flag_bits & 0x1:
+        return "encrypted entries are not accepted"
+    if info.file_size > max_entry_bytes:
+        return f"larger than the {max_entry_bytes / 1e6:.0f} MB limit per photo"
+    if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
+        return "compressed suspiciously well for a photo (possible zip bomb)"
+    return ""
+
+
+def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    # The header's sizes can lie: never read more than the limit, whatever it says.
+    with archive.open(info) as member:
+        data = member.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError("larger than the limit per photo")
+    return data

@@ -1,0 +1,175 @@
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.text import slugify
+
+
+def new_attendee_token() -> str:
+    # 256 bits from the OS CSPRNG: unguessable, URL-safe, printable as a QR code.
+    return secrets.token_urlsafe(32)
+
+
+def photo_upload_path(photo: "Photo", filename: str) -> str:
+    # Random names: a storage listing or URL reveals nothing about the event or guest.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"events/{photo.event_id}/originals/{uuid.uuid4().hex}.{extension}"
+
+
+def rendition_upload_path(photo: "Photo", filename: str) -> str:
+    return f"events/{photo.event_id}/renditions/{filename}"
+
+
+class EventQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "EventQuerySet":
+        if user.is_staff:
+            return self
+        return self.filter(owner=user)
+
+    def with_counts(self) -> "EventQuerySet":
+        return self.annotate(
+            photo_count=Count("photos", distinct=True),
+            album_count=Count("albums", distinct=True),
+        )
+
+
+class Event(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="events"
+    )
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    attendee_token = models.CharField(max_length=64, unique=True, default=new_attendee_token)
+    is_face_search_enabled = models.BooleanField(
+        "face search enabled",
+        default=True,
+        help_text="Attendees can find their photos with a selfie.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Bumped whenever the event's faces change; grouping into people records the
+    # version it saw, so it only runs again when there is something new.
+    faces_version = models.PositiveIntegerField(default=0, editable=False)
+    faces_grouped_version = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True)
+                | Q(starts_on__isnull=True)
+                | Q(ends_on__gte=models.F("starts_on")),
+                name="event_ends_after_it_starts",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("photos:event_detail", args=[self.pk])
+
+    @staticmethod
+    def unique_slug_for(name: str) -> str:
+        base = slugify(name)[:60] or "event"
+        slug, n = base, 1
+        while Event.objects.filter(slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
+
+
+class Album(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="albums")
+    title = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["event", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "title"], name="album_title_unique_in_event")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("photos:album_detail", args=[self.pk])
+
+
+class PhotoQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "PhotoQuerySet":
+        if user.is_staff:
+            return self
+        return self.filter(event__owner=user)
+
+    def status_counts(self) -> dict[str, int]:
+        rows = self.values("faces_status").annotate(n=Count("id")).order_by()
+        counts = {status: 0 for status in Photo.Status.values}
+        counts.update({row["faces_status"]: row["n"] for row in rows})
+        return counts
+
+
+class Photo(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        PROCESSING = "processing", "Processing"
+        DONE = "done", "Processed"
+        FAILED = "failed", "Failed"
+
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="photos")
+    # Denormalised from album.event: the duplicate check (content hash unique per
+    # event) and every event-scoped query need it on this table.
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(upload_to=photo_upload_path, max_length=255)
+    thumbnail = models.FileField(upload_to=rendition_upload_path, max_length=255, blank=True)
+    preview = models.FileField(upload_to=rendition_upload_path, max_length=255, blank=True)
+    original_filename = models.CharField(max_length=500)
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the file.")
+    size_bytes = models.BigIntegerField(default=0)
+    width = models.PositiveIntegerField(help_text="Pixels, after EXIF orientation.")
+    height = models.PositiveIntegerField(help_text="Pixels, after EXIF orientation.")
+    taken_at = models.DateTimeField(null=True, blank=True, help_text="From EXIF.")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    faces_status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    faces_error = models.TextField(blank=True)
+    face_count = models.PositiveIntegerField(null=True, blank=True)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    processing_attempts = models.PositiveSmallIntegerField(default=0)
+
+    objects = PhotoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["taken_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "content_hash"], name="photo_unique_content_in_event"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["event", "taken_at"], name="photo_event_taken_idx"),
+            models.Index(fields=["album", "taken_at"], name="photo_album_taken_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_filename
+
+    def get_absolute_url(self) -> str:
+        return reverse("photos:photo_detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.faces_status in (self.Status.DONE, self.Status.FAILED)

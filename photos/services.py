@@ -1,0 +1,265 @@
+"""Events, albums and photos: everything that writes rows or touches storage."""
+
+import datetime as dt
+import hashlib
+import io
+import logging
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.files.base import ContentFile, File
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Min, Sum
+from django.utils import timezone
+
+from photos import exif
+from photos.archives import ArchiveError, is_zip, read_zip
+from photos.images import ImageError, LoadedImage, open_image, resized_to_fit
+from photos.models import Album, Event, Photo, new_attendee_token
+
+logger = logging.getLogger(__name__)
+
+THUMBNAIL_SIDE = 400
+PREVIEW_SIDE = 1600
+
+
+@dataclass
+class AddedPhoto:
+    photo: Photo
+    is_duplicate: bool
+
+
+def get_or_create_album(*, event: Event, title: str) -> Album:
+    album, _ = Album.objects.get_or_create(event=event, title=title.strip() or "Photos")
+    return album
+
+
+def file_sha256(fp: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    fp.seek(0)
+    for chunk in iter(lambda: fp.read(1024 * 1024), b""):
+        digest.update(chunk)
+    fp.seek(0)
+    return digest.hexdigest()
+
+
+def add_photo(
+    *, album: Album, fp: BinaryIO, original_filename: str, queue: bool = True
+) -> AddedPhoto:
+    """Check, store and register one photo, and queue its processing (if ``queue``).
+
+    Returns the new photo, or the existing one when the same file is already in the
+    event (``is_duplicate``). Raises ImageError when the file is not a usable photo;
+    nothing is stored then.
+    """
+    content_hash = file_sha256(fp)
+    existing = Photo.objects.filter(event_id=album.event_id, content_hash=content_hash).first()
+    if existing:
+        return AddedPhoto(existing, is_duplicate=True)
+    size = fp.seek(0, io.SEEK_END)
+    fp.seek(0)
+    if size == 0:
+        raise ImageError("This file is empty.")
+    if size > settings.PHOTOS_MAX_UPLOAD_BYTES:
+        raise ImageError(
+            f"This file is {size / 1e6:.0f} MB; the limit is "
+            f"{settings.PHOTOS_MAX_UPLOAD_BYTES / 1e6:.0f} MB."
+        )
+    loaded = open_image(fp, max_pixels=settings.PHOTOS_MAX_PIXELS, decode_side=64)
+    fp.seek(0)
+    photo = Photo(
+        album=album,
+        event_id=album.event_id,
+        original_filename=original_filename[-500:],
+        content_hash=content_hash,
+        size_bytes=size,
+        width=loaded.width,
+        height=loaded.height,
+        taken_at=exif.taken_at(loaded.exif, timezone.get_current_timezone()),
+    )
+    extension = loaded.format.lower().replace("heif", "heic")
+    return _store_photo(photo, fp, extension=extension, queue=queue)
+
+
+def _store_photo(photo: Photo, fp: BinaryIO, *, extension: str, queue: bool) -> AddedPhoto:
+    # The one call from photos into faces (see STYLE.md), made explicitly.
+    from faces.services import queue_face_detection
+
+    photo.file.save(f"photo.{extension}", File(fp), save=False)
+    try:
+        with transaction.atomic():
+            photo.save()
+            if queue:
+                queue_face_detection(photo=photo)
+    except IntegrityError:
+        # The same file arrived twice at once: the other request stored it.
+        photo.file.delete(save=False)
+        existing = Photo.objects.get(event_id=photo.event_id, content_hash=photo.content_hash)
+        return AddedPhoto(existing, is_duplicate=True)
+    except BaseException:
+        photo.file.delete(save=False)
+        raise
+    return AddedPhoto(photo, is_duplicate=False)
+
+
+def make_renditions(*, photo: Photo, loaded: LoadedImage) -> None:
+    """Save a thumbnail and a screen-size preview (JPEG) of an oriented photo."""
+    for field, side in (("thumbnail", THUMBNAIL_SIDE), ("preview", PREVIEW_SIDE)):
+        old_name = getattr(photo, field).name
+        data = io.BytesIO()
+        resized_to_fit(loaded.image, side).save(data, "JPEG", quality=82, optimize=True)
+        getattr(photo, field).save(
+            f"{photo.pk}-{field}.jpg", ContentFile(data.getvalue()), save=False
+        )
+        if old_name:
+            photo.file.storage.delete(old_name)
+    Photo.objects.filter(pk=photo.pk).update(
+        thumbnail=photo.thumbnail.name, preview=photo.preview.name
+    )
+
+
+def delete_photo_files(*, photo: Photo) -> None:
+    for field in (photo.file, photo.thumbnail, photo.preview):
+        if field.name:
+            field.storage.delete(field.name)
+
+
+def delete_photos(*, photos) -> int:
+    """Delete photos with their files, renditions and faces. Returns how many."""
+    photos = list(photos)
+    with transaction.atomic():
+        for photo in photos:
+            photo.delete()
+        transaction.on_commit(lambda: [delete_photo_files(photo=p) for p in photos])
+    return len(photos)
+
+
+# --- events and albums -------------------------------------------------------------
+
+
+def create_event(*, owner, name: str, **fields) -> Event:
+    """A new event owned by ``owner``, with a unique slug and a fresh attendee token."""
+    event = Event(owner=owner, name=name, slug=Event.unique_slug_for(name), **fields)
+    event.full_clean()
+    event.save()
+    return event
+
+
+def regenerate_attendee_token(*, event: Event) -> Event:
+    """Issue a new attendee link; the old one stops working at once."""
+    event.attendee_token = new_attendee_token()
+    event.save(update_fields=["attendee_token", "updated_at"])
+    return event
+
+
+def delete_event(*, event: Event) -> None:
+    """Delete an event with its albums, photos, faces and every stored file."""
+    delete_photos(photos=Photo.objects.filter(event=event))
+    event.delete()
+
+
+def delete_album(*, album: Album) -> None:
+    delete_photos(photos=Photo.objects.filter(album=album))
+    album.delete()
+
+
+# --- uploads -------------------------------------------------------------------------
+
+
+@dataclass
+class UploadResult:
+    name: str
+    status: str  # "added", "duplicate", "rejected" or "failed" (our fault: retry)
+    reason: str = ""
+    photo_id: int | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "reason": self.reason,
+            "photo_id": self.photo_id,
+        }
+
+
+def upload_file(*, album: Album, fp: BinaryIO, name: str) -> list[UploadResult]:
+    """Add one uploaded file (a photo or a .zip of photos). One result per photo."""
+    if is_zip(fp):
+        return _upload_zip(album=album, fp=fp, name=name)
+    return [_add_one(album, fp, name)]
+
+
+def _add_one(album: Album, fp: BinaryIO, name: str) -> UploadResult:
+    try:
+        added = add_photo(album=album, fp=fp, original_filename=name)
+    except ImageError as error:
+        return UploadResult(name, "rejected", str(error))
+    except OSError as error:
+        logger.exception("Storing %s failed", name)
+        return UploadResult(
+            name,
+            "failed",
+            f"The photo could not be stored ({error.strerror or error}); "
+            "nothing was saved. Try again.",
+        )
+    if added.is_duplicate:
+        return UploadResult(name, "duplicate", "Already in this event (same file).", added.photo.pk)
+    return UploadResult(name, "added", photo_id=added.photo.pk)
+
+
+def _upload_zip(*, album: Album, fp: BinaryIO, name: str) -> list[UploadResult]:
+    entries = read_zip(
+        fp,
+        max_entry_bytes=settings.PHOTOS_MAX_UPLOAD_BYTES,
+        max_total_bytes=settings.PHOTOS_MAX_ZIP_BYTES,
+        max_entries=settings.PHOTOS_MAX_ZIP_ENTRIES,
+    )
+    results = []
+    try:
+        for entry in entries:
+            label = f"{name}/{entry.name}"
+            if entry.data is None:
+                results.append(UploadResult(label, "rejected", entry.rejection))
+            else:
+                results.append(_add_one(album, io.BytesIO(entry.data), entry.name))
+    except ArchiveError as error:
+        results.append(UploadResult(name, "rejected", str(error)))
+    if not results:
+        results.append(UploadResult(name, "rejected", "This zip file holds no photos."))
+    return results
+
+
+# --- progress ------------------------------------------------------------------------
+
+
+def album_progress(*, album: Album) -> dict:
+    """Counts per processing state, faces found, failures and an estimate of time left."""
+    photos = Photo.objects.filter(album=album)
+    counts = photos.status_counts()
+    remaining = counts["pending"] + counts["processing"]
+    failed = photos.filter(faces_status=Photo.Status.FAILED).order_by("id")
+    return {
+        "total": sum(counts.values()),
+        **counts,
+        "faces": photos.aggregate(n=Sum("face_count"))["n"] or 0,
+        "eta_seconds": _eta_seconds(album.event_id, remaining),
+        "failed_photos": [
+            {"id": p.pk, "name": p.original_filename, "error": p.faces_error}
+            for p in failed.only("id", "original_filename", "faces_error")[:100]
+        ],
+    }
+
+
+def _eta_seconds(event_id: int, remaining: int) -> int | None:
+    """From the rate the workers finished this event's photos over the last 10 minutes."""
+    if not remaining:
+        return 0
+    window = timezone.now() - dt.timedelta(minutes=10)
+    recent = Photo.objects.filter(event_id=event_id, processed_at__gte=window)
+    stats = recent.aggregate(n=Count("id"), first=Min("processed_at"))
+    if stats["n"] < 2:
+        return None
+    elapsed = (timezone.now() - stats["first"]).total_seconds()
+    rate = stats["n"] / max(elapsed, 1.0)
+    return round(remaining / rate)

@@ -1,0 +1,220 @@
+// Album page: parallel uploads with per-file and overall progress, and live
+// processing progress (polled) without reloading the page.
+(function () {
+  "use strict";
+  const PARALLEL = 3;
+  const uploader = document.getElementById("uploader");
+  const progressBox = document.getElementById("progress");
+  const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const list = document.getElementById("upload-list");
+  const queue = [];
+  let active = 0;
+  let totals = { bytes: 0, sent: 0, files: 0, finished: 0, rejected: 0, duplicates: 0, added: 0 };
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function addFiles(files) {
+    for (const file of files) {
+      const row = el("li", "upload-row");
+      const name = el("span", "name", file.name);
+      const bar = el("div", "bar small");
+      const fill = el("span");
+      bar.appendChild(fill);
+      const status = el("span", "status muted", "waiting");
+      row.append(name, bar, status);
+      list.prepend(row);
+      const item = { file, row, fill, status, sent: 0 };
+      totals.bytes += file.size;
+      totals.files += 1;
+      queue.push(item);
+    }
+    document.getElementById("upload-summary").hidden = false;
+    updateOverall();
+    pump();
+  }
+
+  function pump() {
+    while (active < PARALLEL && queue.length) {
+      active += 1;
+      send(queue.shift());
+    }
+  }
+
+  function send(item) {
+    const form = new FormData();
+    form.append("files", item.file, item.file.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", uploader.dataset.uploadUrl);
+    xhr.setRequestHeader("X-CSRFToken", csrf);
+    xhr.setRequestHeader("Accept", "application/json");
+    item.status.textContent = "uploading";
+    item.row.className = "upload-row uploading";
+    xhr.upload.onprogress = (event) => {
+      if (!event.lengthComputable) return;
+      totals.sent += event.loaded - item.sent;
+      item.sent = event.loaded;
+      item.fill.style.width = (100 * event.loaded / event.total).toFixed(1) + "%";
+      updateOverall();
+    };
+    xhr.onload = () => finish(item, xhr);
+    xhr.onerror = () => fail(item, "network error: check your connection");
+    xhr.ontimeout = () => fail(item, "the upload timed out");
+    xhr.send(form);
+  }
+
+  function finish(item, xhr) {
+    let body = null;
+    try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+    if (xhr.status !== 200 || !body || !body.results) {
+      const reason = body && body.error ? body.error : "the server answered " + xhr.status;
+      return fail(item, reason);
+    }
+    active -= 1;
+    totals.finished += 1;
+    totals.sent += item.file.size - item.sent;  // the last bytes may not report progress
+    item.sent = item.file.size;
+    item.fill.style.width = "100%";
+    const results = body.results;
+    const rejected = results.filter((r) => r.status === "rejected");
+    const duplicates = results.filter((r) => r.status === "duplicate");
+    const added = results.filter((r) => r.status === "added");
+    totals.rejected += rejected.length;
+    totals.duplicates += duplicates.length;
+    totals.added += added.length;
+    if (results.length === 1) {
+      const result = results[0];
+      item.row.className = "upload-row " + result.status;
+      item.status.textContent = result.status === "added" ? "uploaded" : result.status + ": " + result.reason;
+    } else {
+      item.row.className = "upload-row " + (rejected.length ? "partial" : "added");
+      item.status.textContent = `${added.length} added, ${duplicates.length} duplicates, ${rejected.length} rejected`;
+      if (rejected.length) {
+        const details = el("ul", "reasons");
+        for (const r of rejected) details.appendChild(el("li", "", r.name + ": " + r.reason));
+        item.row.appendChild(details);
+      }
+    }
+    updateOverall();
+    pollSoon();
+    pump();
+  }
+
+  function fail(item, reason) {
+    active -= 1;
+    totals.sent -= item.sent;
+    item.sent = 0;
+    item.row.className = "upload-row failed";
+    item.status.textContent = "failed: " + reason + " ";
+    const retry = el("button", "link", "Retry");
+    retry.type = "button";
+    retry.onclick = () => {
+      retry.remove();
+      item.status.textContent = "waiting";
+      queue.push(item);
+      pump();
+    };
+    item.status.appendChild(retry);
+    updateOverall();
+    pump();
+  }
+
+  function updateOverall() {
+    const percent = totals.bytes ? (100 * totals.sent / totals.bytes) : 0;
+    document.getElementById("overall-bar").style.width = percent.toFixed(1) + "%";
+    document.getElementById("overall-text").textContent =
+      `${totals.finished} of ${totals.files} files uploaded · ${totals.added} photos added · ` +
+      `${totals.duplicates} duplicates skipped · ${totals.rejected} rejected`;
+  }
+
+  // --- drag and drop --------------------------------------------------------
+  const dropzone = document.getElementById("dropzone");
+  const input = document.getElementById("file-input");
+  input.addEventListener("change", () => { addFiles(input.files); input.value = ""; });
+  ["dragenter", "dragover"].forEach((name) => dropzone.addEventListener(name, (event) => {
+    event.preventDefault();
+    dropzone.classList.add("over");
+  }));
+  ["dragleave", "drop"].forEach((name) => dropzone.addEventListener(name, (event) => {
+    event.preventDefault();
+    dropzone.classList.remove("over");
+  }));
+  dropzone.addEventListener("drop", (event) => addFiles(event.dataTransfer.files));
+
+  // --- processing progress --------------------------------------------------
+  let lastDone = null;
+  let timer = null;
+
+  function formatEta(seconds) {
+    if (seconds === null || seconds === undefined) return "estimating…";
+    if (seconds === 0) return "done";
+    if (seconds < 60) return "under a minute";
+    const minutes = Math.round(seconds / 60);
+    return minutes < 90 ? `about ${minutes} min` : `about ${(minutes / 60).toFixed(1)} h`;
+  }
+
+  function render(data) {
+    const waiting = data.pending + data.processing;
+    document.getElementById("stat-total").textContent = data.total;
+    document.getElementById("stat-done").textContent = data.done;
+    document.getElementById("stat-waiting").textContent = waiting;
+    document.getElementById("stat-faces").textContent = data.faces;
+    document.getElementById("stat-failed").textContent = data.failed;
+    document.getElementById("stat-eta").textContent = data.total ? formatEta(data.eta_seconds) : "–";
+    const finished = data.done + data.failed;
+    document.getElementById("processing-bar").style.width =
+      (data.total ? 100 * finished / data.total : 0).toFixed(1) + "%";
+    const failedList = document.getElementById("failed-list");
+    failedList.replaceChildren();
+    for (const photo of data.failed_photos) {
+      const row = el("li", "", photo.name + ": " + photo.error + " ");
+      const retry = el("button", "link", "Retry");
+      retry.type = "button";
+      retry.onclick = () => retryPhoto(photo.id, retry);
+      row.appendChild(retry);
+      failedList.appendChild(row);
+    }
+    document.getElementById("failed-box").hidden = data.failed === 0;
+    if (finished !== lastDone) {
+      lastDone = finished;
+      refreshGrid();
+    }
+    return waiting > 0 || active > 0 || queue.length > 0;
+  }
+
+  function retryPhoto(id, button) {
+    button.disabled = true;
+    fetch(`/photos/${id}/retry/`, {
+      method: "POST", headers: { "X-CSRFToken": csrf, "Accept": "application/json" },
+    }).then(pollSoon);
+  }
+
+  function refreshGrid() {
+    fetch(progressBox.dataset.gridUrl + window.location.search).then((r) => r.text()).then((html) => {
+      document.getElementById("grid-holder").innerHTML = html;
+    });
+  }
+
+  function poll() {
+    timer = null;
+    fetch(progressBox.dataset.progressUrl, { headers: { "Accept": "application/json" } })
+      .then((r) => r.json())
+      .then((data) => { if (render(data)) schedule(2000); })
+      .catch(() => schedule(5000));
+  }
+
+  function schedule(ms) {
+    if (timer === null) timer = setTimeout(poll, ms);
+  }
+
+  function pollSoon() {
+    if (timer !== null) { clearTimeout(timer); timer = null; }
+    schedule(300);
+  }
+
+  poll();
+})();

@@ -1,0 +1,81 @@
+// Selfie by file or by the device camera (front camera, preview, retake).
+// The picture only goes into the form's file input; nothing is sent until submit.
+(function () {
+  "use strict";
+  const input = document.getElementById("id_selfie");
+  if (!input) return;
+  const nameLabel = document.getElementById("selfie-name");
+  const camera = document.getElementById("camera");
+  const video = document.getElementById("camera-video");
+  const canvas = document.getElementById("camera-canvas");
+  const still = document.getElementById("camera-still");
+  const shoot = document.getElementById("camera-shoot");
+  const retake = document.getElementById("camera-retake");
+  const openButton = document.getElementById("camera-open");
+  let stream = null;
+
+  input.addEventListener("change", () => {
+    nameLabel.textContent = input.files.length ? "Selected: " + input.files[0].name : "";
+  });
+
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    openButton.hidden = true;  // no camera API (or not https): file upload still works
+  }
+
+  function stop() {
+    if (stream) stream.getTracks().forEach((track) => track.stop());
+    stream = null;
+  }
+
+  openButton.addEventListener("click", async () => {
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({
+        video: { facingMode: "user", width: { ideal: 1280 }, height: { ideal: 960 } }, audio: false,
+      });
+    } catch (error) {
+      nameLabel.textContent = "The camera is not available (" + error.name + "). Upload a selfie instead.";
+      return;
+    }
+    shoot.disabled = true;  // until the first frame arrives
+    video.srcObject = stream;
+    camera.hidden = false;
+    video.hidden = false;
+    still.hidden = true;
+    shoot.hidden = false;
+    retake.hidden = true;
+  });
+
+  video.addEventListener("loadeddata", () => { shoot.disabled = false; });
+
+  shoot.addEventListener("click", () => {
+    if (!video.videoWidth) return;
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    canvas.toBlob((blob) => {
+      const file = new File([blob], "selfie.jpg", { type: "image/jpeg" });
+      const transfer = new DataTransfer();
+      transfer.items.add(file);
+      input.files = transfer.files;
+      still.src = URL.createObjectURL(blob);
+      still.hidden = false;
+      video.hidden = true;
+      shoot.hidden = true;
+      retake.hidden = false;
+      nameLabel.textContent = "Selfie taken with the camera.";
+      stop();
+    }, "image/jpeg", 0.92);
+  });
+
+  retake.addEventListener("click", () => openButton.click());
+  document.getElementById("camera-close").addEventListener("click", () => {
+    stop();
+    camera.hidden = true;
+  });
+
+  document.getElementById("selfie-form").addEventListener("submit", () => {
+    const button = document.getElementById("search-button");
+    button.disabled = true;
+    button.textContent = "Searching…";
+  });
+})();

@@ -1,0 +1,50 @@
+// Full-size viewer for a gallery: click a photo, arrows or swipe to move, Esc to close.
+(function () {
+  "use strict";
+  const viewer = document.getElementById("viewer");
+  if (!viewer) return;
+  const links = Array.from(document.querySelectorAll(".viewer-link"));
+  const image = viewer.querySelector("img");
+  const caption = viewer.querySelector(".viewer-caption");
+  const download = viewer.querySelector("a[download]");
+  let index = 0;
+
+  function show(i) {
+    index = (i + links.length) % links.length;
+    const link = links[index];
+    image.src = link.href;
+    caption.textContent = `${index + 1} / ${links.length} · ${link.dataset.caption}`;
+    download.href = link.dataset.download;
+    viewer.hidden = false;
+    document.body.classList.add("no-scroll");
+  }
+
+  function close() {
+    viewer.hidden = true;
+    image.removeAttribute("src");
+    document.body.classList.remove("no-scroll");
+  }
+
+  links.forEach((link, i) => link.addEventListener("click", (event) => {
+    event.preventDefault();
+    show(i);
+  }));
+  viewer.querySelector(".viewer-close").addEventListener("click", close);
+  viewer.querySelector(".viewer-prev").addEventListener("click", () => show(index - 1));
+  viewer.querySelector(".viewer-next").addEventListener("click", () => show(index + 1));
+  viewer.addEventListener("click", (event) => { if (event.target === viewer) close(); });
+  document.addEventListener("keydown", (event) => {
+    if (viewer.hidden) return;
+    if (event.key === "Escape") close();
+    if (event.key === "ArrowLeft") show(index - 1);
+    if (event.key === "ArrowRight") show(index + 1);
+  });
+  let touchX = null;
+  viewer.addEventListener("touchstart", (event) => { touchX = event.touches[0].clientX; });
+  viewer.addEventListener("touchend", (event) => {
+    if (touchX === null) return;
+    const dx = event.changedTouches[0].clientX - touchX;
+    if (Math.abs(dx) > 50) show(index + (dx < 0 ? 1 : -1));
+    touchX = null;
+  });
+})();

@@ -1,0 +1,100 @@
+"""Playwright driving Debian's chromium (installed by scripts/dev.py, never downloaded)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests
+# make between browser steps are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def write_y4m(image, path: Path, frames: int = 10) -> Path:
+    """A still photo as a short YUV4MPEG2 video: Chromium's fake camera plays it."""
+    image = image.convert("RGB").resize((640, 480))
+    y, cb, cr = image.convert("YCbCr").split()
+    half = (320, 240)
+    plane = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    with path.open("wb") as out:
+        out.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _ in range(frames):
+            out.write(b"FRAME\n" + plane)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(images, tmp_path_factory):
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `python3 scripts/dev.py test`, which installs it.")
+    # The fake camera films a photo of a person from the test images.
+    selfie = Image.open(images["obama2.jpg"]).crop((100, 150, 600, 700))
+    camera = write_y4m(selfie, tmp_path_factory.mktemp("camera") / "selfie.y4m")
+    arguments = [
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={camera}",
+    ]  # fmt: skip
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=arguments
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)  # generous: CI machines are slower and noisier
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page, request):
+    """Save a full-page screenshot under test-artifacts/ (kept by CI as artefacts)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = ARTIFACTS / f"{request.node.name}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def task_worker(live_server, media_root, monkeypatch):
+    """A real `qcluster` process working for the live server, as in production.
+
+    Uploads are queued (not run inside the web request as in the other tests), the
+    worker processes them, and the album page's live progress shows it.
+    """
+    import signal
+    import subprocess
+    import sys
+
+    from django_q.conf import Conf
+
+    from tests.workers import worker_environment
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    env = worker_environment(media_root)
+    root = Path(__file__).resolve().parent.parent.parent
+    worker = subprocess.Popen(
+        [sys.executable, str(root / "manage.py"), "qcluster"],
+        cwd=root, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    yield worker
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=30)

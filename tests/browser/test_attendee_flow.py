@@ -1,0 +1,93 @@
+"""An attendee in a real browser: link, consent, selfie, their photos only, viewer, zip."""
+
+import io
+import zipfile
+
+import pytest
+
+from faces.services import process_photo
+from photos.services import add_photo
+from tests.factories import AlbumFactory, EventFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def wedding(transactional_db, images):
+    event = EventFactory(name="Riverside Wedding")
+    album = AlbumFactory(event=event, title="Ceremony")
+    photos = {}
+    for name in ("obama.jpg", "group6.jpg", "biden.jpg"):
+        with images[name].open("rb") as fp:
+            added = add_photo(album=album, fp=fp, original_filename=name, queue=False)
+        photos[name] = process_photo(photo_id=added.photo.pk)
+    return event, photos
+
+
+def test_attendee_finds_their_photos_and_downloads_them(
+    live_server, page, screenshot, images, wedding
+):
+    event, photos = wedding
+    page.goto(f"{live_server.url}/e/{event.attendee_token}/")
+    assert page.is_visible("text=never saved")
+    screenshot("consent")
+
+    page.set_input_files("#id_selfie", str(images["obama2.jpg"]))
+    page.click("#search-button")
+    assert page.is_visible("text=tick the box")  # consent comes first
+
+    page.set_input_files("#id_selfie", str(images["obama2.jpg"]))
+    page.check("#id_consent")
+    page.click("#search-button")
+    page.wait_for_selector("h1:text-is('Your photos')")
+    links = page.locator(".gallery .viewer-link")
+    assert links.count() == 1
+    assert f"/photos/{photos['obama.jpg'].pk}/" in links.first.get_attribute("href")
+    screenshot("results")
+
+    links.first.click()
+    page.wait_for_selector("#viewer:not([hidden]) img")
+    screenshot("viewer")
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#viewer")
+
+    with page.expect_download() as download_info:
+        page.click("#download-all")
+    archive = zipfile.ZipFile(io.BytesIO(open(download_info.value.path(), "rb").read()))
+    assert archive.namelist() == ["obama.jpg"]
+
+    # Another browser (no search) cannot fetch the photo.
+    other = page.context.browser.new_context()
+    response = other.request.get(
+        f"{live_server.url}/e/{event.attendee_token}/photos/{photos['obama.jpg'].pk}/preview/"
+    )
+    assert response.status == 404
+    other.close()
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/e/{event.attendee_token}/photos/")
+    screenshot("results-phone")
+
+
+def test_attendee_takes_a_selfie_with_the_camera_and_can_retake_it(
+    live_server, page, screenshot, wedding
+):
+    event, photos = wedding
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto(f"{live_server.url}/e/{event.attendee_token}/")
+    page.click("#camera-open")
+    page.wait_for_selector("#camera-shoot:not([disabled])")
+    page.click("#camera-shoot")
+    page.wait_for_selector("#camera-still:not([hidden])")
+    assert page.is_visible("#camera-retake")
+    page.click("#camera-retake")
+    page.wait_for_selector("#camera-video:not([hidden])")
+    page.click("#camera-shoot")
+    page.wait_for_selector("#camera-still:not([hidden])")
+    assert page.evaluate("document.getElementById('id_selfie').files.length") == 1
+    screenshot("camera")
+    page.check("#id_consent")
+    page.click("#search-button")
+    page.wait_for_selector("h1:text-is('Your photos')")
+    hrefs = [link.get_attribute("href") for link in page.locator(".gallery .viewer-link").all()]
+    assert any(f"/photos/{photos['obama.jpg'].pk}/" in href for href in hrefs)

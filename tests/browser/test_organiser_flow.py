@@ -1,0 +1,73 @@
+"""An organiser's day in a real browser: log in, create an event, upload, watch, look."""
+
+import faulthandler
+import io
+import zipfile
+
+import pytest
+
+from photos.models import Event, Photo
+from tests.factories import UserFactory
+from tests.sample_images import no_face_image
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _zip_of(images) -> bytes:
+    data = io.BytesIO()
+    wall = io.BytesIO()
+    no_face_image(seed=9).save(wall, "JPEG")
+    with zipfile.ZipFile(data, "w") as archive:
+        archive.writestr("day2/biden.jpg", images["biden.jpg"].read_bytes())
+        archive.writestr("day2/wall.jpg", wall.getvalue())
+        archive.writestr("../sneaky.jpg", wall.getvalue())
+    return data.getvalue()
+
+
+def test_organiser_uploads_photos_and_a_zip_and_sees_faces(
+    live_server, task_worker, page, screenshot, images, tmp_path
+):
+    UserFactory(username="olivia")
+    (tmp_path / "party.zip").write_bytes(_zip_of(images))
+
+    page.goto(f"{live_server.url}/")
+    page.fill("#id_username", "olivia")
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.click("text=New event")
+    page.fill("#id_name", "Riverside Wedding")
+    page.fill("#id_starts_on", "2026-06-20")
+    page.fill("#id_location", "Riverside Hall")
+    page.click("text=Create event")
+    page.wait_for_selector("text=Attendee link")
+    assert page.input_value("#attendee-url").startswith(f"{live_server.url}/e/")
+    screenshot("event")
+
+    page.click("a:text-is('Photos')")
+    page.set_input_files(
+        "#file-input",
+        [str(images["obama.jpg"]), str(images["group6.jpg"]), str(tmp_path / "party.zip")],
+    )
+    # If the server ever hangs here, every thread's stack goes to the test report.
+    faulthandler.dump_traceback_later(50)
+    try:
+        page.wait_for_selector("#overall-text:has-text('3 of 3 files uploaded')")
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+        screenshot("uploading")
+    page.wait_for_selector("#stat-done:text-is('4')")
+    page.wait_for_selector("#stat-faces:text-is('8')")
+    assert "unsafe path" in page.inner_text("#upload-list")
+    page.wait_for_selector("#photo-grid img >> nth=3")
+    screenshot("album")
+
+    event = Event.objects.get(name="Riverside Wedding")
+    group = Photo.objects.get(event=event, original_filename="group6.jpg")
+    page.click(f"a[href='/photos/{group.pk}/']")
+    page.wait_for_selector(".photo-with-faces img")
+    assert page.locator(".face-box").count() == 6
+    screenshot("photo")
+
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto(f"{live_server.url}/albums/{group.album_id}/")
+    screenshot("album-phone")

@@ -1,0 +1,243 @@
+"""The attendee page: secret link, consent, selfie search, results, private media."""
+
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from faces.models import Face
+from faces.services import process_photo
+from photos.models import Photo
+from photos.services import add_photo, get_or_create_album, regenerate_attendee_token
+from tests import bad_files
+from tests.sample_images import no_face_image
+
+
+def _add(album, path, name, taken_at):
+    with path.open("rb") as fp:
+        photo = add_photo(album=album, fp=fp, original_filename=name, queue=False).photo
+    Photo.objects.filter(pk=photo.pk).update(taken_at=taken_at)
+    return process_photo(photo_id=photo.pk)
+
+
+@pytest.fixture
+def gallery(event, images):
+    """Obama alone (day 1, album Ceremony), six strangers, Biden (day 2, album Party)."""
+    ceremony = get_or_create_album(event=event, title="Ceremony")
+    party = get_or_create_album(event=event, title="Party")
+    day1 = dt.datetime(2026, 6, 20, 15, tzinfo=dt.UTC)
+    day2 = dt.datetime(2026, 6, 21, 22, tzinfo=dt.UTC)
+    return {
+        "obama": _add(ceremony, images["obama.jpg"], "obama.jpg", day1),
+        "group": _add(ceremony, images["group6.jpg"], "group.jpg", day1),
+        "biden": _add(party, images["biden.jpg"], "biden.jpg", day2),
+        "ceremony": ceremony,
+        "party": party,
+    }
+
+
+def page_url(event, name="attendee", *args):
+    return reverse(f"faces:{name}", args=[event.attendee_token, *args])
+
+
+def search(client, event, path=None, data=None, consent=True, **filters):
+    payload = {
+        "selfie": SimpleUploadedFile("me.jpg", data if data is not None else path.read_bytes())
+    }
+    if consent:
+        payload["consent"] = "on"
+    payload.update(filters)
+    return client.post(page_url(event, "attendee_search"), payload)
+
+
+def matched_ids(response):
+    return {photo.pk for photo in response.context["sure"]} if response.context else set()
+
+
+def test_the_attendee_page_explains_the_selfie_and_asks_consent(client, event):
+    page = client.get(page_url(event)).content.decode()
+    assert event.name in page
+    assert "never saved" in page and 'name="consent"' in page
+    assert client.get(page_url(event))["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("token", ["nope", "x" * 43, ""])
+def test_a_wrong_token_says_so_and_leaks_nothing(client, event, token):
+    response = client.get(f"/e/{token}/") if token else client.get("/e/")
+    assert response.status_code == 404
+    if token:
+        assert "This link does not work" in response.content.decode()
+        assert event.name not in response.content.decode()
+
+
+def test_a_replaced_token_stops_working(client, event):
+    old = page_url(event)
+    regenerate_attendee_token(event=event)
+    assert client.get(old).status_code == 404
+    assert client.get(page_url(event)).status_code == 200
+
+
+def test_face_search_turned_off_is_said_plainly_and_refused(client, event, gallery, images):
+    event.is_face_search_enabled = False
+    event.save()
+    assert "turned off face search" in client.get(page_url(event)).content.decode()
+    assert search(client, event, images["obama2.jpg"]).status_code == 403
+
+
+def test_a_selfie_finds_only_that_persons_photos(client, event, gallery, images):
+    response = search(client, event, images["obama2.jpg"])
+    assert response.status_code == 200
+    assert matched_ids(response) == {gallery["obama"].pk}
+    assert "We used the face boxed in green" in response.content.decode()
+    again = client.get(page_url(event, "attendee_results"))
+    assert matched_ids(again) == {gallery["obama"].pk}
+
+
+def test_without_consent_nothing_is_searched(client, event, gallery, images):
+    response = search(client, event, images["obama2.jpg"], consent=False)
+    assert response.status_code == 400
+    assert "tick the box" in response.content.decode()
+    assert client.get(page_url(event, "attendee_results")).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (None, "No face was found"),
+        (b"definitely not an image", "not an image"),
+        (bad_files.truncated_jpeg(), "damaged or truncated"),
+        (b"", "The file is empty"),
+    ],
+)
+def test_unusable_selfies_get_a_clear_message(client, event, gallery, data, message):
+    if data is None:
+        buffer = io.BytesIO()
+        no_face_image().save(buffer, "JPEG")
+        data = buffer.getvalue()
+    response = search(client, event, data=data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_a_selfie_with_several_faces_uses_the_largest_and_says_so(client, event, gallery, images):
+    response = search(client, event, images["group6.jpg"])
+    assert response.status_code == 200
+    assert "We saw 6 faces in your picture and used the largest one" in response.content.decode()
+    assert gallery["group"].pk in matched_ids(response)
+
+
+def test_filters_by_album_and_date_narrow_the_search(client, event, gallery, images):
+    in_party = search(client, event, images["obama2.jpg"], album=gallery["party"].pk)
+    assert matched_ids(in_party) == set()
+    on_day1 = search(
+        client, event, images["obama2.jpg"], taken_from="2026-06-20", taken_to="2026-06-20"
+    )
+    assert matched_ids(on_day1) == {gallery["obama"].pk}
+    on_day2 = search(client, event, images["obama2.jpg"], taken_from="2026-06-21")
+    assert matched_ids(on_day2) == set()
+
+
+def test_results_can_be_filtered_after_the_search(client, event, gallery, images):
+    search(client, event, images["obama2.jpg"])
+    url = page_url(event, "attendee_results")
+    assert matched_ids(client.get(url, {"album": gallery["ceremony"].pk})) == {gallery["obama"].pk}
+    assert matched_ids(client.get(url, {"album": gallery["party"].pk})) == set()
+
+
+def test_hidden_faces_never_match(client, event, gallery, images):
+    Face.objects.filter(photo=gallery["obama"]).update(status=Face.Status.HIDDEN)
+    assert matched_ids(search(client, event, images["obama2.jpg"])) == set()
+
+
+def test_attendees_only_get_media_of_photos_their_search_matched(client, event, gallery, images):
+    obama, biden = gallery["obama"], gallery["biden"]
+    assert client.get(page_url(event, "attendee_photo", obama.pk, "preview")).status_code == 404
+    search(client, event, images["obama2.jpg"])
+    for kind in ("thumbnail", "preview", "original"):
+        assert client.get(page_url(event, "attendee_photo", obama.pk, kind)).status_code == 200
+    assert client.get(page_url(event, "attendee_photo", biden.pk, "preview")).status_code == 404
+    # and not through the organiser's URLs either
+    assert client.get(reverse("photos:photo_media", args=[obama.pk, "preview"])).status_code == 302
+
+
+def test_results_expire(client, event, gallery, images, settings):
+    settings.ATTENDEE_RESULTS_TTL_SECONDS = -1
+    search(client, event, images["obama2.jpg"])
+    photo = gallery["obama"]
+    assert client.get(page_url(event, "attendee_photo", photo.pk, "preview")).status_code == 404
+    assert client.get(page_url(event, "attendee_results")).status_code == 302
+
+
+def test_results_belong_to_the_browser_that_searched(
+    client, event, gallery, images, django_user_model
+):
+    from django.test import Client
+
+    search(client, event, images["obama2.jpg"])
+    stranger = Client()
+    assert (
+        stranger.get(page_url(event, "attendee_photo", gallery["obama"].pk, "preview")).status_code
+        == 404
+    )
+
+
+def test_the_selfie_leaves_no_file_and_no_row(client, event, gallery, images, media_root):
+    files_before = sorted(p for p in media_root.rglob("*") if p.is_file())
+    rows_before = (Photo.objects.count(), Face.objects.count())
+    search(client, event, images["obama2.jpg"])
+    assert sorted(p for p in media_root.rglob("*") if p.is_file()) == files_before
+    assert (Photo.objects.count(), Face.objects.count()) == rows_before
+    stored = client.session["attendee_results"][str(event.pk)]
+    assert set(stored) == {"sure", "maybe", "expires_at", "face_count"}
+
+
+def test_download_all_streams_a_zip_of_the_matches(client, event, gallery, images):
+    search(client, event, images["obama2.jpg"])
+    response = client.get(page_url(event, "attendee_download"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert archive.namelist() == ["obama.jpg"]
+    assert archive.read("obama.jpg") == images["obama.jpg"].read_bytes()
+
+
+def test_forget_my_search_removes_the_results(client, event, gallery, images):
+    search(client, event, images["obama2.jpg"])
+    client.post(page_url(event, "attendee_forget"))
+    assert (
+        client.get(page_url(event, "attendee_photo", gallery["obama"].pk, "preview")).status_code
+        == 404
+    )
+
+
+def test_searches_are_rate_limited_per_client(client, event, gallery, images, settings):
+    settings.ATTENDEE_SEARCHES_PER_CLIENT = 2
+    assert search(client, event, images["obama2.jpg"]).status_code == 200
+    assert search(client, event, images["obama2.jpg"]).status_code == 200
+    limited = search(client, event, images["obama2.jpg"])
+    assert limited.status_code == 429
+    assert "Too many searches" in limited.content.decode()
+
+
+def test_searches_are_rate_limited_per_event(client, event, gallery, images, settings):
+    from django.test import Client
+
+    settings.ATTENDEE_SEARCHES_PER_EVENT = 1
+    assert search(client, event, images["obama2.jpg"]).status_code == 200
+    assert search(Client(REMOTE_ADDR="10.0.0.9"), event, images["obama2.jpg"]).status_code == 429
+
+
+def test_a_face_too_small_to_match_reliably_is_refused_with_advice(client, event, gallery, images):
+    from PIL import Image
+
+    small = Image.open(images["obama.jpg"]).convert("RGB")
+    small = small.resize((small.width // 8, small.height // 8))  # the face is ~30 px wide
+    canvas = Image.new("RGB", (800, 600), (200, 200, 200))
+    canvas.paste(small, (300, 200))
+    data = io.BytesIO()
+    canvas.save(data, "JPEG", quality=95)
+    response = search(client, event, data=data.getvalue())
+    assert response.status_code == 400
+    assert "too small or too blurred" in response.content.decode()

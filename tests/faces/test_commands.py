@@ -1,0 +1,144 @@
+"""The demo's two scripts as commands, and the evaluation command, end to end."""
+
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from PIL import Image, ImageOps
+
+from faces.models import Face
+from photos.models import Event, Photo
+from tests import bad_files
+from tests.sample_images import no_face_image
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+@pytest.fixture
+def photo_folder(copy_image, tmp_path):
+    copy_image("obama.jpg", "party/obama.jpg")
+    copy_image("group6.jpg", "party/day2/group.jpg")
+    copy_image("obama.jpg", "party/zz-copy-of-obama.jpg")
+    (tmp_path / "party" / "notes.jpg").write_bytes(bad_files.html_renamed_jpg())
+    return tmp_path / "party"
+
+
+def test_index_photos_sync_indexes_a_folder_recursively(photo_folder, owner):
+    output = run("index_photos", "--event", "gala", "--owner", "owner", "--sync", str(photo_folder))
+    event = Event.objects.get(slug="gala")
+    assert event.owner == owner
+    names = set(Photo.objects.filter(event=event).values_list("original_filename", flat=True))
+    assert names == {"obama.jpg", "day2/group.jpg"}
+    assert Face.objects.filter(event=event).count() == 7
+    assert "2 photos added, 7 faces found, 1 skipped as duplicates, 1 failed" in output
+    assert "notes.jpg: This file is not an image" in output
+    assert Photo.objects.filter(faces_status=Photo.Status.DONE).count() == 2
+
+
+def test_index_photos_without_sync_queues_one_task_per_photo(
+    photo_folder, owner, django_capture_on_commit_callbacks, settings
+):
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
+    with django_capture_on_commit_callbacks() as callbacks:
+        output = run("index_photos", "--event", "gala", "--owner", "owner", str(photo_folder))
+    assert "queued for face detection" in output
+    assert len(callbacks) == 2
+    assert set(Photo.objects.values_list("faces_status", flat=True)) == {"pending"}
+
+
+def test_index_photos_needs_an_owner_for_a_new_event(photo_folder, owner, other_user):
+    with pytest.raises(CommandError, match="--owner"):
+        run("index_photos", "--event", "new", str(photo_folder))
+
+
+def test_find_photos_lists_the_selfies_person_best_first(photo_folder, owner, images, settings):
+    run("index_photos", "--event", "gala", "--owner", "owner", "--sync", str(photo_folder))
+    output = run("find_photos", "--event", "gala", "--json", str(images["obama2.jpg"]))
+    rows = json.loads(output)
+    assert [row["original_filename"] for row in rows] == ["obama.jpg"]
+    assert set(rows[0]) >= {"photo_id", "original_filename", "album", "taken_at", "distance"}
+    assert rows[0]["distance"] < settings.FACES_MATCH_THRESHOLD
+
+
+def test_find_photos_filters_by_date(photo_folder, owner, images):
+    run("index_photos", "--event", "gala", "--owner", "owner", "--sync", str(photo_folder))
+    Photo.objects.update(taken_at="2024-06-01T12:00:00Z")
+    found = run(
+        "find_photos",
+        "--event",
+        "gala",
+        "--from",
+        "2024-06-01",
+        "--json",
+        str(images["obama2.jpg"]),
+    )
+    assert len(json.loads(found)) == 1
+    later = run(
+        "find_photos",
+        "--event",
+        "gala",
+        "--from",
+        "2024-06-02",
+        "--json",
+        str(images["obama2.jpg"]),
+    )
+    assert json.loads(later) == []
+
+
+def test_find_photos_refuses_a_selfie_without_a_face(photo_folder, owner, tmp_path):
+    run("index_photos", "--event", "gala", "--owner", "owner", "--sync", str(photo_folder))
+    no_face_image().save(tmp_path / "wall.jpg")
+    with pytest.raises(CommandError, match="No face was found"):
+        run("find_photos", "--event", "gala", str(tmp_path / "wall.jpg"))
+    (tmp_path / "broken.jpg").write_bytes(b"not an image")
+    with pytest.raises(CommandError, match="not an image"):
+        run("find_photos", "--event", "gala", str(tmp_path / "broken.jpg"))
+    with pytest.raises(CommandError, match="Cannot read"):
+        run("find_photos", "--event", "gala", str(tmp_path / "missing.jpg"))
+
+
+def test_find_photos_uses_the_largest_of_several_faces(photo_folder, owner, images):
+    run("index_photos", "--event", "gala", "--owner", "owner", "--sync", str(photo_folder))
+    err = io.StringIO()
+    call_command(
+        "find_photos",
+        "--event",
+        "gala",
+        str(images["group6.jpg"]),
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+    assert "6 faces in the selfie: using the largest" in err.getvalue()
+
+
+def test_evaluate_faces_reports_precision_and_recall(copy_image, tmp_path, owner):
+    root = tmp_path / "dataset"
+    copy_image("obama2.jpg", "dataset/identities/obama/1.jpg")
+    copy_image("obama.jpg", "dataset/identities/obama/2.jpg")
+    copy_image("32bit.png", "dataset/identities/obama/3.png")
+    copy_image("biden.jpg", "dataset/identities/biden/1.jpg")
+    biden = Image.open(tmp_path / "dataset/identities/biden/1.jpg")
+    ImageOps.mirror(biden.crop((300, 100, 800, 700))).save(root / "identities/biden/2.jpg")
+    copy_image("tom_hanks.png", "dataset/distractors/tom.png")
+    (root / "no_face").mkdir()
+    no_face_image(seed=3).save(root / "no_face/wall.jpg")
+
+    report = json.loads(
+        run("evaluate_faces", "--json", "--groups", "3", "--thresholds", "0.32,0.6", str(root))
+    )
+    assert report["people"] == 2 and report["gallery_photos"] == 8
+    assert report["group_photos"] == 3
+    rows = {(row["mode"], row["threshold"]): row for row in report["results"]}
+    for mode in ("single", "person"):
+        at_default = rows[(mode, 0.32)]
+        assert at_default["true_matches"] >= 3  # Obama's two photos, Biden's mirror image
+        assert at_default["false_matches"] == 0
+        assert rows[(mode, 0.6)]["false_matches"] > 0  # a loose threshold lets strangers in
+    assert rows[("person", 0.32)]["group_recall"] is not None
+    assert set(report["recommended_threshold"]) == {"single", "person"}
+    assert Event.objects.filter(slug__startswith="evaluation-").count() == 0

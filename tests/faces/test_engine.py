@@ -1,0 +1,193 @@
+"""The face engine on real photos: detection, embeddings, storage, bad input."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from faces import services
+from faces.analysis import FaceRules, find_faces
+from faces.backends import get_detector, get_embedder
+from faces.models import Face
+from photos.images import ImageError, open_image
+from photos.models import Photo
+from photos.services import add_photo
+from tests import bad_files
+from tests.sample_images import no_face_image
+
+
+def add(album, path_or_bytes, name="photo.jpg"):
+    fp = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes.open("rb")
+    with fp:
+        return add_photo(album=album, fp=fp, original_filename=name, queue=False).photo
+
+
+def process(photo):
+    return services.process_photo(photo_id=photo.pk)
+
+
+def test_every_face_of_a_group_photo_is_found(album, images):
+    photo = process(add(album, images["group6.jpg"]))
+    assert photo.faces_status == Photo.Status.DONE
+    assert photo.face_count == 6
+    faces = list(photo.faces.all())
+    assert all(face.score > 0.8 and face.is_matchable for face in faces)
+    assert len({face.x // 50 for face in faces}) == 6  # six separate places
+
+
+def test_a_photo_without_faces_is_done_with_zero_faces(album):
+    data = io.BytesIO()
+    no_face_image().save(data, "JPEG")
+    photo = process(add(album, data.getvalue()))
+    assert (photo.faces_status, photo.face_count) == (Photo.Status.DONE, 0)
+    assert photo.thumbnail.name and photo.preview.name
+
+
+def _exif_rotated_copy(path) -> bytes:
+    """The same photo stored sideways, with the EXIF tag that turns it upright."""
+    upright = Image.open(path).convert("RGB")
+    sideways = upright.transpose(Image.Transpose.ROTATE_90)  # stored turned left
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 clockwise to display"
+    data = io.BytesIO()
+    sideways.save(data, "JPEG", quality=95, exif=exif.tobytes())
+    return data.getvalue()
+
+
+def test_an_exif_rotated_photo_gives_the_same_faces_as_the_upright_one(album, images):
+    upright = process(add(album, images["obama.jpg"].read_bytes(), "upright.jpg"))
+    rotated = process(add(album, _exif_rotated_copy(images["obama.jpg"]), "rotated.jpg"))
+    assert (rotated.width, rotated.height) == (upright.width, upright.height)
+    face_a, face_b = upright.faces.get(), rotated.faces.get()
+    assert abs(face_a.x - face_b.x) < 15 and abs(face_a.y - face_b.y) < 15
+    assert np.linalg.norm(np.array(face_a.embedding) - np.array(face_b.embedding)) < 0.15
+
+
+def _selfie_embedding(path):
+    with path.open("rb") as fp:
+        return services.read_selfie(fp=fp).face.embedding
+
+
+def test_the_same_person_matches_across_photos_and_another_does_not(album, images, settings):
+    obama = process(add(album, images["obama.jpg"]))
+    face = np.array(obama.faces.get().embedding)
+    same = np.linalg.norm(face - _selfie_embedding(images["obama2.jpg"]))
+    other = np.linalg.norm(face - _selfie_embedding(images["biden.jpg"]))
+    assert same < settings.FACES_MATCH_THRESHOLD < other
+
+
+def test_embeddings_are_unit_length_and_record_their_model(album, images):
+    photo = process(add(album, images["group6.jpg"]))
+    for face in photo.faces.all():
+        assert np.linalg.norm(face.embedding) == pytest.approx(1.0, abs=1e-4)
+        assert face.embedder == get_embedder().name == "dlib-resnet-v1"
+
+
+def test_processing_again_replaces_faces_instead_of_adding(album, images):
+    photo = process(add(album, images["group6.jpg"]))
+    first_ids = set(photo.faces.values_list("id", flat=True))
+    photo = process(photo)
+    assert photo.face_count == 6
+    assert Face.objects.filter(photo=photo).count() == 6
+    assert not first_ids & set(photo.faces.values_list("id", flat=True))
+
+
+def test_hidden_faces_stay_hidden_when_detection_runs_again(album, images, staff):
+    photo = process(add(album, images["group6.jpg"]))
+    face = photo.faces.first()
+    Face.objects.filter(pk=face.pk).update(status=Face.Status.HIDDEN, moderated_by=staff)
+    process(photo)
+    hidden = photo.faces.filter(status=Face.Status.HIDDEN)
+    assert hidden.count() == 1
+    assert (hidden.get().x, hidden.get().moderated_by) == (face.x, staff)
+
+
+def test_a_photo_that_cannot_be_decoded_ends_failed_with_its_reason(album, images):
+    photo = add(album, images["obama.jpg"])
+    with photo.file.open("wb") as fp:  # damaged on disk after upload
+        fp.write(bad_files.truncated_jpeg())
+    photo = process(photo)
+    assert photo.faces_status == Photo.Status.FAILED
+    assert "damaged or truncated" in photo.faces_error
+    assert photo.faces.count() == 0
+
+
+def test_a_photo_being_processed_elsewhere_is_not_claimed_twice(album, images):
+    photo = add(album, images["obama.jpg"])
+    assert services.claim_photo(photo_id=photo.pk) is True
+    assert services.claim_photo(photo_id=photo.pk) is False
+    assert services.process_photo(photo_id=photo.pk) is None
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "not an image"),
+        (b"just some text, not a photo", "not an image"),
+        (bad_files.html_renamed_jpg(), "not an image"),
+        (bad_files.truncated_jpeg(), "damaged or truncated"),
+        (bad_files.png_with_huge_header(), "too large"),
+        (bad_files.gif_image(), "GIF files are not accepted"),
+    ],
+)
+def test_bad_images_give_clear_errors(data, message):
+    with pytest.raises(ImageError, match=message):
+        open_image(io.BytesIO(data), max_pixels=100_000_000)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "I;16", "P", "CMYK"])
+def test_every_pixel_format_becomes_rgb(images, mode):
+    source = Image.open(images["obama.jpg"]).convert("RGB").resize((300, 375))
+    if mode == "I;16":
+        image = Image.fromarray(np.asarray(source.convert("L"), dtype=np.uint16) * 256)
+    else:
+        image = source.convert(mode)
+    data = io.BytesIO()
+    image.save(data, "TIFF" if mode == "CMYK" else "PNG")
+    if mode == "CMYK":
+        data = io.BytesIO()
+        image.save(data, "JPEG")
+    loaded = open_image(io.BytesIO(data.getvalue()), max_pixels=10**8)
+    assert loaded.image.mode == "RGB" and loaded.image.size == (300, 375)
+    faces = find_faces(loaded, detector=get_detector(), embedder=get_embedder(), rules=FaceRules())
+    assert len(faces) == 1
+
+
+def test_photos_left_processing_by_a_dead_worker_are_requeued_or_failed(album, images, settings):
+    import datetime as dt
+
+    from django.test import TestCase
+    from django.utils import timezone
+
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 60, "retry": 90, "max_attempts": 2}
+    long_ago = timezone.now() - dt.timedelta(minutes=10)
+    retried = add(album, images["obama.jpg"].read_bytes(), "a.jpg")
+    exhausted = add(album, images["group6.jpg"].read_bytes(), "b.jpg")
+    fresh = add(album, images["biden.jpg"].read_bytes(), "c.jpg")
+    Photo.objects.filter(pk=retried.pk).update(
+        faces_status="processing", processing_started_at=long_ago, processing_attempts=1
+    )
+    Photo.objects.filter(pk=exhausted.pk).update(
+        faces_status="processing", processing_started_at=long_ago, processing_attempts=2
+    )
+    Photo.objects.filter(pk=fresh.pk).update(
+        faces_status="processing", processing_started_at=timezone.now(), processing_attempts=1
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert services.requeue_stale_photos() == 2
+    states = dict(Photo.objects.values_list("original_filename", "faces_status"))
+    assert states == {"a.jpg": "done", "b.jpg": "failed", "c.jpg": "processing"}
+    assert "interrupted" in Photo.objects.get(pk=exhausted.pk).faces_error
+
+
+def test_the_torch_embedder_gives_dlibs_own_vectors(images):
+    from faces.backends.dlib import DlibEmbedder
+    from faces.backends.dlib_torch import DlibTorchEmbedder
+
+    pixels = np.asarray(Image.open(images["group6.jpg"]).convert("RGB"))
+    boxes = get_detector().detect(pixels)
+    native, torch_port = DlibEmbedder(), DlibTorchEmbedder(threads=1)
+    assert native.name == torch_port.name  # interchangeable: no re-embedding needed
+    difference = np.abs(native.embed(pixels, boxes) - torch_port.embed(pixels, boxes)).max()
+    assert difference < 1e-4

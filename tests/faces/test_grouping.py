@@ -1,0 +1,152 @@
+"""Person matching: grouping an event's faces into people, and searching by person."""
+
+import numpy as np
+import pytest
+from django_q.models import Schedule
+
+from faces import services
+from faces.grouping import group_faces
+from faces.models import Face
+from faces.search import CandidateFace, MatchRules, SearchFilters, classify, find_matches
+from photos.models import Event, Photo
+
+
+def unit(vector):
+    return vector / np.linalg.norm(vector)
+
+
+def near(centre, rng, scale=0.02):
+    return unit(centre + rng.normal(scale=scale, size=centre.shape)).astype(np.float32)
+
+
+def test_faces_of_one_person_are_grouped_and_others_are_not():
+    rng = np.random.default_rng(0)
+    alice, bob = unit(rng.normal(size=128)), unit(rng.normal(size=128))
+    vectors = np.array([near(alice, rng) for _ in range(4)] + [near(bob, rng) for _ in range(3)])
+    labels = group_faces(vectors, np.arange(7), threshold=0.4)
+    assert len(set(labels[:4])) == 1 and len(set(labels[4:])) == 1
+    assert labels[0] != labels[4]
+
+
+def test_two_faces_of_one_photo_are_never_the_same_person():
+    rng = np.random.default_rng(1)
+    alice = unit(rng.normal(size=128))
+    twins = np.array([near(alice, rng, 0.005), near(alice, rng, 0.005), near(alice, rng, 0.005)])
+    labels = group_faces(twins, np.array([7, 7, 8]), threshold=0.4)
+    assert labels[0] != labels[1]
+
+
+def face(photo, distance, person, event=1):
+    return CandidateFace(
+        photo_id=photo, face_id=photo * 10, distance=distance, event_id=event, person=person
+    )
+
+
+def test_a_sure_face_vouches_for_its_person_within_the_guard():
+    rules = MatchRules(sure=0.33, maybe=0.38, mode="person", person_guard=0.45)
+    faces = [
+        face(1, 0.25, person=5),
+        face(2, 0.41, person=5),
+        face(3, 0.36, person=9),
+        face(4, 0.44, person=9),
+        face(5, 0.47, person=5),
+    ]
+    sure, maybe = classify(faces, rules)
+    assert [m.photo_id for m in sure] == [1, 2]  # photo 2 through its person
+    assert [m.photo_id for m in maybe] == [3]  # 4 is too far for "maybe"; 5 beyond the guard
+
+
+def test_single_mode_ignores_people():
+    rules = MatchRules(sure=0.33, maybe=0.38, mode="single", person_guard=0.45)
+    sure, maybe = classify([face(1, 0.25, 5), face(2, 0.41, 5)], rules)
+    assert [m.photo_id for m in sure] == [1] and maybe == []
+
+
+def test_people_are_per_event():
+    rules = MatchRules(sure=0.33, maybe=0.33, mode="person", person_guard=0.45)
+    sure, _ = classify([face(1, 0.25, 5, event=1), face(2, 0.41, 5, event=2)], rules)
+    assert [m.photo_id for m in sure] == [1]
+
+
+def test_one_photo_is_listed_once_with_its_closest_face():
+    rules = MatchRules(sure=0.33, maybe=0.38, mode="person", person_guard=0.45)
+    sure, maybe = classify([face(1, 0.30, 5), face(1, 0.20, 6), face(1, 0.37, 7)], rules)
+    assert [(m.photo_id, m.distance) for m in sure] == [(1, 0.20)] and maybe == []
+
+
+@pytest.fixture
+def person_event(album, images):
+    """Five photos: Alice in four (one far from her usual look), Bob in one."""
+    from photos.services import add_photo
+
+    with images["obama.jpg"].open("rb") as fp:
+        template = add_photo(album=album, fp=fp, original_filename="t.jpg", queue=False).photo
+    rng = np.random.default_rng(2)
+    alice, bob = unit(rng.normal(size=128)), unit(rng.normal(size=128))
+    sideways = rng.normal(size=128)
+    sideways = unit(sideways - sideways.dot(alice) * alice)
+    far_alice = unit(alice + 0.3787 * sideways)  # 0.36 from her usual look
+    vectors = [near(alice, rng, 0.01) for _ in range(3)] + [far_alice.astype(np.float32)]
+    vectors.append(near(bob, rng, 0.01))
+    photos = []
+    for index, vector in enumerate(vectors):
+        photo = Photo.objects.create(
+            album=album,
+            event=album.event,
+            file=template.file.name,
+            original_filename=f"{index}.jpg",
+            content_hash=f"{index:064d}",
+            width=100,
+            height=100,
+        )
+        Face.objects.create(
+            photo=photo,
+            event=album.event,
+            x=0,
+            y=0,
+            width=80,
+            height=80,
+            score=0.9,
+            embedding=vector,
+            embedder="dlib-resnet-v1",
+        )
+        photos.append(photo)
+    Event.objects.filter(pk=album.event_id).update(faces_version=1)
+    return {"photos": photos, "alice": alice, "event": album.event}
+
+
+def test_person_search_finds_photos_a_single_lookup_misses(person_event, settings):
+    assert services.group_event_faces(event_id=person_event["event"].pk) == 2
+    assert services.group_event_faces(event_id=person_event["event"].pk) is None  # unchanged
+    selfie = near(person_event["alice"], np.random.default_rng(9), 0.01)
+    filters = SearchFilters(event_ids=[person_event["event"].pk])
+    rules = MatchRules(sure=0.33, maybe=0.33, mode="person", person_guard=0.45)
+    sure, _ = find_matches(selfie, embedder="dlib-resnet-v1", filters=filters, rules=rules)
+    alice_photos = {p.pk for p in person_event["photos"][:4]}
+    assert {m.photo_id for m in sure} == alice_photos
+    single = MatchRules(sure=0.33, maybe=0.33, mode="single")
+    sure, _ = find_matches(selfie, embedder="dlib-resnet-v1", filters=filters, rules=single)
+    assert {m.photo_id for m in sure} == alice_photos - {person_event["photos"][3].pk}
+
+
+def test_processed_photos_get_their_event_regrouped_by_the_periodic_job(album, images):
+    from faces import tasks
+    from photos.services import add_photo
+
+    with images["obama.jpg"].open("rb") as fp:
+        photo = add_photo(album=album, fp=fp, original_filename="o.jpg", queue=False).photo
+    services.process_photo(photo_id=photo.pk)
+    assert Event.objects.get(pk=album.event_id).faces_version == 1
+    assert Face.objects.get(photo=photo).person is None
+    assert tasks.group_changed_events() == 1
+    assert Face.objects.get(photo=photo).person == 1
+    assert tasks.group_changed_events() == 0  # nothing changed since
+
+
+def test_the_grouping_job_is_scheduled_every_minute(db):
+    from django.core.management import call_command
+
+    call_command("setup_schedules", stdout=__import__("io").StringIO())
+    call_command("setup_schedules", stdout=__import__("io").StringIO())  # idempotent
+    schedule = Schedule.objects.get(func="faces.tasks.group_changed_events")
+    assert (schedule.schedule_type, schedule.minutes) == (Schedule.MINUTES, 1)
