@@ -135,6 +135,9 @@
   const dropzone = document.getElementById("dropzone");
   const input = document.getElementById("file-input");
   input.addEventListener("change", () => { addFiles(input.files); input.value = ""; });
+  // Files chosen while this script was still loading (slow phones) fired their
+  // change event before the listener existed: pick them up now.
+  if (input.files.length) { addFiles(input.files); input.value = ""; }
   ["dragenter", "dragover"].forEach((name) => dropzone.addEventListener(name, (event) => {
     event.preventDefault();
     dropzone.classList.add("over");
@@ -217,4 +220,5 @@
   }
 
   poll();
+  uploader.dataset.ready = "true";  // lets browser tests wait for the script
 })();

@@ -78,4 +78,5 @@
     button.disabled = true;
     button.textContent = "Searching…";
   });
+  input.form.dataset.ready = "true";  // lets browser tests wait for the script
 })();

@@ -44,6 +44,7 @@ def test_organiser_uploads_photos_and_a_zip_and_sees_faces(
     screenshot("event")
 
     page.click("a:text-is('Photos')")
+    page.wait_for_selector("#uploader[data-ready]", state="attached")
     page.set_input_files(
         "#file-input",
         [str(images["obama.jpg"]), str(images["group6.jpg"]), str(tmp_path / "party.zip")],
