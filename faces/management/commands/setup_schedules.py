@@ -6,6 +6,7 @@ from django_q.models import Schedule
 SCHEDULES = [
     ("requeue stale photos", "faces.tasks.requeue_stale_photos", Schedule.MINUTES, 5),
     ("group faces into people", "faces.tasks.group_changed_events", Schedule.MINUTES, 1),
+    ("smart search vectors", "photos.tasks.embed_pending_photos", Schedule.MINUTES, 1),
     ("clear expired sessions", "django.core.management.call_command", Schedule.DAILY, None),
 ]
 
