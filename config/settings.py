@@ -245,7 +245,10 @@ FACES_MIN_SHARPNESS = env.float("FACES_MIN_SHARPNESS", default=0.0)
 FACES_MAYBE_THRESHOLD = env.float("FACES_MAYBE_THRESHOLD", default=0.38)
 # Search: exact inside events up to this many faces, HNSW with iterative scans beyond.
 FACES_EXACT_SEARCH_MAX_FACES = env.int("FACES_EXACT_SEARCH_MAX_FACES", default=200_000)
-FACES_APPROXIMATE_SEARCH_LIMIT = env.int("FACES_APPROXIMATE_SEARCH_LIMIT", default=1000)
+# HNSW searches start with this LIMIT and grow it (x4, up to the max) while the
+# farthest face found is still under the threshold (docs/performance.md).
+FACES_APPROXIMATE_SEARCH_LIMIT = env.int("FACES_APPROXIMATE_SEARCH_LIMIT", default=100)
+FACES_APPROXIMATE_SEARCH_MAX = env.int("FACES_APPROXIMATE_SEARCH_MAX", default=6400)
 FACES_HNSW_EF_SEARCH = env.int("FACES_HNSW_EF_SEARCH", default=200)
 FACES_HNSW_MAX_SCAN = env.int("FACES_HNSW_MAX_SCAN", default=40_000)
 

@@ -246,7 +246,7 @@ def album_progress(*, album: Album) -> dict:
         "eta_seconds": _eta_seconds(album.event_id, remaining),
         "failed_photos": [
             {"id": p.pk, "name": p.original_filename, "error": p.faces_error}
-            for p in failed.only("id", "original_filename", "faces_error")[:100]
+            for p in failed.only("id", "album_id", "original_filename", "faces_error")[:100]
         ],
     }
 

@@ -155,8 +155,10 @@ GALLERY_PAGE_SIZE = 120
 
 def _album_page(request, album: Album):
     """One page of the album's photos by time taken (a wedding can have thousands)."""
+    # album_id too: the related manager sets photo.album from it (one query per photo
+    # if it is deferred).
     photos = album.photos.order_by("taken_at", "id").only(
-        "id", "original_filename", "thumbnail", "face_count", "faces_status", "taken_at"
+        "id", "album_id", "original_filename", "thumbnail", "face_count", "faces_status", "taken_at"
     )
     return Paginator(photos, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
 

@@ -9,6 +9,7 @@ from faces.models import Face
 from faces.search import (
     SearchFilters,
     approximate_nearest,
+    candidate_faces,
     exact_candidates,
     find_photo_matches,
     uses_exact_search,
@@ -186,3 +187,18 @@ def test_staff_search_across_every_event(client, staff, two_organisers_photos, i
 
 def test_organiser_search_needs_a_login(client, db):
     assert client.get(reverse("faces:organiser_search")).status_code == 302
+
+
+def test_the_hnsw_limit_grows_until_every_face_under_the_threshold_is_in(synthetic_faces, settings):
+    # Identity 0 has 50 faces; a first LIMIT of 4 must grow (4, 16, 64) to hold them.
+    settings.FACES_APPROXIMATE_SEARCH_LIMIT = 4
+    everything = SearchFilters(event_ids=None)
+    faces = candidate_faces(
+        synthetic_faces["query"], embedder=EMBEDDER, filters=everything, threshold=0.5
+    )
+    assert len(faces) == 50
+    settings.FACES_APPROXIMATE_SEARCH_MAX = 16  # a ceiling is a ceiling
+    faces = candidate_faces(
+        synthetic_faces["query"], embedder=EMBEDDER, filters=everything, threshold=0.5
+    )
+    assert len(faces) == 16

@@ -164,3 +164,34 @@ def test_big_albums_are_paged(owner_client, album, photo):
     assert "Page 1 of 2" in first
     second = owner_client.get(url, {"page": 2}).content.decode()
     assert second.count('class="badge') == 6
+
+
+def test_album_page_queries_do_not_grow_with_its_photos(
+    owner_client, album, django_assert_max_num_queries
+):
+    def add_rows(count, start):
+        Photo.objects.bulk_create(
+            Photo(
+                album=album,
+                event=album.event,
+                file=f"x{i}.jpg",
+                thumbnail=f"t{i}.jpg",
+                original_filename=f"{i}.jpg",
+                content_hash=f"{i:064x}",
+                width=10,
+                height=10,
+                faces_status=Photo.Status.FAILED if i % 2 else Photo.Status.DONE,
+                faces_error="broken",
+                face_count=1,
+            )
+            for i in range(start, start + count)
+        )
+
+    add_rows(2, 0)
+    url = reverse("photos:album_detail", args=[album.pk])
+    with django_assert_max_num_queries(12) as few:
+        assert owner_client.get(url).status_code == 200
+    add_rows(60, 2)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = owner_client.get(url).content.decode()
+    assert page.count('loading="lazy"') == 62
