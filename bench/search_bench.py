@@ -142,11 +142,12 @@ def index_settings() -> dict:
     from django.conf import settings
 
     return {
-        "hnsw": "m=16, ef_construction=64, vector_l2_ops",
+        "hnsw": "m=24, ef_construction=100, vector_l2_ops",
         "hnsw.ef_search": settings.FACES_HNSW_EF_SEARCH,
         "hnsw.max_scan_tuples": settings.FACES_HNSW_MAX_SCAN,
         "hnsw.iterative_scan": "relaxed_order (SET LOCAL)",
         "approximate_limit": settings.FACES_APPROXIMATE_SEARCH_LIMIT,
+        "approximate_limit_max": settings.FACES_APPROXIMATE_SEARCH_MAX,
         "exact_search_max_faces": settings.FACES_EXACT_SEARCH_MAX_FACES,
         "threshold": THRESHOLD,
     }

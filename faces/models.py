@@ -63,11 +63,14 @@ class Face(models.Model):
     class Meta:
         ordering = ["photo", "x"]
         indexes = [
+            # m=24, ef_construction=100: identities are tight clusters of faces, and a
+            # sparser graph (m=16, 64) left searches stranded away from them (recall 0.75
+            # against 0.97 at ef_search 200 over 1M faces; docs/performance.md).
             HnswIndex(
                 name="face_embedding_hnsw",
                 fields=["embedding"],
-                m=16,
-                ef_construction=64,
+                m=24,
+                ef_construction=100,
                 opclasses=["vector_l2_ops"],
             ),
             models.Index(
