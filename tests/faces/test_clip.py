@@ -7,36 +7,12 @@ from PIL import Image
 from faces.backends import build_embedder
 from faces.backends.base import Box
 from faces.backends.clip import ClipEmbedder, ClipUnavailable
+from tests.clip_models import save_tiny_clip
 
 
 @pytest.fixture(scope="module")
 def tiny_clip(tmp_path_factory):
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
-
-    folder = tmp_path_factory.mktemp("tiny-clip")
-    config = CLIPConfig(
-        text_config={
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_attention_heads": 2,
-            "num_hidden_layers": 2,
-            "vocab_size": 1000,
-        },
-        vision_config={
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_attention_heads": 2,
-            "num_hidden_layers": 2,
-            "image_size": 64,
-            "patch_size": 16,
-        },
-        projection_dim=24,
-    )
-    CLIPModel(config).save_pretrained(folder)
-    CLIPImageProcessor(
-        size={"shortest_edge": 64}, crop_size={"height": 64, "width": 64}
-    ).save_pretrained(folder)
-    return folder
+    return save_tiny_clip(tmp_path_factory.mktemp("tiny-clip"), projection_dim=24)
 
 
 def test_clip_embeds_face_crops_into_unit_vectors(tiny_clip, images, settings):
