@@ -188,8 +188,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- smart search (CLIP) ----------------------------------------------------------
 # Off until a CLIP model is given: a hub id (machine with internet) or a local folder.
 PHOTOS_CLIP_MODEL = env("PHOTOS_CLIP_MODEL", default="")
-# Photos per forward pass of the image tower (bench/clip_bench.py: 24 is the knee).
-PHOTOS_CLIP_BATCH_SIZE = env.int("PHOTOS_CLIP_BATCH_SIZE", default=24)
+# Photos per forward pass of the image tower. bench/clip_bench.py: with one torch
+# thread per worker (FACES_TORCH_THREADS) 8 is the fastest; with two threads, 24.
+PHOTOS_CLIP_BATCH_SIZE = env.int("PHOTOS_CLIP_BATCH_SIZE", default=8)
 # Seconds one background run may embed before it yields to other tasks.
 PHOTOS_CLIP_TIME_BUDGET = env.int("PHOTOS_CLIP_TIME_BUDGET", default=120)
 # Cosine similarity cut-offs: CLIP scores a matching caption about 0.25-0.35 and
@@ -249,7 +250,7 @@ FACES_EXACT_SEARCH_MAX_FACES = env.int("FACES_EXACT_SEARCH_MAX_FACES", default=2
 # farthest face found is still under the threshold (docs/performance.md).
 FACES_APPROXIMATE_SEARCH_LIMIT = env.int("FACES_APPROXIMATE_SEARCH_LIMIT", default=100)
 FACES_APPROXIMATE_SEARCH_MAX = env.int("FACES_APPROXIMATE_SEARCH_MAX", default=6400)
-FACES_HNSW_EF_SEARCH = env.int("FACES_HNSW_EF_SEARCH", default=200)
+FACES_HNSW_EF_SEARCH = env.int("FACES_HNSW_EF_SEARCH", default=400)
 FACES_HNSW_MAX_SCAN = env.int("FACES_HNSW_MAX_SCAN", default=40_000)
 
 # --- attendees --------------------------------------------------------------------
