@@ -147,6 +147,9 @@ def serve() -> int:
     )
     worker = subprocess.Popen([str(PYTHON), "manage.py", "qcluster"], cwd=ROOT)
     say(f"the app is running at http://{host}:{port}/  (Ctrl+C to stop)")
+    # `kill`, `timeout` or a service manager stop with SIGTERM: shut down the web
+    # server and the worker as Ctrl+C does, instead of leaving them running.
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     try:
         while web.poll() is None and worker.poll() is None:
             time.sleep(0.5)
@@ -161,6 +164,10 @@ def serve() -> int:
         except subprocess.TimeoutExpired:
             process.kill()
     return 0
+
+
+def _stop_like_ctrl_c(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def run_tests(args: list[str]) -> int:
