@@ -105,8 +105,9 @@ def _embed_next_batch(model: ClipModel, *, event_ids: list[int] | None) -> tuple
             with inference_lock:
                 vectors = model.embed_images(images)
             _store(readable, vectors, model.name)
-        # An unreadable photo gets no vector; a zero row marks it so it is not retried
-        # forever (its faces already failed or found nothing readable either way).
+        # A photo whose file cannot be read now (storage trouble) gets an all-zero
+        # row: it is never found, and it is not retried by every run; `clip_index
+        # --recompute` tries again.
         unreadable = [photo for photo in batch if photo not in readable]
         if unreadable:
             _store(unreadable, np.zeros((len(unreadable), 512), np.float32), model.name)

@@ -297,3 +297,18 @@ def test_face_search_is_untouched_by_smart_search(clip_on, album, images):
     with images["obama2.jpg"].open("rb") as fp:
         search = search_by_selfie(fp=fp, filters=SearchFilters(event_ids=[album.event_id]))
     assert [m.photo_id for m in search.sure] == [photos["obama.jpg"].pk]
+
+
+def test_a_photo_that_cannot_be_read_is_counted_never_found_and_not_retried(clip_on, album):
+    readable = add_image(album, scenery(1), "ok.jpg")
+    lost = add_image(album, scenery(2), "lost.jpg")
+    lost.thumbnail.storage.delete(lost.thumbnail.name)
+    lost.file.storage.delete(lost.file.name)
+
+    report = smart_search.embed_pending_photos()
+    assert (report.embedded, report.unreadable, report.remaining) == (1, 1, 0)
+    assert smart_search.embed_pending_photos().unreadable == 0  # not retried
+    found = smart_search.search_by_text("x", filters=SearchFilters(event_ids=[album.event_id]))
+    assert [m.photo_id for m in found] == [readable.pk]
+    with pytest.raises(smart_search.NotEmbedded):
+        smart_search.more_like_this(lost, filters=SearchFilters(event_ids=[album.event_id]))
