@@ -32,6 +32,22 @@ class SearchFilters:
     taken_from: dt.datetime | None = None
     taken_to: dt.datetime | None = None
 
+    def apply(self, rows: QuerySet) -> QuerySet:
+        """Narrow rows that carry ``event_id`` and a ``photo`` (faces, photo vectors)."""
+        if self.event_ids is not None:
+            rows = rows.filter(event_id__in=self.event_ids)
+        if self.album_id is not None:
+            rows = rows.filter(photo__album_id=self.album_id)
+        if self.event_ids is not None and (self.taken_from or self.taken_to):
+            # Redundant for the result, but lets the planner use the (event, taken_at)
+            # index on photos instead of scanning every photo in the date range.
+            rows = rows.filter(photo__event_id__in=self.event_ids)
+        if self.taken_from is not None:
+            rows = rows.filter(photo__taken_at__gte=self.taken_from)
+        if self.taken_to is not None:
+            rows = rows.filter(photo__taken_at__lte=self.taken_to)
+        return rows
+
 
 @dataclass(frozen=True)
 class PhotoMatch:
@@ -42,20 +58,7 @@ class PhotoMatch:
 
 def filtered_faces(*, embedder: str, filters: SearchFilters) -> QuerySet:
     """Searchable faces of ``embedder`` narrowed by the metadata filters."""
-    faces = Face.objects.searchable(embedder)
-    if filters.event_ids is not None:
-        faces = faces.filter(event_id__in=filters.event_ids)
-    if filters.album_id is not None:
-        faces = faces.filter(photo__album_id=filters.album_id)
-    if filters.event_ids is not None and (filters.taken_from or filters.taken_to):
-        # Redundant for the result, but lets the planner use the (event, taken_at)
-        # index on photos instead of scanning every photo in the date range.
-        faces = faces.filter(photo__event_id__in=filters.event_ids)
-    if filters.taken_from is not None:
-        faces = faces.filter(photo__taken_at__gte=filters.taken_from)
-    if filters.taken_to is not None:
-        faces = faces.filter(photo__taken_at__lte=filters.taken_to)
-    return faces
+    return filters.apply(Face.objects.searchable(embedder))
 
 
 @dataclass(frozen=True)

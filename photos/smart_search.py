@@ -210,13 +210,4 @@ def nearest_photos(
 
 
 def filtered_embeddings(*, model_name: str, filters: SearchFilters) -> QuerySet:
-    rows = PhotoEmbedding.objects.filter(model_name=model_name)
-    if filters.event_ids is not None:
-        rows = rows.filter(event_id__in=filters.event_ids)
-    if filters.album_id is not None:
-        rows = rows.filter(photo__album_id=filters.album_id)
-    if filters.taken_from is not None:
-        rows = rows.filter(photo__taken_at__gte=filters.taken_from)
-    if filters.taken_to is not None:
-        rows = rows.filter(photo__taken_at__lte=filters.taken_to)
-    return rows
+    return filters.apply(PhotoEmbedding.objects.filter(model_name=model_name))
