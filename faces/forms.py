@@ -77,16 +77,34 @@ class SelfieForm(SearchFiltersForm):
         return selfie
 
 
-class OrganiserSearchForm(SelfieForm):
+class EventsSearchForm(SearchFiltersForm):
+    """The filters across several of the user's events; none ticked means all of them."""
+
     events = forms.ModelMultipleChoiceField(
         queryset=Event.objects.none(),
         required=False,
         help_text="None selected: all your events.",
         widget=forms.CheckboxSelectMultiple,
     )
-    consent = None
 
     def __init__(self, *args, events, **kwargs):
         super().__init__(*args, events=events, **kwargs)
         self.fields["events"].queryset = events
+
+    def event_ids(self, user) -> list[int] | None:
+        """The events to search: the ticked ones, else all the user's (staff: None,
+        every event). An unbound or invalid form means all of them."""
+        chosen = self.cleaned_data.get("events") if self.is_valid() else None
+        if chosen:
+            return [event.pk for event in chosen]
+        if user.is_staff:
+            return None
+        return list(self.fields["events"].queryset.values_list("pk", flat=True))
+
+
+class OrganiserSearchForm(EventsSearchForm, SelfieForm):
+    consent = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self.fields["selfie"].label = "Photo of the person"

@@ -176,15 +176,9 @@ def organiser_search(request):
     form = OrganiserSearchForm(request.POST or None, request.FILES or None, events=events)
     context = {"form": form}
     if request.method == "POST" and form.is_valid():
-        chosen = form.cleaned_data["events"] or events
-        event_ids = (
-            None
-            if request.user.is_staff and not form.cleaned_data["events"]
-            else [e.pk for e in chosen]
-        )
         try:
             search = services.search_by_selfie(
-                fp=form.cleaned_data["selfie"], filters=form.filters(event_ids)
+                fp=form.cleaned_data["selfie"], filters=form.filters(form.event_ids(request.user))
             )
         except services.SelfieError as error:
             form.add_error("selfie", str(error))

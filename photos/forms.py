@@ -1,6 +1,6 @@
 from django import forms
 
-from faces.forms import SearchFiltersForm
+from faces.forms import EventsSearchForm
 from photos.models import Album, Event
 
 
@@ -49,7 +49,7 @@ class AlbumForm(forms.ModelForm):
         return title
 
 
-class SmartSearchForm(SearchFiltersForm):
+class SmartSearchForm(EventsSearchForm):
     """Words or an example photo, within some of the organiser's events."""
 
     q = forms.CharField(
@@ -61,16 +61,6 @@ class SmartSearchForm(SearchFiltersForm):
         ),
     )
     like = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    events = forms.ModelMultipleChoiceField(
-        queryset=Event.objects.none(),
-        required=False,
-        help_text="None selected: all your events.",
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    def __init__(self, *args, events, **kwargs):
-        super().__init__(*args, events=events, **kwargs)
-        self.fields["events"].queryset = events
 
     def clean_q(self):
         return " ".join(self.cleaned_data["q"].split())
@@ -80,12 +70,3 @@ class SmartSearchForm(SearchFiltersForm):
         if not cleaned.get("q") and not cleaned.get("like"):
             raise forms.ValidationError("Describe the photo you are looking for.")
         return cleaned
-
-    def event_ids(self, user) -> list[int] | None:
-        """The chosen events; none chosen means all of the user's (staff: every event)."""
-        chosen = self.cleaned_data.get("events")
-        if chosen:
-            return [event.pk for event in chosen]
-        if user.is_staff:
-            return None
-        return list(self.fields["events"].queryset.values_list("pk", flat=True))

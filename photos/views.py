@@ -290,7 +290,7 @@ def smart_search(request):
     context = {"form": form, "enabled": enabled, "status": status}
     if not enabled:
         return render(request, "photos/smart_search.html", context)
-    event_ids = form.event_ids(request.user) if form.is_valid() else _all_event_ids(request, events)
+    event_ids = form.event_ids(request.user)
     model_name = get_clip().name
     context["embedded"], context["processed"] = smart.embedding_counts(
         event_ids=event_ids, model_name=model_name
@@ -315,7 +315,3 @@ def smart_search(request):
     context["results"] = [(photos[m.photo_id], m.similarity) for m in matches]
     context["searched"] = True
     return render(request, "photos/smart_search.html", context)
-
-
-def _all_event_ids(request, events) -> list[int] | None:
-    return None if request.user.is_staff else list(events.values_list("pk", flat=True))
