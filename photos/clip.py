@@ -14,6 +14,9 @@ import numpy as np
 from django.conf import settings
 from PIL import Image
 
+# The face engine's CLIP error: smart search raises it too, saying how to turn it on.
+from faces.backends.clip import ClipUnavailable
+
 logger = logging.getLogger(__name__)
 
 # The pgvector column has a fixed size: ViT-B/32 and ViT-B/16 both project to 512.
@@ -25,10 +28,6 @@ HOW_TO_ENABLE = (
     "holding a saved CLIP model (README, 'CLIP weights'), then restart the app and run "
     "`python manage.py clip_index`."
 )
-
-
-class ClipUnavailable(RuntimeError):
-    """Smart search is off; the message explains why and how to turn it on."""
 
 
 class ClipModel:
@@ -63,19 +62,15 @@ class ClipModel:
         """One unit vector per image, computed in one batch."""
         inputs = self._processor(images=images, return_tensors="pt")
         with self._torch.inference_mode():
+            # transformers 5: an output object whose pooler_output is the projection.
             vectors = self._model.get_image_features(**inputs)
-        return _unit_rows(_as_tensor(vectors).numpy())
+        return _unit_rows(vectors.pooler_output.numpy())
 
     def embed_text(self, text: str) -> np.ndarray:
         inputs = self._processor(text=[text], return_tensors="pt", padding=True, truncation=True)
         with self._torch.inference_mode():
             vectors = self._model.get_text_features(**inputs)
-        return _unit_rows(_as_tensor(vectors).numpy())[0]
-
-
-def _as_tensor(output):
-    """transformers 5 returns a model output object where 4.x returned the tensor."""
-    return output if not hasattr(output, "pooler_output") else output.pooler_output
+        return _unit_rows(vectors.pooler_output.numpy())[0]
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
