@@ -16,3 +16,10 @@ STORAGES = {  # noqa: F405
 }
 DEBUG = False
 WHITENOISE_AUTOREFRESH = True  # no collectstatic in tests
+
+# Several test runs at once on one machine (one per working copy or helper) each get
+# their own test database: TEST_DB_SUFFIX=a gives test_<name>_a.
+if os.environ.get("TEST_DB_SUFFIX"):
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": f"test_{DATABASES['default']['NAME']}_{os.environ['TEST_DB_SUFFIX']}"  # noqa: F405
+    }

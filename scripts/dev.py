@@ -132,6 +132,8 @@ def serve() -> int:
         [
             str(VENV / "bin" / "gunicorn"),
             "config.wsgi",
+            "--config",
+            str(ROOT / "config" / "gunicorn.py"),
             "--bind",
             f"{host}:{port}",
             "--workers",
