@@ -1,13 +1,17 @@
 #!/usr/bin/env python
 """Load: 20 attendees searching and 2 organisers uploading at once, against a real server.
 
-    .venv/bin/python bench/load_test.py [--seconds 60] [--attendees 20] [--organisers 2]
+    .venv/bin/python bench/load_test.py [--seconds 60] [--attendees 20] [--organisers 2] \
+        [--hostile N]
 
 Runs on the benchmark database (photos_bench): starts gunicorn (2 processes x 4
 threads) and a qcluster (2 workers) like `scripts/dev.py run`, indexes an event from
 ../shared/testdata/faces, then for --seconds keeps N attendee threads looping (event
 page, selfie search, results page, three thumbnails) and M organiser threads uploading
-new photos. Reports requests, errors and p50/p95 per request type, and the memory of the
+new photos; with --hostile N, N more threads post hostile selfies (decompression bombs,
+16-bit PNGs at and past the selfie pixel cap, truncated files: tests/bad_files.py) in a
+loop, each of which must get a clear 400/413. Reports requests, errors (a 5xx, or a 4xx
+where a success was expected) and p50/p95 per request type, and the memory of the
 server processes over the run. Writes bench/results/load.json.
 """
 
@@ -114,6 +118,27 @@ def attendee_loop(token: str, selfies: list[bytes], recorder: Recorder, stop) ->
             recorder.timed("thumbnail", browser.get, thumbnail.decode())
 
 
+def hostile_loop(token: str, files: list[tuple[str, bytes]], recorder: Recorder, stop) -> None:
+    """Someone posting hostile selfies nonstop: every answer must be a clear refusal."""
+    browser = Browser()
+    browser.get(f"/e/{token}/")
+    while not stop.is_set():
+        for name, data in files:
+            if stop.is_set():
+                break
+            recorder.timed("hostile selfie", refused, browser, token, name, data)
+
+
+def refused(browser: Browser, token: str, name: str, data: bytes) -> None:
+    try:
+        browser.post(f"/e/{token}/search/", {"consent": "on"}, {"selfie": (name, data)})
+    except urllib.error.HTTPError as error:
+        if error.code in (400, 413):
+            return
+        raise
+    raise OSError(f"{name}: accepted as a selfie")
+
+
 def organiser_loop(album_id: int, photos: list[bytes], recorder: Recorder, stop) -> None:
     browser = Browser()
     browser.get("/login/")
@@ -147,13 +172,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--attendees", type=int, default=20)
     parser.add_argument("--organisers", type=int, default=2)
+    parser.add_argument("--hostile", type=int, default=0, help="threads posting bad selfies")
     parser.add_argument("--dataset", default=str(ROOT.parent / "shared" / "testdata" / "faces"))
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "load.json"))
     args = parser.parse_args()
     use_bench_database()
     os.environ.update(
         {
-            "ATTENDEE_SEARCHES_PER_CLIENT": "1000000",  # every simulated attendee is 127.0.0.1
+            "ATTENDEE_SEARCHES_PER_BROWSER": "1000000",  # each attendee loops searches
+            "ATTENDEE_SEARCHES_PER_ADDRESS": "1000000",  # every simulated attendee is 127.0.0.1
             "ATTENDEE_SEARCHES_PER_EVENT": "1000000",
             "LOGIN_FAILURES_ALLOWED": "1000",
         }
@@ -199,6 +226,8 @@ def main() -> None:
             "config.wsgi",
             "--bind",
             f"127.0.0.1:{PORT}",
+            "--config",
+            str(ROOT / "config" / "gunicorn.py"),
             "--workers",
             "2",
             "--threads",
@@ -234,6 +263,16 @@ def main() -> None:
             threading.Thread(target=organiser_loop, args=(album.pk, uploads, recorder, stop))
             for _ in range(args.organisers)
         ]
+        if args.hostile:
+            from tests.bad_files import HOSTILE_SELFIES
+
+            hostile = [(name, make()) for name, make in HOSTILE_SELFIES]
+            threads += [
+                threading.Thread(
+                    target=hostile_loop, args=(event.attendee_token, hostile, recorder, stop)
+                )
+                for _ in range(args.hostile)
+            ]
         for thread in threads:
             thread.start()
         started = time.monotonic()
@@ -260,7 +299,10 @@ def main() -> None:
         }
     for kind, errors in recorder.errors.items():
         rows.setdefault(kind, {"requests": 0, "errors": len(errors)})
-    print(f"\n{args.attendees} attendees + {args.organisers} organisers for {args.seconds} s")
+    print(
+        f"\n{args.attendees} attendees + {args.organisers} organisers + {args.hostile} hostile "
+        f"for {args.seconds} s"
+    )
     print(f"{'request':16} {'count':>6} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8}")
     for kind, row in rows.items():
         print(
@@ -280,6 +322,7 @@ def main() -> None:
                 "seconds": args.seconds,
                 "attendees": args.attendees,
                 "organisers": args.organisers,
+                "hostile": args.hostile,
                 "requests": rows,
                 "memory_mb": memory,
                 "first_errors": first_errors,

@@ -99,7 +99,8 @@ def selfie_requests(event_pk: int, dataset: Path, count: int) -> dict:
 
     from photos.models import Event
 
-    settings.ATTENDEE_SEARCHES_PER_CLIENT = 10**6
+    settings.ATTENDEE_SEARCHES_PER_BROWSER = 10**6
+    settings.ATTENDEE_SEARCHES_PER_ADDRESS = 10**6
     settings.ATTENDEE_SEARCHES_PER_EVENT = 10**6
     settings.ALLOWED_HOSTS = ["*"]
     event = Event.objects.get(pk=event_pk)

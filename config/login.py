@@ -2,9 +2,10 @@
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.core.cache import cache
 
-from faces import ratelimit
+from core import ratelimit
+
+SCOPE = "login-failure"
 
 
 def _keys(request) -> list[str]:
@@ -12,23 +13,28 @@ def _keys(request) -> list[str]:
     return [f"client:{ratelimit.client_key(request)}", f"user:{username}"]
 
 
-def _blocked(request) -> bool:
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    limit = settings.LOGIN_FAILURES_ALLOWED
-    return any(
-        (cache.get(ratelimit.bucket_key("login-failure", key, window)) or 0) >= limit
-        for key in _keys(request)
-    )
+def _reserve_attempt(request) -> bool:
+    """Count this attempt as a failure before the password is checked; False if over.
 
-
-def _count_failure(request) -> None:
+    Counting first, rather than checking the count and counting after a failure, keeps
+    the limit exact under concurrency: a burst of parallel guesses cannot all pass the
+    check before any of them is counted. A successful login takes its hit back.
+    """
     for key in _keys(request):
-        ratelimit.allow(
-            "login-failure",
+        allowed = ratelimit.hit(
+            SCOPE,
             key,
             limit=settings.LOGIN_FAILURES_ALLOWED,
             window_seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS,
         )
+        if not allowed:
+            return False  # later keys are not counted: this attempt checks nothing
+    return True
+
+
+def _refund_attempt(request) -> None:
+    for key in _keys(request):
+        ratelimit.refund(SCOPE, key)
 
 
 TOO_MANY = "Too many failed logins. Wait a quarter of an hour and try again."
@@ -38,13 +44,13 @@ class RateLimitedLoginView(auth_views.LoginView):
     """After too many failures from one address or for one username, refuse for a while."""
 
     def post(self, request, *args, **kwargs):
-        if _blocked(request):
+        if not _reserve_attempt(request):
             # Not even checked: a correct password must not be confirmed either.
             form = self.get_form_class()(request=request)
             context = self.get_context_data(form=form, error_message=TOO_MANY)
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form):
-        _count_failure(self.request)
-        return super().form_invalid(form)
+    def form_valid(self, form):
+        _refund_attempt(self.request)
+        return super().form_valid(form)

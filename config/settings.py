@@ -123,7 +123,8 @@ CONTENT_SECURITY_POLICY = env(
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
 )
 
-# Failed logins allowed per client address and per username, per window.
+# Failed logins allowed per client address and per username, per window (fixed, from
+# the first failure); past it even a correct password is not checked.
 LOGIN_FAILURES_ALLOWED = env.int("LOGIN_FAILURES_ALLOWED", default=10)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
 
@@ -228,6 +229,7 @@ Q_CLUSTER = {
     "poll": 0.5,
     "label": "Tasks",
 }
+# Redis also holds the rate-limit counters when set (core/ratelimit.py).
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
@@ -251,6 +253,10 @@ FACES_MATCH_THRESHOLD = env.float("FACES_MATCH_THRESHOLD", default=0.33)
 FACES_CLIP_MODEL = env("FACES_CLIP_MODEL", default="openai/clip-vit-base-patch32")
 # Variance of the Laplacian of the face at 64x64 below which it is too blurred to match.
 FACES_MIN_SHARPNESS = env.float("FACES_MIN_SHARPNESS", default=0.0)
+# A selfie this close to a face already in the event is a face cut out of an event
+# photo, not a new picture: refused (bench/selfie_reuse_bench.py: 96 % of cut-out
+# faces fall under 0.12, and no two different photos of one person in the set).
+FACES_SELFIE_REUSE_DISTANCE = env.float("FACES_SELFIE_REUSE_DISTANCE", default=0.12)
 # Matches between the threshold and this distance are shown as "maybe you".
 FACES_MAYBE_THRESHOLD = env.float("FACES_MAYBE_THRESHOLD", default=0.38)
 # Search: exact inside events up to this many faces, HNSW with iterative scans beyond.
@@ -265,15 +271,28 @@ FACES_HNSW_MAX_SCAN = env.int("FACES_HNSW_MAX_SCAN", default=40_000)
 # --- attendees --------------------------------------------------------------------
 # Search results belong to the browser session that searched, for this long.
 ATTENDEE_RESULTS_TTL_SECONDS = env.int("ATTENDEE_RESULTS_TTL_SECONDS", default=3600)
-# Selfie searches allowed per client and per event, per window (fixed windows).
-ATTENDEE_SEARCHES_PER_CLIENT = env.int("ATTENDEE_SEARCHES_PER_CLIENT", default=10)
+# Selfie searches allowed per window (fixed, from the first search; faces/limits.py).
+# A venue's guests share one address, so the strict limit is per browser (a signed
+# cookie); a search without that cookie counts in a per-address bucket of the same size,
+# which stops scripts that keep no cookies. The per-address ceiling fits a crowd of a few
+# hundred guests on one Wi-Fi; the per-event one bounds the work one link can cause.
+ATTENDEE_SEARCHES_PER_BROWSER = env.int("ATTENDEE_SEARCHES_PER_BROWSER", default=10)
+ATTENDEE_SEARCHES_PER_ADDRESS = env.int("ATTENDEE_SEARCHES_PER_ADDRESS", default=400)
 ATTENDEE_SEARCHES_PER_EVENT = env.int("ATTENDEE_SEARCHES_PER_EVENT", default=600)
 ATTENDEE_RATE_WINDOW_SECONDS = env.int("ATTENDEE_RATE_WINDOW_SECONDS", default=600)
 # Behind a reverse proxy, the client address is the last X-Forwarded-For hop it added.
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
 SELFIE_MAX_BYTES = env.int("SELFIE_MAX_BYTES", default=15 * 1024 * 1024)
+# A selfie needs a few megapixels; 50 still takes the full-resolution mode of 48-50 MP
+# phone cameras. JPEGs are decoded at a reduced scale; other formats cost up to 4 bytes
+# per pixel while they are decoded, so at most SELFIE_DECODE_SLOTS selfies are decoded
+# at once per web process (docs/security.md), others wait up to the given seconds.
+SELFIE_MAX_PIXELS = env.int("SELFIE_MAX_PIXELS", default=50_000_000)
+SELFIE_DECODE_SLOTS = env.int("SELFIE_DECODE_SLOTS", default=2)
+SELFIE_DECODE_WAIT_SECONDS = env.float("SELFIE_DECODE_WAIT_SECONDS", default=30)
 
-# One cache shared by every process (rate limits), in the same PostgreSQL.
+# One cache shared by every process, in the same PostgreSQL. Rate limits do not use it
+# (its incr races and it culls keys): they count in core_ratecounter, or Redis.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",

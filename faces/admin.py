@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -156,14 +157,14 @@ class FaceAdmin(admin.ModelAdmin):
     def size(self, face):
         return f"{face.width}×{face.height}"
 
-    @admin.action(description="Hide: not a face / not wanted")
+    @admin.action(description="Hide: not a face / not wanted", permissions=["change"])
     def hide_selected(self, request, queryset):
         count = moderation.hide_faces(faces=queryset, user=request.user)
         self.message_user(
             request, f"{count} face(s) hidden; they no longer match any search.", messages.SUCCESS
         )
 
-    @admin.action(description="Restore")
+    @admin.action(description="Restore", permissions=["change"])
     def restore_selected(self, request, queryset):
         count = moderation.restore_faces(faces=queryset, user=request.user)
         self.message_user(request, f"{count} face(s) restored.", messages.SUCCESS)
@@ -174,14 +175,17 @@ class FaceAdmin(admin.ModelAdmin):
 
     def review_view(self, request):
         """A grid of one event's visible faces, least confident first, to hide in bulk."""
+        # admin_view only checks is_staff; the grid changes faces.
+        if not self.has_change_permission(request):
+            raise PermissionDenied
         if request.method == "POST":
             return self.review_hide(request)
         events = Event.objects.order_by("-created_at").only("name")[:200]
         event = None
         faces = []
-        if request.GET.get("event"):
+        if request.GET.get("event", "").isdigit():
             event = get_object_or_404(Event, pk=request.GET["event"])
-            page = max(0, int(request.GET.get("page", "0") or 0))
+            page = _page_number(request.GET.get("page"))
             faces = (
                 Face.objects.visible()
                 .filter(event=event)
@@ -208,3 +212,8 @@ class FaceAdmin(admin.ModelAdmin):
         return redirect(
             f"{reverse('admin:faces_face_review')}?event={request.POST.get('event', '')}"
         )
+
+
+def _page_number(value: str | None) -> int:
+    """A page number from the query string; anything else is the first page."""
+    return int(value) if value and value.isdigit() else 0

@@ -1,7 +1,8 @@
 """From a decoded photo to its faces: detect, filter, embed, judge quality.
 
 No ORM here: the photo pipeline, the selfie search and the evaluation all call
-:func:`find_faces` with the backends and the thresholds from settings.
+:func:`detect_faces` and :func:`embed_faces` (together: :func:`find_faces`) with the
+backends and the thresholds from settings.
 """
 
 import threading
@@ -44,10 +45,25 @@ class FaceRules:
         )
 
 
+@dataclass(frozen=True)
+class FoundFace:
+    """A detected face before embedding: its box in the decoded copy and in full pixels."""
+
+    box: Box  # in the decoded copy's pixels (what the models see)
+    full_box: Box  # in the full oriented photo's pixels (what is stored)
+    sharpness: float
+    is_matchable: bool
+
+
 def find_faces(
     loaded: LoadedImage, *, detector: Detector, embedder: Embedder, rules: FaceRules
 ) -> list[DetectedFace]:
-    """Every face worth keeping, boxes in the full oriented photo's pixels."""
+    """Every face worth keeping, boxes in the full oriented photo's pixels, embedded."""
+    return embed_faces(loaded, detect_faces(loaded, detector=detector, rules=rules), embedder)
+
+
+def detect_faces(loaded: LoadedImage, *, detector: Detector, rules: FaceRules) -> list[FoundFace]:
+    """Every face worth keeping, not embedded yet (a selfie embeds only the one it uses)."""
     pixels = loaded.as_array()
     full_per_pixel = 1 / loaded.scale
     with inference_lock:
@@ -56,16 +72,27 @@ def find_faces(
             for box in detector.detect(pixels)
             if box.score >= rules.min_score and box.short_side * full_per_pixel >= rules.min_face_px
         ]
-        embeddings = embedder.embed(pixels, boxes) if boxes else []
-    if not boxes:
-        return []
     faces = []
-    for box, embedding in zip(boxes, embeddings, strict=True):
+    for box in boxes:
         full_box = box.scaled(full_per_pixel)
         sharpness = face_sharpness(pixels, box)
         matchable = full_box.short_side >= rules.min_match_px and sharpness >= rules.min_sharpness
-        faces.append(DetectedFace(full_box, embedding, sharpness, matchable))
+        faces.append(FoundFace(box, full_box, sharpness, matchable))
     return faces
+
+
+def embed_faces(
+    loaded: LoadedImage, faces: list[FoundFace], embedder: Embedder
+) -> list[DetectedFace]:
+    """The faces with their identity vectors, in one batch."""
+    if not faces:
+        return []
+    with inference_lock:
+        embeddings = embedder.embed(loaded.as_array(), [face.box for face in faces])
+    return [
+        DetectedFace(face.full_box, embedding, face.sharpness, face.is_matchable)
+        for face, embedding in zip(faces, embeddings, strict=True)
+    ]
 
 
 def face_sharpness(pixels: np.ndarray, box: Box) -> float:
@@ -80,5 +107,5 @@ def face_sharpness(pixels: np.ndarray, box: Box) -> float:
     return float(laplacian.var())
 
 
-def largest_face(faces: list[DetectedFace]) -> DetectedFace | None:
-    return max(faces, key=lambda face: face.box.area, default=None)
+def largest_face(faces: list[FoundFace]) -> FoundFace | None:
+    return max(faces, key=lambda face: face.full_box.area, default=None)

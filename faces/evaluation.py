@@ -20,6 +20,7 @@ from faces import services
 from faces.backends import get_detector, get_embedder
 from faces.composed import compose_groups
 from faces.search import MatchRules, SearchFilters, candidate_faces, classify
+from faces.selfies import SelfieError, read_selfie
 from photos import services as photo_services
 from photos.models import Event
 
@@ -165,7 +166,8 @@ def central_face(faces, loaded):
     return min(
         faces,
         key=lambda f: (
-            abs(f.box.x + f.box.width / 2 - middle_x) + abs(f.box.y + f.box.height / 2 - middle_y)
+            abs(f.full_box.x + f.full_box.width / 2 - middle_x)
+            + abs(f.full_box.y + f.full_box.height / 2 - middle_y)
         ),
         default=None,
     )
@@ -217,8 +219,8 @@ def _search(event: Event, selfies: list[LabelledPhoto], thresholds: list[float])
     for selfie in selfies:
         try:
             with selfie.path.open("rb") as fp:
-                face = services.read_selfie(fp=fp, pick=central_face).face
-        except services.SelfieError:
+                face = read_selfie(fp=fp, pick=central_face).face
+        except SelfieError:
             no_face.append(str(selfie.path))
             searches.append((selfie, []))
             continue

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from faces.search import SearchFilters
-from photos.models import Album, Event
+from photos.models import Album, Event, manages_all_events
 
 
 class SearchFiltersForm(forms.Form):
@@ -92,12 +92,12 @@ class EventsSearchForm(SearchFiltersForm):
         self.fields["events"].queryset = events
 
     def event_ids(self, user) -> list[int] | None:
-        """The events to search: the ticked ones, else all the user's (staff: None,
-        every event). An unbound or invalid form means all of them."""
+        """The events to search: the ticked ones, else all the user's (None: every event,
+        for those who manage all events). An unbound or invalid form means all of them."""
         chosen = self.cleaned_data.get("events") if self.is_valid() else None
         if chosen:
             return [event.pk for event in chosen]
-        if user.is_staff:
+        if manages_all_events(user):
             return None
         return list(self.fields["events"].queryset.values_list("pk", flat=True))
 

@@ -42,7 +42,8 @@ class Face(models.Model):
     is_matchable = models.BooleanField(
         default=True, help_text="Large and sharp enough to be used for matching."
     )
-    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    # None for a hidden face: a person who opted out keeps no biometric vector.
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
     embedder = models.CharField(max_length=50)
     # Faces of one person in one event share a number (faces.grouping); None until
     # the event's faces are grouped.
@@ -99,3 +100,52 @@ class Face(models.Model):
             min(self.photo.width, self.x + self.width + dx),
             min(self.photo.height, self.y + self.height + dy),
         )
+
+
+class HiddenArea(models.Model):
+    """A place in a photo where a face must stay hidden, whoever detects it again.
+
+    Hiding a face records its box here (oriented photo pixels) and clears the face's
+    vector. Every later detection of the photo, with any detector or embedder, hides
+    (and stores no vector for) a face found in the same place (:meth:`covers`), so an
+    opt-out survives re-detection and model changes. Restoring deletes the area.
+    """
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="hidden_areas")
+    x = models.IntegerField()
+    y = models.IntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    hidden_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Hidden area in photo {self.photo_id} at {self.x},{self.y}"
+
+    def covers(self, x: int, y: int, width: int, height: int) -> bool:
+        """True when a face box (x, y, width, height) is the face hidden here.
+
+        Detectors draw boxes of different shapes around one face (YuNet's are taller
+        than Haar's), so an overlap of 30 % counts, or each box holding the other's
+        centre.
+        """
+        left, top = max(self.x, x), max(self.y, y)
+        right = min(self.x + self.width, x + width)
+        bottom = min(self.y + self.height, y + height)
+        inter = max(0, right - left) * max(0, bottom - top)
+        union = self.width * self.height + width * height - inter
+        if union and inter / union >= 0.3:
+            return True
+        return _inside(x + width / 2, y + height / 2, self.x, self.y, self.width, self.height) and (
+            _inside(self.x + self.width / 2, self.y + self.height / 2, x, y, width, height)
+        )
+
+
+def _inside(px: float, py: float, x: int, y: int, width: int, height: int) -> bool:
+    return x <= px <= x + width and y <= py <= y + height

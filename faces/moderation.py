@@ -1,8 +1,10 @@
 """Hiding false or unwanted faces, and bringing them back: one service for everyone.
 
-Used by the admin actions, the admin review grid and the organiser's photo page.
-Hidden faces never match a search (``Face.objects.searchable``), stay hidden when
-detection runs again (``services.store_faces``), and the event is regrouped.
+Used by the admin actions, the admin review grid and the organiser's pages. A hidden
+face never matches a search (``Face.objects.searchable``) and keeps no vector; its
+place in the photo is recorded as a :class:`HiddenArea`, so it stays hidden whatever
+detects it again (another detector, another embedder, a re-run). Restoring removes
+the area and runs detection on the photo again to compute the vector afresh.
 """
 
 import io
@@ -13,29 +15,91 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from PIL import Image
 
-from faces.models import Face
+from faces.models import Face, HiddenArea
+from faces.services import queue_face_detection
 from photos.images import open_image
-from photos.models import Event
+from photos.models import Event, Photo
 
 CROP_SIDE = 160
 
 
-def set_faces_status(*, faces: QuerySet, status: str, user) -> int:
-    """Hide or restore ``faces``, recording who and when. Returns how many changed."""
-    with transaction.atomic():
-        changing = faces.exclude(status=status)
-        event_ids = set(changing.values_list("event_id", flat=True))
-        count = changing.update(status=status, moderated_by=user, moderated_at=timezone.now())
-        Event.objects.filter(pk__in=event_ids).update(faces_version=F("faces_version") + 1)
-    return count
-
-
 def hide_faces(*, faces: QuerySet, user) -> int:
-    return set_faces_status(faces=faces, status=Face.Status.HIDDEN, user=user)
+    """Hide ``faces``: record their places, drop their vectors. Returns how many changed."""
+    with transaction.atomic():
+        changing = list(
+            _plain(faces)
+            .exclude(status=Face.Status.HIDDEN)
+            .select_for_update()
+            .order_by()
+            .only("id", "photo_id", "event_id", "x", "y", "width", "height")
+        )
+        HiddenArea.objects.bulk_create(
+            HiddenArea(
+                photo_id=face.photo_id,
+                x=face.x,
+                y=face.y,
+                width=face.width,
+                height=face.height,
+                hidden_by=user,
+            )
+            for face in changing
+        )
+        Face.objects.filter(pk__in=[face.pk for face in changing]).update(
+            status=Face.Status.HIDDEN,
+            embedding=None,
+            moderated_by=user,
+            moderated_at=timezone.now(),
+        )
+        _faces_changed({face.event_id for face in changing})
+    return len(changing)
+
+
+def hide_person(*, event: Event, person: int, user) -> int:
+    """Hide every face of one person (the event's grouping) in one action."""
+    return hide_faces(faces=Face.objects.filter(event=event, person=person), user=user)
 
 
 def restore_faces(*, faces: QuerySet, user) -> int:
-    return set_faces_status(faces=faces, status=Face.Status.VISIBLE, user=user)
+    """Show ``faces`` again: forget their hidden areas and re-run detection on their
+    photos (a hidden face has no vector left to search with). Returns how many."""
+    with transaction.atomic():
+        restoring = list(
+            _plain(faces)
+            .filter(status=Face.Status.HIDDEN)
+            .select_for_update()
+            .order_by()
+            .only("id", "photo_id", "event_id", "x", "y", "width", "height")
+        )
+        photo_ids = {face.photo_id for face in restoring}
+        areas = HiddenArea.objects.filter(photo_id__in=photo_ids)
+        lifted = [
+            area.pk
+            for area in areas
+            if any(
+                face.photo_id == area.photo_id
+                and area.covers(face.x, face.y, face.width, face.height)
+                for face in restoring
+            )
+        ]
+        HiddenArea.objects.filter(pk__in=lifted).delete()
+        Face.objects.filter(pk__in=[face.pk for face in restoring]).update(
+            status=Face.Status.VISIBLE, moderated_by=user, moderated_at=timezone.now()
+        )
+        for photo in Photo.objects.filter(pk__in=photo_ids):
+            queue_face_detection(photo=photo)
+        _faces_changed({face.event_id for face in restoring})
+    return len(restoring)
+
+
+def _plain(faces: QuerySet) -> QuerySet:
+    """The same faces without the caller's joins, ordering or deferred fields (the
+    admin's querysets carry them), so that they can be locked and read cheaply."""
+    return Face.objects.filter(pk__in=faces.order_by().values("pk"))
+
+
+def _faces_changed(event_ids: set[int]) -> None:
+    """The events' people must be regrouped (see services.request_grouping)."""
+    Event.objects.filter(pk__in=event_ids).update(faces_version=F("faces_version") + 1)
 
 
 def face_crop_jpeg(face: Face) -> bytes:

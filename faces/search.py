@@ -179,6 +179,15 @@ def find_photo_matches(
     return find_matches(embedding, embedder=embedder, filters=filters, rules=rules)[0]
 
 
+def has_face_within(
+    embedding: np.ndarray, *, embedder: str, event_ids: list[int], distance: float
+) -> bool:
+    """Whether any face stored in the events (visible or not, matchable or not) lies
+    within ``distance``: a "selfie" that is really a face cut out of an event photo."""
+    faces = Face.objects.filter(event_id__in=event_ids, embedder=embedder).order_by()
+    return faces.with_distance(embedding).filter(distance__lt=distance).exists()
+
+
 def uses_exact_search(*, embedder: str, filters: SearchFilters) -> bool:
     if filters.event_ids is None:
         return False

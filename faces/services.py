@@ -1,9 +1,7 @@
 """Face processing of photos: claim, detect, embed, store; and the stale-work sweeper."""
 
 import datetime as dt
-import io
 import logging
-from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
@@ -11,15 +9,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
-from PIL import ImageDraw
 
-from faces.analysis import ANALYSIS_SIDE, FaceRules, find_faces, largest_face
+from faces.analysis import ANALYSIS_SIDE, FaceRules, find_faces
 from faces.backends import get_detector, get_embedder
-from faces.backends.base import Box, DetectedFace
+from faces.backends.base import DetectedFace
 from faces.grouping import group_faces
-from faces.models import Face
-from faces.search import MatchRules, PhotoMatch, SearchFilters, find_matches
-from photos.images import ImageError, LoadedImage, open_image, resized_to_fit
+from faces.models import Face, HiddenArea
+from photos.images import ImageError, LoadedImage, open_image
 from photos.models import Event, Photo
 from photos.services import make_renditions
 
@@ -54,9 +50,21 @@ def claim_photo(*, photo_id: int) -> bool:
 
 
 def process_photo(*, photo_id: int) -> Photo | None:
-    """Renditions and faces for one photo; idempotent. Returns None if not claimed."""
+    """Renditions and faces for one photo; idempotent.
+
+    Returns None if another worker has it, or if the photo was deleted before or while
+    it was processed (then the renditions it wrote are queued for deletion).
+    """
     if not claim_photo(photo_id=photo_id):
         return None
+    try:
+        return _process_claimed_photo(photo_id)
+    except Photo.DoesNotExist:
+        logger.info("Photo %s was deleted while it was processed; nothing stored", photo_id)
+        return None
+
+
+def _process_claimed_photo(photo_id: int) -> Photo:
     photo = Photo.objects.get(pk=photo_id)
     try:
         loaded = load_photo(photo=photo)
@@ -68,9 +76,13 @@ def process_photo(*, photo_id: int) -> Photo | None:
             rules=FaceRules.from_settings(),
         )
         store_faces(photo=photo, faces=faces, embedder_name=get_embedder().name)
+    except Photo.DoesNotExist:
+        raise
     except ImageError as error:
         return _mark_failed(photo, str(error))
     except Exception as error:
+        if not Photo.objects.filter(pk=photo_id).exists():
+            raise Photo.DoesNotExist from error  # deleted meanwhile, its file with it
         logger.exception("Processing photo %s failed", photo_id)
         return _mark_failed(photo, f"{type(error).__name__}: {error}")
     photo.refresh_from_db()
@@ -85,13 +97,14 @@ def load_photo(*, photo: Photo) -> LoadedImage:
 def store_faces(*, photo: Photo, faces: list[DetectedFace], embedder_name: str) -> None:
     """Replace the photo's faces with ``faces`` in one transaction and mark it done.
 
-    A face that staff or the organiser hid stays hidden when detection runs again
-    and finds it at the same place with the same embedder.
+    A face found where staff or the organiser hid one (a :class:`HiddenArea`) is
+    stored hidden and without a vector, whatever detector or embedder found it.
     """
     with transaction.atomic():
-        hidden = list(
-            photo.faces.filter(status=Face.Status.HIDDEN, embedder=embedder_name).defer("embedding")
-        )
+        # Locked first: a delete of the photo waits for these faces, then removes them
+        # (rather than deadlocking on them). Raises Photo.DoesNotExist if it is gone.
+        Photo.objects.select_for_update().only("pk").get(pk=photo.pk)
+        hidden = list(HiddenArea.objects.filter(photo=photo))
         photo.faces.all().delete()
         rows = [_face_row(photo, face, embedder_name, hidden) for face in faces]
         Face.objects.bulk_create(rows)
@@ -138,6 +151,7 @@ def group_event_faces(*, event_id: int) -> int | None:
     faces = list(
         Face.objects.visible()
         .filter(event_id=event_id, is_matchable=True, embedder=get_embedder().name)
+        .exclude(embedding=None)
         .order_by("id")
         .values_list("id", "photo_id", "embedding")
     )
@@ -156,26 +170,27 @@ def group_event_faces(*, event_id: int) -> int | None:
     return len(people)
 
 
-def _face_row(photo: Photo, face: DetectedFace, embedder_name: str, hidden: list[Face]) -> Face:
+def _face_row(
+    photo: Photo, face: DetectedFace, embedder_name: str, hidden: list[HiddenArea]
+) -> Face:
+    box = face.box
     row = Face(
         photo=photo,
         event_id=photo.event_id,
-        x=face.box.x,
-        y=face.box.y,
-        width=face.box.width,
-        height=face.box.height,
-        score=face.box.score,
+        x=box.x,
+        y=box.y,
+        width=box.width,
+        height=box.height,
+        score=box.score,
         sharpness=face.sharpness,
         is_matchable=face.is_matchable,
         embedding=np.asarray(face.embedding, dtype=np.float32),
         embedder=embedder_name,
     )
-    box = face.box
-    for old in hidden:
-        if box.iou(Box(old.x, old.y, old.width, old.height, old.score)) >= 0.5:
-            row.status = Face.Status.HIDDEN
-            row.moderated_by_id, row.moderated_at = old.moderated_by_id, old.moderated_at
-            break
+    area = next((a for a in hidden if a.covers(box.x, box.y, box.width, box.height)), None)
+    if area is not None:
+        row.status, row.embedding = Face.Status.HIDDEN, None
+        row.moderated_by_id, row.moderated_at = area.hidden_by_id, area.hidden_at
     return row
 
 
@@ -222,90 +237,3 @@ def requeue_stale_photos() -> int:
             queue_face_detection(photo=photo)
         requeued += 1
     return given_up + requeued
-
-
-class SelfieError(ValueError):
-    """A selfie that cannot be searched with; the message is shown to the attendee."""
-
-
-@dataclass(frozen=True)
-class Selfie:
-    face: DetectedFace
-    face_count: int
-    width: int
-    height: int
-    preview_jpeg: bytes  # a small copy with the face used boxed; shown once, never stored
-
-
-def read_selfie(*, fp, pick=None) -> Selfie:
-    """Find the face to search with in a selfie, in memory only.
-
-    Several faces: the largest is used (``face_count`` says how many were seen);
-    ``pick(faces, loaded)`` chooses otherwise (the evaluation takes the labelled,
-    central face).
-    Raises SelfieError for unreadable images, no face, or a face too small or too
-    blurred to match reliably.
-    """
-    try:
-        loaded = open_image(fp, max_pixels=settings.PHOTOS_MAX_PIXELS, decode_side=ANALYSIS_SIDE)
-    except ImageError as error:
-        raise SelfieError(str(error)) from error
-    faces = find_faces(
-        loaded, detector=get_detector(), embedder=get_embedder(), rules=FaceRules.from_settings()
-    )
-    face = pick(faces, loaded) if pick else largest_face(faces)
-    if face is None:
-        raise SelfieError(
-            "No face was found in this picture. Use a photo where your face is well lit, "
-            "seen from the front, and fills a good part of the picture."
-        )
-    if not face.is_matchable:
-        raise SelfieError(
-            "Your face is too small or too blurred in this picture to be matched reliably. "
-            "Move closer to the camera, hold it still, and try again."
-        )
-    return Selfie(
-        face=face,
-        face_count=len(faces),
-        width=loaded.width,
-        height=loaded.height,
-        preview_jpeg=_selfie_preview(loaded, face),
-    )
-
-
-def _selfie_preview(loaded: LoadedImage, face: DetectedFace) -> bytes:
-    image = resized_to_fit(loaded.image, 360).copy()
-    ratio = image.width / loaded.width
-    box = face.box
-    corners = [
-        box.x * ratio,
-        box.y * ratio,
-        (box.x + box.width) * ratio,
-        (box.y + box.height) * ratio,
-    ]
-    ImageDraw.Draw(image).rectangle(corners, outline=(49, 208, 124), width=3)
-    data = io.BytesIO()
-    image.save(data, "JPEG", quality=80)
-    return data.getvalue()
-
-
-@dataclass(frozen=True)
-class SelfieSearch:
-    selfie: Selfie
-    sure: list[PhotoMatch]
-    maybe: list[PhotoMatch]
-
-
-def search_by_selfie(*, fp, filters: SearchFilters) -> SelfieSearch:
-    """Photos of the selfie's person: sure matches, then a "maybe" group.
-
-    The selfie is read in memory and dropped; raises SelfieError for unusable selfies.
-    """
-    selfie = read_selfie(fp=fp)
-    sure, maybe = find_matches(
-        selfie.face.embedding,
-        embedder=get_embedder().name,
-        filters=filters,
-        rules=MatchRules.from_settings(),
-    )
-    return SelfieSearch(selfie=selfie, sure=sure, maybe=maybe)

@@ -15,6 +15,16 @@ urlpatterns = [
         views.attendee_photo,
         name="attendee_photo",
     ),
+    path(
+        "e/<str:token>/candidates/<int:photo_id>/face.jpg",
+        views.attendee_candidate_face,
+        name="attendee_candidate_face",
+    ),
+    path(
+        "e/<str:token>/candidates/<int:photo_id>/",
+        views.attendee_candidate_answer,
+        name="attendee_candidate_answer",
+    ),
     path("e/<str:token>/download.zip", views.attendee_download, name="attendee_download"),
     path("e/<str:token>/forget/", views.attendee_forget, name="attendee_forget"),
 ]

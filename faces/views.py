@@ -1,18 +1,21 @@
 import base64
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from faces import attendees, moderation, ratelimit, services
+from core import audit
+from core.models import SearchRecord
+from faces import attendees, limits, moderation, selfies, uploads
 from faces.forms import OrganiserSearchForm, SearchFiltersForm, SelfieForm
 from faces.models import Face
 from photos.models import Event, Photo
-from photos.views import serve_photo_file
+from photos.views import serve_attendee_file
 
 
 def _event_for_token(token: str) -> Event | None:
@@ -34,6 +37,7 @@ def _private(response):
     return response
 
 
+@limits.with_browser_id
 def attendee(request, token):
     """The event's page for attendees, reached only through its secret link."""
     event = _event_for_token(token)
@@ -46,52 +50,60 @@ def attendee(request, token):
     )
 
 
+def _attendee_page(request, event: Event, status: int, *, form=None, error: str = ""):
+    """The attendee page again, with the form as sent and an error for the person."""
+    context = {"event": event, "form": form or SelfieForm(events=[event]), "page_error": error}
+    return _private(render(request, "faces/attendee.html", context, status=status))
+
+
+@csrf_exempt  # checked below, once the upload handler is in place (faces/uploads.py)
 @require_POST
+@limits.with_browser_id
 def attendee_search(request, token):
+    """Everything that can refuse a search without reading the selfie comes first:
+    unknown link, search turned off, declared size, rate limits (failed searches count
+    too). Only then is the body read, in memory, through the selfie upload handler."""
     event = _event_for_token(token)
     if event is None:
         return _unknown_link(request)
     if not event.is_face_search_enabled:
-        return _private(render(request, "faces/attendee.html", {"event": event}, status=403))
+        return _attendee_page(request, event, 403)
+    if uploads.declared_too_large(request):
+        return _attendee_page(request, event, 413, error=uploads.too_large_message())
+    refusal = limits.count_search(request, event=event)
+    if refusal is not None:
+        response = _attendee_page(request, event, 429, error=refusal.message)
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
+    handler = uploads.use_selfie_upload_handler(request)
+    return _search_with_selfie(request, event, handler)
+
+
+@csrf_protect
+def _search_with_selfie(request, event: Event, handler: uploads.SelfieUploadHandler):
     form = SelfieForm(request.POST, request.FILES, events=[event])
-    context = {"event": event, "form": form}
+    if handler.too_large:
+        return _attendee_page(request, event, 413, error=uploads.too_large_message())
     if not form.is_valid():
-        return _private(render(request, "faces/attendee.html", context, status=400))
-    if not _within_rate_limits(request, event):
-        form.add_error(
-            None,
-            "Too many searches from here in a short time. Please wait a few minutes and try again.",
-        )
-        return _private(render(request, "faces/attendee.html", context, status=429))
+        return _attendee_page(request, event, 400, form=form)
     try:
-        search = services.search_by_selfie(
-            fp=form.cleaned_data["selfie"], filters=form.filters([event.pk])
+        search = selfies.search_by_selfie(
+            fp=form.cleaned_data["selfie"],
+            filters=form.filters([event.pk]),
+            refuse_event_faces=True,
         )
-    except services.SelfieError as error:
+    except selfies.SelfieError as error:
         form.add_error("selfie", str(error))
-        return _private(render(request, "faces/attendee.html", context, status=400))
+        return _attendee_page(request, event, 400, form=form)
+    except selfies.SelfieBusy as error:
+        response = _attendee_page(request, event, 503, form=form, error=str(error))
+        response["Retry-After"] = "60"
+        return response
     results = attendees.save_results(request.session, event=event, search=search)
     context = _results_context(request, event, results)
     context["selfie_preview"] = base64.b64encode(search.selfie.preview_jpeg).decode()
     context["selfie_face_count"] = search.selfie.face_count
     return _private(render(request, "faces/results.html", context))
-
-
-def _within_rate_limits(request, event: Event) -> bool:
-    window = settings.ATTENDEE_RATE_WINDOW_SECONDS
-    per_client = ratelimit.allow(
-        "selfie-client",
-        ratelimit.client_key(request),
-        limit=settings.ATTENDEE_SEARCHES_PER_CLIENT,
-        window_seconds=window,
-    )
-    per_event = ratelimit.allow(
-        "selfie-event",
-        str(event.pk),
-        limit=settings.ATTENDEE_SEARCHES_PER_EVENT,
-        window_seconds=window,
-    )
-    return per_client and per_event
 
 
 def attendee_results(request, token):
@@ -100,9 +112,10 @@ def attendee_results(request, token):
         return _unknown_link(request)
     results = attendees.load_results(request.session, event=event)
     if results is None:
-        messages.info(
-            request, "Your earlier search has expired. Take or upload a selfie to search again."
-        )
+        if event.is_face_search_enabled:
+            messages.info(
+                request, "Your earlier search has expired. Take or upload a selfie to search again."
+            )
         return redirect("faces:attendee", token=token)
     return _private(
         render(request, "faces/results.html", _results_context(request, event, results))
@@ -140,7 +153,34 @@ def attendee_photo(request, token, photo_id, kind):
     photo = event and attendees.matched_photo(request.session, event=event, photo_id=photo_id)
     if not photo:
         raise Http404("No such photo.")
-    return serve_photo_file(photo, kind, as_download=request.GET.get("download") == "1")
+    # no-store: "Forget my search" must not leave the photos in a shared phone's cache.
+    return _private(
+        serve_attendee_file(photo, kind, as_download=request.GET.get("download") == "1")
+    )
+
+
+def attendee_candidate_face(request, token, photo_id):
+    """A small crop of the face of an "is this you?" candidate, not the photo itself."""
+    event = _event_for_token(token)
+    face = event and attendees.candidate_face(request.session, event=event, photo_id=photo_id)
+    if not face:
+        raise Http404("No such photo.")
+    return _private(HttpResponse(moderation.face_crop_jpeg(face), content_type="image/jpeg"))
+
+
+@require_POST
+def attendee_candidate_answer(request, token, photo_id):
+    """ "Yes, that's me" adds the photo to the attendee's photos; "No" removes it."""
+    event = _event_for_token(token)
+    if event is None:
+        return _unknown_link(request)
+    is_me = request.POST.get("answer") == "yes"
+    if attendees.answer_candidate(request.session, event=event, photo_id=photo_id, is_me=is_me):
+        messages.success(
+            request,
+            "Added to your photos." if is_me else "Removed: that photo is not shown again.",
+        )
+    return redirect(reverse("faces:attendee_results", args=[token]) + "#maybe")
 
 
 def attendee_download(request, token):
@@ -148,8 +188,7 @@ def attendee_download(request, token):
     results = event and attendees.load_results(request.session, event=event)
     if not results:
         raise Http404("No search results to download.")
-    ids = results.photo_ids if request.GET.get("include") == "maybe" else results.sure
-    photos = Photo.objects.filter(pk__in=ids, event=event).order_by("taken_at", "id")
+    photos = Photo.objects.filter(pk__in=results.sure, event=event).order_by("taken_at", "id")
     response = StreamingHttpResponse(
         attendees.stream_zip(photos.iterator()), content_type="application/zip"
     )
@@ -166,34 +205,75 @@ def attendee_forget(request, token):
         return _unknown_link(request)
     attendees.forget_results(request.session, event=event)
     messages.success(request, "Your search results were deleted from this browser.")
-    return redirect("faces:attendee", token=token)
+    response = redirect("faces:attendee", token=token)
+    # The photos this browser saw are not cached (no-store), but an older copy or a
+    # browser that ignored it would be: ask it to drop this site's cache.
+    response["Clear-Site-Data"] = '"cache"'
+    return _private(response)
 
 
+@csrf_exempt  # checked below, once the upload handler is in place (faces/uploads.py)
 @login_required
 def organiser_search(request):
-    """Search across the organiser's events (staff: every event) with a photo of someone."""
-    events = Event.objects.visible_to(request.user).order_by("-starts_on", "name")
-    form = OrganiserSearchForm(request.POST or None, request.FILES or None, events=events)
-    context = {"form": form}
-    if request.method == "POST" and form.is_valid():
-        try:
-            search = services.search_by_selfie(
-                fp=form.cleaned_data["selfie"], filters=form.filters(form.event_ids(request.user))
-            )
-        except services.SelfieError as error:
-            form.add_error("selfie", str(error))
-            return render(request, "faces/organiser_search.html", context, status=400)
-        photos = Photo.objects.in_bulk([m.photo_id for m in search.sure + search.maybe])
-        context.update(
-            sure=[(photos[m.photo_id], m.distance) for m in search.sure],
-            maybe=[(photos[m.photo_id], m.distance) for m in search.maybe],
-            searched=True,
-            selfie_preview=base64.b64encode(search.selfie.preview_jpeg).decode(),
+    """Search across the organiser's events (or every event, for those who manage all
+    events) with a photo of someone. The photo is read in memory, like a selfie."""
+    if request.method == "POST":
+        if uploads.declared_too_large(request):
+            return _organiser_search_page(request, 413, error=uploads.too_large_message())
+        handler = uploads.use_selfie_upload_handler(request)
+        return _organiser_search_post(request, handler)
+    return _organiser_search_page(request, 200)
+
+
+def _organiser_events(request):
+    return Event.objects.visible_to(request.user).order_by("-starts_on", "name")
+
+
+def _organiser_search_page(request, status: int, *, form=None, error: str = "", **context):
+    form = form or OrganiserSearchForm(events=_organiser_events(request))
+    context = {"form": form, "page_error": error, **context}
+    return render(request, "faces/organiser_search.html", context, status=status)
+
+
+@csrf_protect
+def _organiser_search_post(request, handler: uploads.SelfieUploadHandler):
+    form = OrganiserSearchForm(request.POST, request.FILES, events=_organiser_events(request))
+    if handler.too_large:
+        return _organiser_search_page(request, 413, error=uploads.too_large_message())
+    if not form.is_valid():
+        return _organiser_search_page(request, 400, form=form)
+    event_ids = form.event_ids(request.user)
+    try:
+        search = selfies.search_by_selfie(
+            fp=form.cleaned_data["selfie"], filters=form.filters(event_ids)
         )
-    return render(request, "faces/organiser_search.html", context)
+    except selfies.SelfieError as error:
+        form.add_error("selfie", str(error))
+        return _organiser_search_page(request, 400, form=form)
+    except selfies.SelfieBusy as error:
+        return _organiser_search_page(request, 503, form=form, error=str(error))
+    audit.record_search(
+        user=request.user,
+        kind=SearchRecord.Kind.FACE,
+        event_ids=event_ids,
+        result_count=len(search.sure) + len(search.maybe),
+    )
+    photos = Photo.objects.in_bulk([m.photo_id for m in search.sure + search.maybe])
+    return _organiser_search_page(
+        request,
+        200,
+        form=form,
+        sure=[(photos[m.photo_id], m.distance) for m in search.sure],
+        maybe=[(photos[m.photo_id], m.distance) for m in search.maybe],
+        searched=True,
+        selfie_preview=base64.b64encode(search.selfie.preview_jpeg).decode(),
+    )
 
 
 def _faces_for(user):
+    """The organiser's own faces; every face for moderators (staff allowed to view faces)."""
+    if user.has_perm("faces.view_face"):
+        return Face.objects.all()
     return Face.objects.filter(event__in=Event.objects.visible_to(user))
 
 
@@ -211,15 +291,25 @@ def face_crop(request, pk):
 @login_required
 @require_POST
 def face_moderate(request, pk, action):
-    """Organisers hide or restore a face on their photo page (they know their guests)."""
-    faces = _faces_for(request.user).filter(pk=pk)
-    face = get_object_or_404(faces.only("id", "photo_id"))
+    """Organisers hide or restore a face on their photo page (they know their guests),
+    or hide every face of that person in the event at once."""
+    faces = Face.objects.filter(event__in=Event.objects.visible_to(request.user), pk=pk)
+    face = get_object_or_404(faces.only("id", "photo_id", "event_id", "person"))
     if action == "hide":
         moderation.hide_faces(faces=faces, user=request.user)
         messages.success(request, "The face was hidden: it no longer matches any search.")
+    elif action == "hide-person" and face.person is not None:
+        count = moderation.hide_person(event=face.event, person=face.person, user=request.user)
+        messages.success(
+            request,
+            f"This person was hidden in every photo of the event ({count} "
+            f"face{'s' if count != 1 else ''}): they no longer match any search.",
+        )
     elif action == "restore":
         moderation.restore_faces(faces=faces, user=request.user)
-        messages.success(request, "The face was restored.")
+        messages.success(
+            request, "The face was restored; it can be found again once the photo is processed."
+        )
     else:
         raise Http404("Unknown action.")
     return redirect("photos:photo_detail", pk=face.photo_id)

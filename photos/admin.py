@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -8,7 +9,8 @@ from faces import moderation
 from faces import services as face_services
 from faces.admin import crop_tag
 from faces.models import Face
-from photos.models import Album, Event, Photo
+from photos import services as photo_services
+from photos.models import Album, Event, FileDeletion, Photo
 
 
 def _count(model, **filters):
@@ -76,18 +78,27 @@ class EventAdmin(admin.ModelAdmin):
     def hidden_faces(self, event):
         return event.n_hidden
 
-    @admin.action(description="Retry failed photos")
+    @admin.action(description="Retry failed photos", permissions=["change"])
     def retry_failed(self, request, queryset):
         photos = Photo.objects.filter(event__in=queryset, faces_status=Photo.Status.FAILED)
         count = face_services.retry_photos(photos=photos)
         self.message_user(request, f"{count} failed photo(s) queued again.", messages.SUCCESS)
 
-    @admin.action(description="Re-run face detection for every photo")
+    @admin.action(description="Re-run face detection for every photo", permissions=["change"])
     def rerun_detection(self, request, queryset):
         count = face_services.retry_photos(photos=Photo.objects.filter(event__in=queryset))
         self.message_user(
             request, f"{count} photo(s) queued; hidden faces stay hidden.", messages.SUCCESS
         )
+
+    # Deletes go through the services, which delete the stored files too.
+    def delete_model(self, request, obj):
+        photo_services.delete_event(event=obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for event in queryset:
+                photo_services.delete_event(event=event)
 
 
 @admin.register(Album)
@@ -96,6 +107,14 @@ class AlbumAdmin(admin.ModelAdmin):
     search_fields = ["title", "event__name"]
     list_select_related = ["event"]
     raw_id_fields = ["event"]
+
+    def delete_model(self, request, obj):
+        photo_services.delete_album(album=obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for album in queryset:
+                photo_services.delete_album(album=album)
 
 
 class FaceInline(admin.TabularInline):
@@ -178,13 +197,39 @@ class PhotoAdmin(admin.ModelAdmin):
             boxes,
         )
 
-    @admin.action(description="Re-run face detection (hidden faces stay hidden)")
+    @admin.action(
+        description="Re-run face detection (hidden faces stay hidden)", permissions=["change"]
+    )
     def rerun_detection(self, request, queryset):
         count = face_services.retry_photos(photos=queryset)
         self.message_user(request, f"{count} photo(s) queued for face detection.", messages.SUCCESS)
 
-    @admin.action(description="Hide all faces")
+    def has_hide_faces_permission(self, request) -> bool:
+        return request.user.has_perm("faces.change_face")
+
+    @admin.action(description="Hide all faces", permissions=["hide_faces"])
     def hide_all_faces(self, request, queryset):
         faces = Face.objects.filter(photo__in=queryset)
         count = moderation.hide_faces(faces=faces, user=request.user)
         self.message_user(request, f"{count} face(s) hidden.", messages.SUCCESS)
+
+    def delete_model(self, request, obj):
+        photo_services.delete_photos(photos=[obj])
+
+    def delete_queryset(self, request, queryset):
+        photo_services.delete_photos(photos=queryset)
+
+
+@admin.register(FileDeletion)
+class FileDeletionAdmin(admin.ModelAdmin):
+    """Stored files waiting to be deleted: normally empty; rows that stay show the error."""
+
+    list_display = ["name", "attempts", "last_error", "last_attempt_at", "created_at"]
+    search_fields = ["name"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

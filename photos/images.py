@@ -4,6 +4,7 @@ Pure image functions, no ORM. Everything that reads a photo (uploads, the face
 engine, selfies, thumbnails, the commands) goes through :func:`open_image`.
 """
 
+import logging
 import struct
 import warnings
 from dataclasses import dataclass
@@ -19,14 +20,22 @@ try:  # HEIC/HEIF from phones.
 except ImportError:  # pragma: no cover - pillow-heif is in requirements
     pillow_heif = None
 
+logger = logging.getLogger(__name__)
+
 # Formats photographers and phones produce. Anything else is refused by name.
 ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "HEIF": "HEIC/HEIF"}
+# Pillow names a JPEG that carries a second picture (phones add a depth map or a
+# preview in an MPF block) "MPO": it is a JPEG, read as its first picture.
+SAME_FORMAT = {"MPO": "JPEG"}
 
-# Pillow's own bomb check is a warning up to 2x its limit; we check the header
-# ourselves against the configured limit, and make Pillow's check a hard error as a
-# second line of defence.
+# We check the header against the configured limit ourselves, before decoding. Pillow's
+# own bomb check stays as a second line of defence: an error past 2x its limit, and a
+# warning between 1x and 2x, which this filter makes an error too. Both are caught
+# below (the warning arrives as an exception only where this filter is in force, i.e.
+# in production but not under pytest's warning capture: tests/live.py runs the server).
 Image.MAX_IMAGE_PIXELS = 200_000_000
 warnings.simplefilter("error", Image.DecompressionBombWarning)
+TOO_BIG = (Image.DecompressionBombError, Image.DecompressionBombWarning)
 
 
 class ImageError(ValueError):
@@ -37,7 +46,7 @@ class ImageError(ValueError):
 class LoadedImage:
     """An RGB image with EXIF orientation applied.
 
-    ``image`` may be a reduced decode of a large JPEG; ``width`` and ``height`` are
+    ``image`` may be a reduced decode of a large photo; ``width`` and ``height`` are
     always the full oriented size, and ``scale`` is image pixels per full pixel.
     """
 
@@ -58,23 +67,13 @@ class LoadedImage:
 def open_image(fp: BinaryIO, *, max_pixels: int, decode_side: int | None = None) -> LoadedImage:
     """Open, check and decode a photo, with EXIF orientation applied.
 
-    ``decode_side``: decode large JPEGs at a reduced scale whose long side is still
-    at least this many pixels (much faster than a full decode). Raises ImageError
-    with a message for the user.
+    ``decode_side``: keep only about this much detail: large JPEGs are decoded at a
+    reduced scale (much faster than a full decode), other formats are reduced right
+    after decoding, before any conversion; either way the long side stays at least
+    ``decode_side``. Raises ImageError with a message for the user; the technical
+    cause goes to the log.
     """
-    try:
-        image = Image.open(fp)
-    except UnidentifiedImageError:
-        raise ImageError("This file is not an image we can read (JPEG, PNG, WebP or HEIC).")
-    except Image.DecompressionBombError as error:
-        raise ImageError(f"This image is too large to process safely ({error}).")
-    except OSError as error:
-        raise ImageError(f"This image could not be read: {error}.")
-    if image.format not in ACCEPTED_FORMATS:
-        raise ImageError(
-            f"{image.format or 'This'} files are not accepted: "
-            "upload JPEG, PNG, WebP or HEIC photos."
-        )
+    image = _open(fp)
     full_width, full_height = image.size
     if full_width * full_height > max_pixels:
         raise ImageError(
@@ -92,9 +91,13 @@ def open_image(fp: BinaryIO, *, max_pixels: int, decode_side: int | None = None)
             image.draft("RGB", (decode_side, decode_side))
         image.load()
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
-        raise ImageError(f"This image is damaged or truncated ({error}).")
-    except Image.DecompressionBombError as error:
-        raise ImageError(f"This image is too large to process safely ({error}).")
+        logger.info("Damaged image refused: %s: %s", type(error).__name__, error)
+        raise ImageError("This image is damaged or truncated, so it cannot be read.")
+    except TOO_BIG as error:
+        logger.info("Image refused by Pillow's size check: %s", error)
+        raise ImageError(_too_large_message(max_pixels))
+    if decode_side:
+        image = _reduced(image, decode_side)
     rgb = _to_rgb(image)
     if orientation in (2, 3, 4, 5, 6, 7, 8):
         rgb.info["exif"] = exif.tobytes()
@@ -106,12 +109,54 @@ def open_image(fp: BinaryIO, *, max_pixels: int, decode_side: int | None = None)
     return LoadedImage(rgb, full_width, full_height, image.format, exif)
 
 
+def _open(fp: BinaryIO) -> Image.Image:
+    """Pillow's lazy open (header only), with every refusal turned into ImageError."""
+    try:
+        image = Image.open(fp)
+    except UnidentifiedImageError:
+        raise ImageError("This file is not an image we can read (JPEG, PNG, WebP or HEIC).")
+    except TOO_BIG as error:
+        logger.info("Image refused by Pillow's size check: %s", error)
+        raise ImageError(_too_large_message(Image.MAX_IMAGE_PIXELS))
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
+        logger.info("Unreadable image refused: %s: %s", type(error).__name__, error)
+        raise ImageError("This image could not be read: the file may be damaged.")
+    image.format = SAME_FORMAT.get(image.format, image.format)
+    if image.format not in ACCEPTED_FORMATS:
+        raise ImageError(
+            f"{image.format or 'This'} files are not accepted: "
+            "upload JPEG, PNG, WebP or HEIC photos."
+        )
+    return image
+
+
+def _too_large_message(max_pixels: int) -> str:
+    return f"This image is too large to process: the limit is {max_pixels / 1e6:.0f} megapixels."
+
+
+def _reduced(image: Image.Image, min_side: int) -> Image.Image:
+    """Shrink by a whole factor, in the image's own mode, keeping the long side
+    >= ``min_side``: what JPEG's reduced decode does, for every other format."""
+    factor = max(image.size) // min_side
+    if factor < 2:
+        return image
+    try:
+        reduced = image.reduce(factor)
+    except ValueError:  # modes reduce() does not handle: palette, 1-bit, 16-bit
+        size = (max(1, image.width // factor), max(1, image.height // factor))
+        reduced = image.resize(size, Image.Resampling.NEAREST)
+    reduced.format = image.format
+    return reduced
+
+
 def _to_rgb(image: Image.Image) -> Image.Image:
-    """RGB for every mode: greyscale, 16-bit, palette, alpha, CMYK."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        array = np.asarray(image, dtype=np.float64)
-        peak = array.max() or 1.0
-        image = Image.fromarray((array * (255.0 / peak)).clip(0, 255).astype(np.uint8))
+    """RGB for every mode: greyscale, 16/32-bit, palette, alpha, CMYK.
+
+    High bit depths are brought to 8 bits with integer shifts (never a float copy:
+    a float64 array costs 8 bytes per pixel on top of the image).
+    """
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        image = _to_8_bit(image)
     if image.mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA", "RGBa"):
@@ -121,6 +166,18 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     if image.mode != "RGB":
         return image.convert("RGB")
     return image
+
+
+def _to_8_bit(image: Image.Image) -> Image.Image:
+    """Greyscale of 16 or 32 bits as 8 bits, scaled so its brightest pixel stays bright."""
+    if image.mode == "F":
+        return image.convert("L")
+    array = np.asarray(image)
+    if array.dtype.kind == "i":
+        array = np.clip(array, 0, None)
+    peak = int(array.max()) if array.size else 0
+    shift = max(0, peak.bit_length() - 8)
+    return Image.fromarray((array >> shift).astype(np.uint8), mode="L")
 
 
 def resized_to_fit(image: Image.Image, max_side: int) -> Image.Image:

@@ -24,9 +24,19 @@ def rendition_upload_path(photo: "Photo", filename: str) -> str:
     return f"events/{photo.event_id}/renditions/{filename}"
 
 
+# Being staff (a moderator in the admin) gives no power over other organisers' events:
+# seeing, editing, deleting them, their originals, new links and site-wide "Find a
+# person" need this permission (or a superuser).
+MANAGE_ALL_EVENTS = "photos.manage_all_events"
+
+
+def manages_all_events(user) -> bool:
+    return user.is_authenticated and user.has_perm(MANAGE_ALL_EVENTS)
+
+
 class EventQuerySet(models.QuerySet):
     def visible_to(self, user) -> "EventQuerySet":
-        if user.is_staff:
+        if manages_all_events(user):
             return self
         return self.filter(owner=user)
 
@@ -64,6 +74,7 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-starts_on", "-created_at"]
+        permissions = [("manage_all_events", "Can see and manage every organiser's events")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True)
@@ -109,7 +120,7 @@ class Album(models.Model):
 
 class PhotoQuerySet(models.QuerySet):
     def visible_to(self, user) -> "PhotoQuerySet":
-        if user.is_staff:
+        if manages_all_events(user):
             return self
         return self.filter(event__owner=user)
 
@@ -206,3 +217,24 @@ class PhotoEmbedding(models.Model):
 
     def __str__(self) -> str:
         return f"CLIP embedding of photo {self.photo_id} ({self.model_name})"
+
+
+class FileDeletion(models.Model):
+    """A stored file waiting to be deleted: the outbox that makes file deletion durable.
+
+    Rows are written in the same transaction as the rows that referenced the files,
+    deleted once the storage delete succeeds, and retried by a periodic task when it
+    fails (photos.storage_cleanup).
+    """
+
+    name = models.CharField("storage name", max_length=255)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -4,19 +4,21 @@ import datetime as dt
 import hashlib
 import io
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Min, Sum
+from django.db.models import Count, Min, QuerySet, Sum
 from django.utils import timezone
 
 from photos import exif
 from photos.archives import ArchiveError, is_zip, read_zip
 from photos.images import ImageError, LoadedImage, open_image, resized_to_fit
 from photos.models import Album, Event, Photo, new_attendee_token
+from photos.storage_cleanup import queue_file_deletion
 
 logger = logging.getLogger(__name__)
 
@@ -104,35 +106,48 @@ def _store_photo(photo: Photo, fp: BinaryIO, *, extension: str, queue: bool) -> 
 
 
 def make_renditions(*, photo: Photo, loaded: LoadedImage) -> None:
-    """Save a thumbnail and a screen-size preview (JPEG) of an oriented photo."""
+    """Save a thumbnail and a screen-size preview (JPEG) of an oriented photo.
+
+    The renditions it replaces are queued for deletion. Raises Photo.DoesNotExist when
+    the photo was deleted meanwhile; the files just written are queued for deletion.
+    """
+    old_names = {photo.thumbnail.name, photo.preview.name}
     for field, side in (("thumbnail", THUMBNAIL_SIDE), ("preview", PREVIEW_SIDE)):
-        old_name = getattr(photo, field).name
         data = io.BytesIO()
-        resized_to_fit(loaded.image, side).save(data, "JPEG", quality=82, optimize=True)
+        # No metadata: Pillow would otherwise copy the original's JPEG comment.
+        resized_to_fit(loaded.image, side).save(
+            data, "JPEG", quality=82, optimize=True, exif=b"", comment=b""
+        )
         getattr(photo, field).save(
             f"{photo.pk}-{field}.jpg", ContentFile(data.getvalue()), save=False
         )
-        if old_name:
-            photo.file.storage.delete(old_name)
-    Photo.objects.filter(pk=photo.pk).update(
-        thumbnail=photo.thumbnail.name, preview=photo.preview.name
-    )
-
-
-def delete_photo_files(*, photo: Photo) -> None:
-    for field in (photo.file, photo.thumbnail, photo.preview):
-        if field.name:
-            field.storage.delete(field.name)
-
-
-def delete_photos(*, photos) -> int:
-    """Delete photos with their files, renditions and faces. Returns how many."""
-    photos = list(photos)
+    new_names = {photo.thumbnail.name, photo.preview.name}
     with transaction.atomic():
-        for photo in photos:
-            photo.delete()
-        transaction.on_commit(lambda: [delete_photo_files(photo=p) for p in photos])
-    return len(photos)
+        # delete_photos locks the row before reading its names, so either it sees
+        # these renditions or this update finds no row.
+        updated = Photo.objects.filter(pk=photo.pk).update(
+            thumbnail=photo.thumbnail.name, preview=photo.preview.name
+        )
+        queue_file_deletion(names=(old_names - new_names) if updated else new_names)
+    if not updated:
+        raise Photo.DoesNotExist(f"Photo {photo.pk} was deleted while it was processed.")
+
+
+def delete_photos(*, photos: QuerySet[Photo] | Iterable[Photo]) -> int:
+    """Delete photos with their faces, smart search vectors and stored files.
+
+    ``photos`` is a queryset or a list. One bulk delete; the names of the files go
+    into the FileDeletion outbox in the same transaction, and the files are deleted
+    once it commits (retried later if the storage fails). Returns how many photos.
+    """
+    ids = photos.values("pk") if isinstance(photos, QuerySet) else [p.pk for p in photos]
+    with transaction.atomic():
+        # Locked in id order: a worker recording renditions waits, then finds no row.
+        locked = Photo.objects.filter(pk__in=ids).order_by("pk").select_for_update()
+        rows = list(locked.values_list("pk", "file", "thumbnail", "preview"))
+        queue_file_deletion(names=[name for row in rows for name in row[1:]])
+        Photo.objects.filter(pk__in=[row[0] for row in rows]).delete()
+    return len(rows)
 
 
 # --- events and albums -------------------------------------------------------------
@@ -155,13 +170,19 @@ def regenerate_attendee_token(*, event: Event) -> Event:
 
 def delete_event(*, event: Event) -> None:
     """Delete an event with its albums, photos, faces and every stored file."""
-    delete_photos(photos=Photo.objects.filter(event=event))
-    event.delete()
+    # Photos first, then the event: the order in which a worker storing faces locks
+    # them (photo, then the event's version). A photo whose upload commits in between
+    # goes with the event, and its files with the daily sweep.
+    with transaction.atomic():
+        delete_photos(photos=Photo.objects.filter(event=event))
+        event.delete()
 
 
 def delete_album(*, album: Album) -> None:
-    delete_photos(photos=Photo.objects.filter(album=album))
-    album.delete()
+    """Delete an album with its photos, faces and their stored files."""
+    with transaction.atomic():
+        delete_photos(photos=Photo.objects.filter(album=album))
+        album.delete()
 
 
 # --- uploads -------------------------------------------------------------------------

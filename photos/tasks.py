@@ -4,7 +4,7 @@ import logging
 
 from django.conf import settings
 
-from photos import smart_search
+from photos import smart_search, storage_cleanup
 from photos.clip import ClipUnavailable
 
 logger = logging.getLogger(__name__)
@@ -27,3 +27,40 @@ def embed_pending_photos() -> int:
             report.remaining,
         )
     return report.embedded
+
+
+def delete_queued_files() -> int:
+    """Delete the files waiting in the FileDeletion outbox (scheduled every 10 minutes).
+
+    Returns how many were deleted; failures stay queued with their error.
+    """
+    report = storage_cleanup.delete_queued_files(time_budget=_time_budget())
+    if report.deleted or report.failed:
+        logger.info(
+            "Stored files: %s deleted, %s failed, %s still queued",
+            report.deleted,
+            report.failed,
+            report.remaining,
+        )
+    return report.deleted
+
+
+def sweep_storage() -> int:
+    """Delete unreferenced files older than a day (scheduled daily). Returns how many."""
+    report = storage_cleanup.sweep_storage(time_budget=_time_budget())
+    logger.info(
+        "Storage sweep: %s orphan files (%s bytes) deleted, %s deleted-event folders, "
+        "%s errors, %s deletions still failing%s",
+        report.files_deleted,
+        report.bytes_deleted,
+        report.deleted_event_folders,
+        report.errors,
+        report.pending_deletions,
+        "" if report.is_complete else "; stopped at its limit, the next run goes on",
+    )
+    return report.files_deleted
+
+
+def _time_budget() -> float:
+    # Well under the task timeout, or the broker would hand the task to a second worker.
+    return settings.Q_CLUSTER["timeout"] * 0.6

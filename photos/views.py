@@ -8,16 +8,26 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from core import audit
+from core.models import SearchRecord
 from faces import services as face_services
-from photos import services
+from photos import downloads, services
 from photos import smart_search as smart
 from photos.clip import clip_status, get_clip
 from photos.forms import AlbumForm, EventForm, SmartSearchForm
+from photos.metadata import MetadataError
 from photos.models import Album, Event, Photo
 
 MEDIA_KINDS = {"original": "file", "preview": "preview", "thumbnail": "thumbnail"}
@@ -257,9 +267,17 @@ def photo_delete(request, pk):
     return redirect(photo.album)
 
 
+# Moderators (staff with the "view photo" permission) review faces on previews of
+# every event; originals stay with the organiser and those who manage all events.
+MODERATION_KINDS = {"preview", "thumbnail"}
+
+
 @login_required
 def photo_media(request, pk, kind):
-    return serve_photo_file(_photo_for(request, pk), kind)
+    photos = Photo.objects.visible_to(request.user)
+    if kind in MODERATION_KINDS and request.user.has_perm("photos.view_photo"):
+        photos = Photo.objects.all()
+    return serve_photo_file(get_object_or_404(photos, pk=pk), kind)
 
 
 def serve_photo_file(photo: Photo, kind: str, *, as_download: bool = False) -> FileResponse:
@@ -276,6 +294,32 @@ def serve_photo_file(photo: Photo, kind: str, *, as_download: bool = False) -> F
     response = FileResponse(
         handle, content_type=content_type, as_attachment=as_download, filename=filename
     )
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def serve_attendee_file(photo: Photo, kind: str, *, as_download: bool = False):
+    """Like serve_photo_file, but the original comes without private metadata.
+
+    Callers have already checked permission. Thumbnails and previews are served as
+    they are: they are JPEGs made by make_renditions, which carry no metadata.
+    """
+    if kind != "original":
+        return serve_photo_file(photo, kind, as_download=as_download)
+    try:
+        copy = downloads.open_attendee_copy(photo=photo)
+    except FileNotFoundError:
+        raise Http404("No such file.")
+    except MetadataError:
+        return HttpResponse(
+            "This photo cannot be downloaded: it could not be prepared safely. "
+            "Please ask the organiser for it.",
+            status=500,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = StreamingHttpResponse(copy.chunks, content_type=copy.content_type)
+    response["Content-Disposition"] = content_disposition_header(as_download, copy.filename)
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -311,6 +355,12 @@ def smart_search(request):
     except smart.NotEmbedded as error:
         form.add_error(None, str(error))
         return render(request, "photos/smart_search.html", context, status=409)
+    audit.record_search(
+        user=request.user,
+        kind=SearchRecord.Kind.SMART,
+        event_ids=event_ids,
+        result_count=len(matches),
+    )
     photos = Photo.objects.select_related("event").in_bulk([m.photo_id for m in matches])
     context["results"] = [(photos[m.photo_id], m.similarity) for m in matches]
     context["searched"] = True

@@ -25,6 +25,26 @@ def png_with_huge_header(width: int = 100_000, height: int = 100_000) -> bytes:
     )
 
 
+def sixteen_bit_grey_png(width: int, height: int) -> bytes:
+    """A valid 16-bit greyscale PNG of zeros: tiny on disk, width x height when decoded."""
+    header = struct.pack(">IIBBBBB", width, height, 16, 0, 0, 0, 0)
+    compressor = zlib.compressobj(9)
+    row = b"\x00" * (1 + width * 2)
+    body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", body)
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def pillow_warning_range_png() -> bytes:
+    """A tiny PNG header claiming 300 megapixels: past Pillow's 200 MP warning limit
+    but under its 400 MP error limit (the DecompressionBombWarning range)."""
+    return png_with_huge_header(20_000, 15_000)
+
+
 def truncated_jpeg() -> bytes:
     data = io.BytesIO()
     no_face_image((800, 600)).save(data, "JPEG", quality=95)
@@ -95,6 +115,12 @@ def sixteen_bit_png() -> bytes:
     return _encoded(Image.fromarray(grey), "PNG")
 
 
+def multi_picture_jpeg() -> bytes:
+    """A JPEG with a second picture in an MPF block, as phones write (Pillow: "MPO")."""
+    first, second = no_face_image((640, 480), seed=15), no_face_image((320, 240), seed=16)
+    return _encoded(first, "MPO", save_all=True, append_images=[second])
+
+
 # name, bytes, expected: "accepted" or the start of the rejection reason
 CORPUS = [
     ("zero.jpg", lambda: b"", "This file is empty"),
@@ -110,4 +136,14 @@ CORPUS = [
     ("bad-orientation.jpg", wrong_orientation_jpeg, "accepted"),
     ("cmyk.jpg", cmyk_jpeg, "accepted"),
     ("sixteen-bit.png", sixteen_bit_png, "accepted"),
+    ("phone-mpo.jpg", multi_picture_jpeg, "accepted"),
+]
+
+
+# Selfies built to cost memory or crash a decoder: each must get a clear 400 or 413.
+HOSTILE_SELFIES = [
+    *[(name, make) for name, make, _ in CORPUS],
+    ("warning-range.png", pillow_warning_range_png),
+    ("grey16-100mp.png", lambda: sixteen_bit_grey_png(10_000, 10_000)),
+    ("grey16-49mp.png", lambda: sixteen_bit_grey_png(7_000, 7_000)),
 ]

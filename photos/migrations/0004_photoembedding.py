@@ -10,6 +10,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('photos', '0003_cache_table'),
+        # The vector type: faces.0001 creates the pgvector extension.
+        ('faces', '0001_initial'),
     ]
 
     operations = [

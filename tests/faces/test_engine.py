@@ -4,11 +4,13 @@ import io
 
 import numpy as np
 import pytest
+from django.test import TestCase
 from PIL import Image
 
-from faces import services
+from faces import moderation, selfies, services
 from faces.analysis import FaceRules, find_faces
 from faces.backends import get_detector, get_embedder
+from faces.backends.dlib import DlibEmbedder
 from faces.models import Face
 from photos.images import ImageError, open_image
 from photos.models import Photo
@@ -66,7 +68,7 @@ def test_an_exif_rotated_photo_gives_the_same_faces_as_the_upright_one(album, im
 
 def _selfie_embedding(path):
     with path.open("rb") as fp:
-        return services.read_selfie(fp=fp).face.embedding
+        return selfies.read_selfie(fp=fp).face.embedding
 
 
 def test_the_same_person_matches_across_photos_and_another_does_not(album, images, settings):
@@ -96,11 +98,69 @@ def test_processing_again_replaces_faces_instead_of_adding(album, images):
 def test_hidden_faces_stay_hidden_when_detection_runs_again(album, images, staff):
     photo = process(add(album, images["group6.jpg"]))
     face = photo.faces.first()
-    Face.objects.filter(pk=face.pk).update(status=Face.Status.HIDDEN, moderated_by=staff)
+    moderation.hide_faces(faces=Face.objects.filter(pk=face.pk), user=staff)
+    assert Face.objects.get(pk=face.pk).embedding is None  # no vector kept for an opt-out
     process(photo)
     hidden = photo.faces.filter(status=Face.Status.HIDDEN)
     assert hidden.count() == 1
     assert (hidden.get().x, hidden.get().moderated_by) == (face.x, staff)
+    assert hidden.get().embedding is None
+    assert photo.faces.filter(status=Face.Status.VISIBLE, embedding__isnull=False).count() == 5
+
+
+class AnotherEmbedder(DlibEmbedder):
+    """dlib under another name: what a model change looks like to the stored faces."""
+
+    name = "another-embedder"
+
+
+def test_an_opt_out_survives_another_detector_and_another_embedder(album, images, staff, settings):
+    """The hide decision is a place in the photo, not a row of one model's faces."""
+    photo = process(add(album, images["group6.jpg"]))
+    face = photo.faces.order_by("-width").first()
+    moderation.hide_faces(faces=Face.objects.filter(pk=face.pk), user=staff)
+    settings.FACES_DETECTOR = "haar"  # other boxes, other sizes
+    settings.FACES_EMBEDDER = "tests.faces.test_engine.AnotherEmbedder"
+    process(photo)
+    assert set(photo.faces.values_list("embedder", flat=True)) == {"another-embedder"}
+    centre = (face.x + face.width / 2, face.y + face.height / 2)
+    again = [
+        f
+        for f in photo.faces.all()
+        if abs(f.x + f.width / 2 - centre[0]) < face.width / 2
+        and abs(f.y + f.height / 2 - centre[1]) < face.height / 2
+    ]
+    assert again, "the detector should find the hidden face again"
+    assert all(f.status == Face.Status.HIDDEN and f.embedding is None for f in again)
+
+
+def test_hiding_a_person_hides_every_face_of_theirs_in_the_event(album, images, staff):
+    first = process(add(album, images["obama.jpg"], "a.jpg"))
+    second = process(add(album, images["obama2.jpg"], "b.jpg"))
+    other = process(add(album, images["biden.jpg"], "c.jpg"))
+    services.group_event_faces(event_id=album.event_id)
+    person = first.faces.get().person
+    assert person is not None and second.faces.get().person == person
+    assert other.faces.get().person != person
+    count = moderation.hide_person(event=album.event, person=person, user=staff)
+    assert count == 2
+    assert set(Face.objects.filter(status="hidden").values_list("photo_id", flat=True)) == {
+        first.pk,
+        second.pk,
+    }
+    assert Face.objects.filter(status="hidden", embedding__isnull=False).count() == 0
+    assert other.faces.get().status == Face.Status.VISIBLE
+
+
+def test_restoring_a_face_computes_its_vector_again(album, images, staff):
+    photo = process(add(album, images["obama.jpg"]))
+    faces = Face.objects.filter(photo=photo)
+    moderation.hide_faces(faces=faces, user=staff)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert moderation.restore_faces(faces=faces, user=staff) == 1
+    restored = Face.objects.get(photo=photo)
+    assert restored.status == Face.Status.VISIBLE and restored.embedding is not None
+    assert not photo.hidden_areas.exists()
 
 
 def test_a_photo_that_cannot_be_decoded_ends_failed_with_its_reason(album, images):

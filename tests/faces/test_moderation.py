@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from faces import moderation
 from faces.models import Face
 from faces.services import process_photo
 from photos.models import Photo
@@ -85,7 +86,7 @@ def test_admin_actions_rerun_detection_and_hide_all(
 ):
     client.force_login(staff)
     hidden = group_photo.faces.order_by("x").first()
-    Face.objects.filter(pk=hidden.pk).update(status="hidden")
+    moderation.hide_faces(faces=Face.objects.filter(pk=hidden.pk), user=staff)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("admin:photos_photo_changelist"),

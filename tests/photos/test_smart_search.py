@@ -12,7 +12,8 @@ from PIL import Image
 
 from faces.models import Face
 from faces.search import SearchFilters
-from faces.services import process_photo, search_by_selfie
+from faces.selfies import search_by_selfie
+from faces.services import process_photo
 from photos import smart_search, tasks
 from photos.clip import ClipUnavailable, forget_loaded_models, get_clip
 from photos.models import Photo, PhotoEmbedding

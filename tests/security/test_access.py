@@ -5,49 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 
-from faces.services import process_photo
-from photos.services import add_photo
-from tests.factories import AlbumFactory, EventFactory, UserFactory
+from tests.factories import EventFactory, UserFactory
+from tests.security.visitors import KINDS, LOGIN, visitor
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-@pytest.fixture
-def world(db, images):
-    owner = UserFactory(username="owner")
-    UserFactory(username="stranger")
-    UserFactory(username="staff", is_staff=True, is_superuser=True)
-    event = EventFactory(owner=owner)
-    other_event = EventFactory(owner=owner)
-    album = AlbumFactory(event=event)
-    photos = {}
-    for name in ("obama.jpg", "biden.jpg"):
-        with images[name].open("rb") as fp:
-            added = add_photo(album=album, fp=fp, original_filename=name, queue=False)
-        photos[name] = process_photo(photo_id=added.photo.pk)
-    return {"event": event, "other_event": other_event, "album": album, "photos": photos}
-
-
-def visitor(kind, world, images) -> Client:
-    client = Client()
-    if kind in ("owner", "stranger", "staff"):
-        client.force_login(UserFactory(username=kind))
-    if kind in ("attendee", "attendee_other_link"):
-        event = world["event"] if kind == "attendee" else world["other_event"]
-        with images["obama2.jpg"].open("rb") as fp:
-            client.post(
-                reverse("faces:attendee_search", args=[event.attendee_token]),
-                {"selfie": fp, "consent": "on"},
-            )
-    return client
-
-
-KINDS = ["anonymous", "attendee", "attendee_other_link", "owner", "stranger", "staff"]
-LOGIN = 302  # sent to the login page
 
 
 def urls(world):
@@ -55,36 +19,45 @@ def urls(world):
     matched, unmatched = world["photos"]["obama.jpg"], world["photos"]["biden.jpg"]
     token = event.attendee_token
     face = matched.faces.first()
-    organiser = [LOGIN, LOGIN, LOGIN, 200, 404, 200]
+    #            anon   attendee other  owner stranger staff moderator
+    organiser = [LOGIN, LOGIN, LOGIN, 200, 404, 200, 404]
+    moderated = [LOGIN, LOGIN, LOGIN, 200, 404, 200, 200]  # previews and crops: moderation
+    admin_only = [LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200, 200]
     return [
-        (reverse("photos:dashboard"), [LOGIN, LOGIN, LOGIN, 200, 200, 200]),
-        (reverse("faces:organiser_search"), [LOGIN, LOGIN, LOGIN, 200, 200, 200]),
+        (reverse("photos:dashboard"), [LOGIN, LOGIN, LOGIN, 200, 200, 200, 200]),
+        (reverse("faces:organiser_search"), [LOGIN, LOGIN, LOGIN, 200, 200, 200, 200]),
+        (reverse("photos:smart_search"), [LOGIN, LOGIN, LOGIN, 200, 200, 200, 200]),
         (reverse("photos:event_detail", args=[event.pk]), organiser),
         (reverse("photos:event_edit", args=[event.pk]), organiser),
+        (reverse("photos:event_delete", args=[event.pk]), organiser),
         (reverse("photos:event_qr", args=[event.pk]), organiser),
         (reverse("photos:album_detail", args=[album.pk]), organiser),
         (reverse("photos:album_progress", args=[album.pk]), organiser),
         (reverse("photos:photo_detail", args=[matched.pk]), organiser),
         (reverse("photos:photo_media", args=[matched.pk, "original"]), organiser),
-        (reverse("photos:photo_media", args=[unmatched.pk, "thumbnail"]), organiser),
-        (reverse("faces:face_crop", args=[face.pk]), organiser),
-        (reverse("faces:attendee", args=[token]), [200] * 6),
-        (reverse("faces:attendee_results", args=[token]), [302, 200, 302, 302, 302, 302]),
+        (reverse("photos:photo_media", args=[unmatched.pk, "thumbnail"]), moderated),
+        (reverse("photos:photo_media", args=[unmatched.pk, "preview"]), moderated),
+        (reverse("faces:face_crop", args=[face.pk]), moderated),
+        (reverse("faces:attendee", args=[token]), [200] * 7),
+        (reverse("faces:attendee_results", args=[token]), [302, 200, 302, 302, 302, 302, 302]),
         (
             reverse("faces:attendee_photo", args=[token, matched.pk, "preview"]),
-            [404, 200, 404, 404, 404, 404],
+            [404, 200, 404, 404, 404, 404, 404],
         ),
         (
             reverse("faces:attendee_photo", args=[token, matched.pk, "original"]),
-            [404, 200, 404, 404, 404, 404],
+            [404, 200, 404, 404, 404, 404, 404],
         ),
-        (reverse("faces:attendee_photo", args=[token, unmatched.pk, "preview"]), [404] * 6),
-        (reverse("faces:attendee_download", args=[token]), [404, 200, 404, 404, 404, 404]),
-        ("/e/not-a-real-token-but-long-enough-to-look-like-one/", [404] * 6),
-        (reverse("admin:index"), [LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200]),
-        (reverse("admin:faces_face_changelist"), [LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200]),
-        (reverse("admin:faces_face_review"), [LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200]),
-        ("/media-is-never-served-directly/" + matched.file.name, [404] * 6),
+        (reverse("faces:attendee_photo", args=[token, unmatched.pk, "preview"]), [404] * 7),
+        (reverse("faces:attendee_download", args=[token]), [404, 200, 404, 404, 404, 404, 404]),
+        ("/e/not-a-real-token-but-long-enough-to-look-like-one/", [404] * 7),
+        (reverse("admin:index"), admin_only),
+        (reverse("admin:faces_face_changelist"), admin_only),
+        (reverse("admin:faces_face_review"), admin_only),
+        (reverse("admin:photos_event_change", args=[event.pk]), admin_only),  # read-only
+        (reverse("admin:photos_event_delete", args=[event.pk]), [LOGIN] * 5 + [200, 403]),
+        (reverse("admin:core_searchrecord_changelist"), [LOGIN] * 5 + [200, 403]),
+        ("/media-is-never-served-directly/" + matched.file.name, [404] * 7),
     ]
 
 

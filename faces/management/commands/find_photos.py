@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from faces import services
+from faces import selfies
 from faces.backends import get_embedder
 from faces.search import MatchRules, SearchFilters, find_matches
 from photos.models import Album, Event, Photo
@@ -76,13 +76,13 @@ class Command(BaseCommand):
             raise CommandError(f"No album {title!r} in event {event.slug!r}.")
         return album.pk
 
-    def read_selfie(self, path: str) -> services.Selfie:
+    def read_selfie(self, path: str) -> selfies.Selfie:
         try:
             with open(path, "rb") as fp:
-                selfie = services.read_selfie(fp=fp)
+                selfie = selfies.read_selfie(fp=fp)
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror or error}.")
-        except services.SelfieError as error:
+        except selfies.SelfieError as error:
             raise CommandError(str(error))
         if selfie.face_count > 1:
             box = selfie.face.box

@@ -8,6 +8,14 @@ SCHEDULES = [
     ("group faces into people", "faces.tasks.group_changed_events", Schedule.MINUTES, 1),
     ("smart search vectors", "photos.tasks.embed_pending_photos", Schedule.MINUTES, 1),
     ("clear expired sessions", "django.core.management.call_command", Schedule.DAILY, None),
+    ("delete queued files", "photos.tasks.delete_queued_files", Schedule.MINUTES, 10),
+    ("sweep storage for orphan files", "photos.tasks.sweep_storage", Schedule.DAILY, None),
+    (
+        "delete expired rate counters",
+        "core.tasks.delete_expired_rate_counters",
+        Schedule.HOURLY,
+        None,
+    ),
 ]
 
 

@@ -1,0 +1,179 @@
+"""Reading a selfie and searching with it: in memory only, bounded, one face.
+
+A selfie arrives from anyone holding an attendee link, so everything here assumes a
+hostile file: its own pixel cap (``SELFIE_MAX_PIXELS``), a reduced decode before any
+conversion (photos.images), a bounded number of decodes at once per process, and
+only the face that is used is embedded (a crowd photo costs one embedding, not 40).
+"""
+
+import io
+import logging
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.conf import settings
+from PIL import ImageDraw
+
+from faces.analysis import (
+    ANALYSIS_SIDE,
+    FaceRules,
+    FoundFace,
+    detect_faces,
+    embed_faces,
+    largest_face,
+)
+from faces.backends import get_detector, get_embedder
+from faces.backends.base import DetectedFace
+from faces.search import MatchRules, PhotoMatch, SearchFilters, find_matches, has_face_within
+from photos.images import ImageError, LoadedImage, open_image, resized_to_fit
+from photos.models import Photo
+from photos.services import file_sha256
+
+logger = logging.getLogger(__name__)
+
+
+class SelfieError(ValueError):
+    """A selfie that cannot be searched with; the message is shown to the attendee."""
+
+
+class SelfieBusy(RuntimeError):
+    """Every selfie decoding slot of this process stayed taken for too long."""
+
+
+BUSY_MESSAGE = (
+    "Many people are searching right now. Please try again in a minute; nothing was saved."
+)
+
+
+@dataclass(frozen=True)
+class Selfie:
+    face: DetectedFace
+    face_count: int
+    width: int
+    height: int
+    preview_jpeg: bytes  # a small copy with the face used boxed; shown once, never stored
+
+
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+@contextmanager
+def decoding_slot():
+    """One of ``SELFIE_DECODE_SLOTS`` per process: decoding and detecting a selfie costs
+    up to a few hundred MB for a few seconds, so a burst of large selfies must queue
+    rather than add up. Waits ``SELFIE_DECODE_WAIT_SECONDS`` at most (SelfieBusy)."""
+    size = settings.SELFIE_DECODE_SLOTS
+    with _slots_lock:
+        slots = _slots.setdefault(size, threading.BoundedSemaphore(size))
+    if not slots.acquire(timeout=settings.SELFIE_DECODE_WAIT_SECONDS):
+        raise SelfieBusy(BUSY_MESSAGE)
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+def read_selfie(*, fp, pick=None) -> Selfie:
+    """Find the face to search with in a selfie, in memory only.
+
+    Several faces: the largest is used (``face_count`` says how many were seen);
+    ``pick(faces, loaded)`` chooses otherwise (the evaluation takes the labelled,
+    central face). Only that face is embedded.
+    Raises SelfieError for unreadable images, no face, or a face too small or too
+    blurred to match reliably; SelfieBusy when too many selfies are being read.
+    """
+    with decoding_slot():
+        try:
+            loaded = open_image(
+                fp, max_pixels=settings.SELFIE_MAX_PIXELS, decode_side=ANALYSIS_SIDE
+            )
+        except ImageError as error:
+            raise SelfieError(str(error)) from error
+        faces = detect_faces(loaded, detector=get_detector(), rules=FaceRules.from_settings())
+        face = pick(faces, loaded) if pick else largest_face(faces)
+        _check_usable(face)
+        (embedded,) = embed_faces(loaded, [face], get_embedder())
+        preview = _selfie_preview(loaded, embedded)
+    return Selfie(
+        face=embedded,
+        face_count=len(faces),
+        width=loaded.width,
+        height=loaded.height,
+        preview_jpeg=preview,
+    )
+
+
+def _check_usable(face: FoundFace | None) -> None:
+    if face is None:
+        raise SelfieError(
+            "No face was found in this picture. Use a photo where your face is well lit, "
+            "seen from the front, and fills a good part of the picture."
+        )
+    if not face.is_matchable:
+        raise SelfieError(
+            "Your face is too small or too blurred in this picture to be matched reliably. "
+            "Move closer to the camera, hold it still, and try again."
+        )
+
+
+def _selfie_preview(loaded: LoadedImage, face: DetectedFace) -> bytes:
+    image = resized_to_fit(loaded.image, 360).copy()
+    ratio = image.width / loaded.width
+    box = face.box
+    corners = [
+        box.x * ratio,
+        box.y * ratio,
+        (box.x + box.width) * ratio,
+        (box.y + box.height) * ratio,
+    ]
+    ImageDraw.Draw(image).rectangle(corners, outline=(49, 208, 124), width=3)
+    data = io.BytesIO()
+    image.save(data, "JPEG", quality=80)
+    return data.getvalue()
+
+
+@dataclass(frozen=True)
+class SelfieSearch:
+    selfie: Selfie
+    sure: list[PhotoMatch]
+    maybe: list[PhotoMatch]
+
+
+REUSED_MESSAGE = (
+    "This picture is one of the event's photos, or cut out of one. To find your photos, "
+    "use a selfie: a new picture of yourself, taken now."
+)
+
+
+def search_by_selfie(
+    *, fp, filters: SearchFilters, refuse_event_faces: bool = False
+) -> SelfieSearch:
+    """Photos of the selfie's person: sure matches, then a "maybe" group.
+
+    The selfie is read in memory and dropped; raises SelfieError for unusable selfies.
+    ``refuse_event_faces`` (attendees): a file of the event, or a face that is already
+    in the event (``FACES_SELFIE_REUSE_DISTANCE``), is refused, so nobody can cut
+    other guests' faces out of their results and search for them.
+    """
+    if refuse_event_faces and _is_event_photo(fp, filters.event_ids):
+        raise SelfieError(REUSED_MESSAGE)
+    selfie = read_selfie(fp=fp)
+    embedder = get_embedder().name
+    if refuse_event_faces and has_face_within(
+        selfie.face.embedding,
+        embedder=embedder,
+        event_ids=filters.event_ids,
+        distance=settings.FACES_SELFIE_REUSE_DISTANCE,
+    ):
+        logger.info("A selfie that is a face of the event was refused")
+        raise SelfieError(REUSED_MESSAGE)
+    sure, maybe = find_matches(
+        selfie.face.embedding, embedder=embedder, filters=filters, rules=MatchRules.from_settings()
+    )
+    return SelfieSearch(selfie=selfie, sure=sure, maybe=maybe)
+
+
+def _is_event_photo(fp, event_ids: list[int]) -> bool:
+    return Photo.objects.filter(event_id__in=event_ids, content_hash=file_sha256(fp)).exists()

@@ -1,0 +1,149 @@
+"""An attendee's results follow the organiser's decisions at once, stay off shared
+devices, and "Is this you?" candidates show a face crop, not someone's photo."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
+from django.urls import reverse
+from PIL import Image
+
+from faces import moderation
+from faces.models import Face
+from faces.services import process_photo
+from photos.services import add_photo
+
+
+@pytest.fixture
+def photos(album, images):
+    added = {}
+    for name in ("obama.jpg", "group6.jpg"):
+        with images[name].open("rb") as fp:
+            photo = add_photo(album=album, fp=fp, original_filename=name, queue=False).photo
+        added[name] = process_photo(photo_id=photo.pk)
+    return added
+
+
+def url(event, name, *args):
+    return reverse(f"faces:{name}", args=[event.attendee_token, *args])
+
+
+def search(client, event, images, name="obama2.jpg"):
+    selfie = SimpleUploadedFile("me.jpg", images[name].read_bytes())
+    return client.post(url(event, "attendee_search"), {"selfie": selfie, "consent": "on"})
+
+
+def test_a_face_hidden_after_the_search_disappears_from_results_and_downloads(
+    client, event, photos, images, owner
+):
+    matched = photos["obama.jpg"]
+    assert [p.pk for p in search(client, event, images).context["sure"]] == [matched.pk]
+    preview = url(event, "attendee_photo", matched.pk, "preview")
+    assert client.get(preview).status_code == 200
+    moderation.hide_faces(faces=matched.faces.all(), user=owner)
+    assert client.get(preview).status_code == 404
+    assert client.get(url(event, "attendee_photo", matched.pk, "original")).status_code == 404
+    assert client.get(url(event, "attendee_results")).context["sure"] == []
+    archive = client.get(url(event, "attendee_download"))
+    assert b"obama.jpg" not in b"".join(archive.streaming_content)
+
+
+def test_turning_face_search_off_ends_every_search_of_the_event(client, event, photos, images):
+    matched = photos["obama.jpg"]
+    search(client, event, images)
+    event.is_face_search_enabled = False
+    event.save()
+    assert client.get(url(event, "attendee_photo", matched.pk, "preview")).status_code == 404
+    assert client.get(url(event, "attendee_download")).status_code == 404
+    results = client.get(url(event, "attendee_results"))
+    assert results.status_code == 302 and results["Location"] == url(event, "attendee")
+    assert "attendee_results" not in client.session or not client.session["attendee_results"]
+
+
+def test_attendee_photos_are_never_cached_and_forgetting_clears_the_cache(
+    client, event, photos, images
+):
+    matched = photos["obama.jpg"]
+    search(client, event, images)
+    for kind in ("thumbnail", "preview", "original"):
+        response = client.get(url(event, "attendee_photo", matched.pk, kind))
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"], kind
+    forget = client.post(url(event, "attendee_forget"))
+    assert forget["Clear-Site-Data"] == '"cache"'
+    assert client.get(url(event, "attendee_photo", matched.pk, "thumbnail")).status_code == 404
+
+
+def test_saving_results_gives_the_browser_a_new_session_key(client, event, photos, images):
+    client.get(url(event, "attendee"))
+    client.session.save()
+    before = client.cookies["sessionid"].value if "sessionid" in client.cookies else None
+    search(client, event, images)
+    assert client.cookies["sessionid"].value != before
+
+
+@pytest.fixture
+def only_candidates(settings):
+    """Nothing is sure, everything close is a candidate: the "maybe" path."""
+    settings.FACES_MATCH_THRESHOLD = 0.01
+    settings.FACES_MAYBE_THRESHOLD = 0.6
+
+
+def test_candidates_are_shown_as_a_face_crop_until_confirmed(
+    client, event, photos, images, only_candidates
+):
+    matched = photos["obama.jpg"]
+    response = search(client, event, images)
+    assert response.context["sure"] == []
+    assert matched.pk in [p.pk for p in response.context["maybe"]]
+    page = response.content.decode()
+    assert url(event, "attendee_candidate_face", matched.pk) in page
+    assert url(event, "attendee_photo", matched.pk, "thumbnail") not in page
+    for kind in ("thumbnail", "preview", "original"):
+        assert client.get(url(event, "attendee_photo", matched.pk, kind)).status_code == 404
+    crop = client.get(url(event, "attendee_candidate_face", matched.pk))
+    assert crop.status_code == 200 and "no-store" in crop["Cache-Control"]
+    assert max(Image.open(io.BytesIO(crop.content)).size) <= 160
+    answer = client.post(url(event, "attendee_candidate_answer", matched.pk), {"answer": "yes"})
+    assert answer.status_code == 302
+    assert client.get(url(event, "attendee_photo", matched.pk, "preview")).status_code == 200
+    results = client.get(url(event, "attendee_results"))
+    assert matched.pk in [p.pk for p in results.context["sure"]]
+    assert client.get(url(event, "attendee_candidate_face", matched.pk)).status_code == 404
+
+
+def test_a_declined_candidate_is_gone(client, event, photos, images, only_candidates):
+    matched = photos["obama.jpg"]
+    search(client, event, images)
+    client.post(url(event, "attendee_candidate_answer", matched.pk), {"answer": "no"})
+    results = client.get(url(event, "attendee_results"))
+    assert matched.pk not in [p.pk for p in results.context["sure"] + results.context["maybe"]]
+    assert client.get(url(event, "attendee_candidate_face", matched.pk)).status_code == 404
+    assert client.get(url(event, "attendee_photo", matched.pk, "preview")).status_code == 404
+
+
+def test_crops_are_only_for_this_browsers_candidates(client, event, photos, images):
+    other_face = photos["group6.jpg"].faces.first()
+    assert other_face is not None
+    response = client.get(url(event, "attendee_candidate_face", photos["group6.jpg"].pk))
+    assert response.status_code == 404
+    answer = client.post(
+        url(event, "attendee_candidate_answer", photos["group6.jpg"].pk), {"answer": "yes"}
+    )
+    assert answer.status_code == 302
+    assert (
+        client.get(url(event, "attendee_photo", photos["group6.jpg"].pk, "preview")).status_code
+        == 404
+    )
+
+
+def test_hidden_faces_keep_no_vector_and_are_never_candidates(
+    client, event, photos, images, owner, only_candidates
+):
+    matched = photos["obama.jpg"]
+    moderation.hide_faces(faces=matched.faces.all(), user=owner)
+    assert Face.objects.filter(photo=matched, embedding__isnull=False).count() == 0
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = search(client, event, images)
+    assert matched.pk not in [p.pk for p in response.context["sure"] + response.context["maybe"]]
