@@ -79,6 +79,13 @@ class Face(models.Model):
                 name="face_event_searchable_idx",
                 condition=models.Q(status="visible", is_matchable=True),
             ),
+            # Faces too small to match, for the check that a selfie is not a face cut
+            # out of an event photo (faces.search.has_face_within).
+            models.Index(
+                fields=["event", "embedder"],
+                name="face_event_unmatchable_idx",
+                condition=models.Q(status="visible", is_matchable=False),
+            ),
             # The moderation list: lowest score first, paginated over millions of faces.
             models.Index(fields=["score", "id"], name="face_score_id_idx"),
             models.Index(fields=["event", "person"], name="face_event_person_idx"),

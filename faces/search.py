@@ -182,10 +182,17 @@ def find_photo_matches(
 def has_face_within(
     embedding: np.ndarray, *, embedder: str, event_ids: list[int], distance: float
 ) -> bool:
-    """Whether any face stored in the events (visible or not, matchable or not) lies
-    within ``distance``: a "selfie" that is really a face cut out of an event photo."""
-    faces = Face.objects.filter(event_id__in=event_ids, embedder=embedder).order_by()
-    return faces.with_distance(embedding).filter(distance__lt=distance).exists()
+    """Whether any face stored in the events lies within ``distance``: a "selfie" that
+    is really a face cut out of an event photo. Ignores the album and date filters (the
+    face may come from any photo of the event) and includes faces too small to match.
+    Hidden faces have no vector left to compare."""
+    everywhere = SearchFilters(event_ids=event_ids)
+    if candidate_faces(embedding, embedder=embedder, filters=everywhere, threshold=distance):
+        return True
+    small = Face.objects.visible().filter(
+        event_id__in=event_ids, embedder=embedder, is_matchable=False
+    )
+    return small.order_by().with_distance(embedding).filter(distance__lt=distance).exists()
 
 
 def uses_exact_search(*, embedder: str, filters: SearchFilters) -> bool:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from core import audit
 from core.models import SearchRecord
-from faces import attendees, limits, moderation, selfies, uploads
+from faces import attendees, camera, limits, moderation, selfies, uploads
 from faces.forms import OrganiserSearchForm, SearchFiltersForm, SelfieForm
 from faces.models import Face
 from photos.models import Event, Photo
@@ -43,16 +43,19 @@ def attendee(request, token):
     event = _event_for_token(token)
     if event is None:
         return _unknown_link(request)
-    form = SelfieForm(events=[event])
     results = attendees.load_results(request.session, event=event)
-    return _private(
-        render(request, "faces/attendee.html", {"event": event, "form": form, "results": results})
-    )
+    return _attendee_page(request, event, 200, results=results)
 
 
-def _attendee_page(request, event: Event, status: int, *, form=None, error: str = ""):
-    """The attendee page again, with the form as sent and an error for the person."""
-    context = {"event": event, "form": form or SelfieForm(events=[event]), "page_error": error}
+def _attendee_page(request, event: Event, status: int, *, form=None, error: str = "", **extra):
+    """The attendee page, with the form as sent and an error for the person, if any."""
+    context = {
+        "event": event,
+        "form": form or SelfieForm(events=[event]),
+        "page_error": error,
+        "capture_ticket": camera.new_ticket(event) if event.is_camera_selfie_required else "",
+        **extra,
+    }
     return _private(render(request, "faces/attendee.html", context, status=status))
 
 
@@ -86,6 +89,10 @@ def _search_with_selfie(request, event: Event, handler: uploads.SelfieUploadHand
         return _attendee_page(request, event, 413, error=uploads.too_large_message())
     if not form.is_valid():
         return _attendee_page(request, event, 400, form=form)
+    if event.is_camera_selfie_required and not camera.use_ticket(
+        request.POST.get("capture_ticket", ""), event
+    ):
+        return _attendee_page(request, event, 400, form=form, error=camera.MESSAGE)
     try:
         search = selfies.search_by_selfie(
             fp=form.cleaned_data["selfie"],

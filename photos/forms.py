@@ -14,6 +14,7 @@ class EventForm(forms.ModelForm):
             "location",
             "description",
             "is_face_search_enabled",
+            "is_camera_selfie_required",
         ]
         widgets = {
             "starts_on": forms.DateInput(attrs={"type": "date"}),

@@ -63,6 +63,13 @@ class Event(models.Model):
         default=True,
         help_text="Attendees can find their photos with a selfie.",
     )
+    is_camera_selfie_required = models.BooleanField(
+        "selfies from the camera only",
+        default=False,
+        help_text="Attendees take their selfie with the camera on the page; choosing a "
+        "picture is not offered. This makes searching with someone else's photo harder, "
+        "not impossible.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Bumped whenever the event's faces change; grouping into people records the

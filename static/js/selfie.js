@@ -12,14 +12,21 @@
   const shoot = document.getElementById("camera-shoot");
   const retake = document.getElementById("camera-retake");
   const openButton = document.getElementById("camera-open");
+  // Events that ask for camera selfies: the page's ticket goes only with a picture
+  // taken here (faces/camera.py), never with a chosen file.
+  const ticket = document.getElementById("capture-ticket");
   let stream = null;
 
   input.addEventListener("change", () => {
+    // Only a person choosing a file fires this (the camera sets the files in code).
     nameLabel.textContent = input.files.length ? "Selected: " + input.files[0].name : "";
+    if (ticket) ticket.value = "";
   });
 
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     openButton.hidden = true;  // no camera API (or not https): file upload still works
+    const noCamera = document.getElementById("no-camera");
+    if (noCamera) noCamera.hidden = false;  // ...unless the event takes camera selfies only
   }
 
   function stop() {
@@ -57,6 +64,7 @@
       const transfer = new DataTransfer();
       transfer.items.add(file);
       input.files = transfer.files;
+      if (ticket) ticket.value = ticket.dataset.ticket;
       still.src = URL.createObjectURL(blob);
       still.hidden = false;
       video.hidden = true;

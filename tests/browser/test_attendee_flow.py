@@ -116,3 +116,19 @@ def test_attendee_confirms_a_candidate_by_keyboard(live_server, page, images, we
     hrefs = [link.get_attribute("href") for link in page.locator(".gallery .viewer-link").all()]
     assert any(f"/photos/{photos['obama.jpg'].pk}/" in href for href in hrefs)
     assert page.is_visible("text=Added to your photos")
+
+
+def test_a_camera_only_event_takes_the_camera_selfie(live_server, page, wedding):
+    event, photos = wedding
+    event.is_camera_selfie_required = True
+    event.save()
+    page.goto(f"{live_server.url}/e/{event.attendee_token}/")
+    assert page.locator("label[for=id_selfie]").count() == 0  # no file picker offered
+    page.click("#camera-open")
+    page.wait_for_selector("#camera-shoot:not([disabled])")
+    page.click("#camera-shoot")
+    page.wait_for_selector("#camera-still:not([hidden])")
+    assert page.input_value("#capture-ticket")
+    page.check("#id_consent")
+    page.click("#search-button")
+    page.wait_for_selector("h1:text-is('Your photos')")

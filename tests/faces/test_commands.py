@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from PIL import Image, ImageOps
 
 from faces.models import Face
@@ -40,6 +41,21 @@ def test_index_photos_sync_indexes_a_folder_recursively(photo_folder, owner):
     assert Photo.objects.filter(faces_status=Photo.Status.DONE).count() == 2
 
 
+def test_index_photos_sync_groups_the_events_faces_into_people(photo_folder, owner):
+    output = run("index_photos", "--event", "gala", "--owner", "owner", "--sync", str(photo_folder))
+    event = Event.objects.get(slug="gala")
+    assert event.faces_version > 0
+    assert event.faces_grouped_version == event.faces_version
+    people = set(
+        Face.objects.filter(event=event, is_matchable=True).values_list("person", flat=True)
+    )
+    assert None not in people and len(people) >= 2  # Obama and the group's people
+    assert f"Grouped the event's faces into {len(people)} people." in output
+
+    again = run("index_photos", "--event", "gala", "--sync", str(photo_folder))
+    assert f"already grouped into {len(people)} people" in again
+
+
 def test_index_photos_without_sync_queues_one_task_per_photo(
     photo_folder, owner, django_capture_on_commit_callbacks, settings
 ):
@@ -59,10 +75,40 @@ def test_index_photos_needs_an_owner_for_a_new_event(photo_folder, owner, other_
 def test_find_photos_lists_the_selfies_person_best_first(photo_folder, owner, images, settings):
     run("index_photos", "--event", "gala", "--owner", "owner", "--sync", str(photo_folder))
     output = run("find_photos", "--event", "gala", "--json", str(images["obama2.jpg"]))
-    rows = json.loads(output)
+    rows = json.loads(output)["photos"]
     assert [row["original_filename"] for row in rows] == ["obama.jpg"]
     assert set(rows[0]) >= {"photo_id", "original_filename", "album", "taken_at", "distance"}
     assert rows[0]["distance"] < settings.FACES_MATCH_THRESHOLD
+
+
+def find_with_stderr(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("find_photos", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_find_photos_says_nothing_about_grouping_right_after_a_sync_index(
+    photo_folder, owner, images
+):
+    run("index_photos", "--event", "gala", "--owner", "owner", "--sync", str(photo_folder))
+    out, err = find_with_stderr("--event", "gala", "--json", str(images["obama2.jpg"]))
+    assert json.loads(out)["grouping_out_of_date"] is False
+    assert "grouped" not in err
+
+
+def test_find_photos_warns_when_the_grouping_is_out_of_date(photo_folder, owner, images):
+    run("index_photos", "--event", "gala", "--owner", "owner", "--sync", str(photo_folder))
+    # Photos indexed by the workers: their faces wait for the minute grouping job.
+    Event.objects.filter(slug="gala").update(faces_version=F("faces_version") + 1)
+
+    out, err = find_with_stderr("--event", "gala", "--json", str(images["obama2.jpg"]))
+    assert json.loads(out)["grouping_out_of_date"] is True
+    assert "faces changed since they were last grouped into people" in err
+    assert "index_photos --sync" in err
+
+    out, err = find_with_stderr("--event", "gala", str(images["obama2.jpg"]))
+    assert "obama.jpg" in out
+    assert "last grouped into people" in err
 
 
 def test_find_photos_filters_by_date(photo_folder, owner, images):
@@ -77,7 +123,7 @@ def test_find_photos_filters_by_date(photo_folder, owner, images):
         "--json",
         str(images["obama2.jpg"]),
     )
-    assert len(json.loads(found)) == 1
+    assert len(json.loads(found)["photos"]) == 1
     later = run(
         "find_photos",
         "--event",
@@ -87,7 +133,7 @@ def test_find_photos_filters_by_date(photo_folder, owner, images):
         "--json",
         str(images["obama2.jpg"]),
     )
-    assert json.loads(later) == []
+    assert json.loads(later)["photos"] == []
 
 
 def test_find_photos_refuses_a_selfie_without_a_face(photo_folder, owner, tmp_path):

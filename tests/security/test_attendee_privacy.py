@@ -147,3 +147,40 @@ def test_hidden_faces_keep_no_vector_and_are_never_candidates(
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = search(client, event, images)
     assert matched.pk not in [p.pk for p in response.context["sure"] + response.context["maybe"]]
+
+
+def _ticket(client, event) -> str:
+    import re
+
+    page = client.get(url(event, "attendee")).content.decode()
+    return re.search(r'data-ticket="([^"]+)"', page).group(1)
+
+
+def test_camera_only_events_need_a_fresh_ticket_from_the_page(client, event, photos, images):
+    from tests.factories import EventFactory
+
+    event.is_camera_selfie_required = True
+    event.save()
+    selfie = images["obama2.jpg"].read_bytes()
+
+    def post(**extra):
+        data = {"selfie": SimpleUploadedFile("me.jpg", selfie), "consent": "on", **extra}
+        return client.post(url(event, "attendee_search"), data)
+
+    page = client.get(url(event, "attendee")).content.decode()
+    assert "Upload a selfie" not in page and "taken with your camera" in page
+    refused = post()
+    assert refused.status_code == 400
+    assert "selfie taken with the camera on this page" in refused.content.decode()
+    ticket = _ticket(client, event)
+    assert post(capture_ticket=ticket).status_code == 200
+    assert post(capture_ticket=ticket).status_code == 400  # single use
+    other = EventFactory(is_camera_selfie_required=True)
+    assert post(capture_ticket=_ticket(client, other)).status_code == 400
+    assert post(capture_ticket=ticket[:-2] + "xx").status_code == 400
+
+
+def test_other_events_still_take_uploaded_selfies(client, event, photos, images):
+    page = client.get(url(event, "attendee")).content.decode()
+    assert "Upload a selfie" in page and "data-ticket" not in page
+    assert search(client, event, images).status_code == 200

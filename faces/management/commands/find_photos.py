@@ -13,6 +13,11 @@ from faces.backends import get_embedder
 from faces.search import MatchRules, SearchFilters, find_matches
 from photos.models import Album, Event, Photo
 
+GROUPING_OUT_OF_DATE = (
+    "The event's faces changed since they were last grouped into people: results may "
+    "miss photos until the worker regroups them (or run index_photos --sync)."
+)
+
 
 class Command(BaseCommand):
     help = "Print the photos of an event where the selfie's person appears, best first."
@@ -46,18 +51,24 @@ class Command(BaseCommand):
             taken_to=parse_moment(options["taken_to"], end_of_day=True),
         )
         selfie = self.read_selfie(options["selfie"])
+        rules = self.rules(options)
         sure, maybe = find_matches(
             selfie.face.embedding,
             embedder=get_embedder().name,
             filters=filters,
-            rules=self.rules(options),
+            rules=rules,
         )
         matches = [(m, "sure") for m in sure]
         if options["maybe"]:
             matches += [(m, "maybe") for m in maybe]
         if options["limit"]:
             matches = matches[: options["limit"]]
-        self.print_matches(matches, as_json=options["json"])
+        # Person matching reads the grouping, which the worker's minute job keeps up to
+        # date; faces indexed since then are only found through single matching.
+        out_of_date = event.faces_version > event.faces_grouped_version
+        if out_of_date and rules.mode == "person":
+            self.stderr.write(GROUPING_OUT_OF_DATE)
+        self.print_matches(matches, as_json=options["json"], grouping_out_of_date=out_of_date)
 
     def rules(self, options) -> MatchRules:
         rules = MatchRules.from_settings()
@@ -92,7 +103,7 @@ class Command(BaseCommand):
             )
         return selfie
 
-    def print_matches(self, matches, *, as_json: bool) -> None:
+    def print_matches(self, matches, *, as_json: bool, grouping_out_of_date: bool) -> None:
         photos = Photo.objects.select_related("album").in_bulk([m.photo_id for m, _ in matches])
         rows = [
             {
@@ -107,7 +118,8 @@ class Command(BaseCommand):
             for match, kind in matches
         ]
         if as_json:
-            self.stdout.write(json.dumps(rows, indent=2))
+            output = {"grouping_out_of_date": grouping_out_of_date, "photos": rows}
+            self.stdout.write(json.dumps(output, indent=2))
             return
         if not rows:
             self.stdout.write("No matching photos.")

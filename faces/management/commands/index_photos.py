@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from faces import services as face_services
+from faces.models import Face
 from photos import services as photo_services
 from photos.images import ImageError
 from photos.models import Event
@@ -36,6 +37,8 @@ class Command(BaseCommand):
         for path, name in tqdm(files, desc="Indexing", unit="photo", disable=None):
             self.index_one(album, path, name, options["sync"], summary)
         self.report(summary, event, album, options["sync"])
+        if options["sync"]:
+            self.group_people(event)
 
     def index_one(self, album, path: Path, name: str, sync: bool, summary: dict) -> None:
         try:
@@ -56,6 +59,22 @@ class Command(BaseCommand):
                 summary["failed"].append((name, photo.faces_error))
             else:
                 summary["faces"] += photo.face_count
+
+    def group_people(self, event: Event) -> None:
+        """Group the faces into people now, as the worker's minute job would, so that
+        find_photos right after this answers with person matching like the site."""
+        people = face_services.group_event_faces(event_id=event.pk)
+        if people is None:
+            people = (
+                Face.objects.filter(event=event, person__isnull=False)
+                .order_by()  # the default ordering would make DISTINCT count per photo
+                .values("person")
+                .distinct()
+                .count()
+            )
+            self.stdout.write(f"The event's faces were already grouped into {people} people.")
+        else:
+            self.stdout.write(f"Grouped the event's faces into {people} people.")
 
     def get_or_create_event(self, slug: str, owner_name: str | None) -> Event:
         event = Event.objects.filter(slug=slug).first()
