@@ -249,7 +249,6 @@ FACES_MIN_FACE_PX = env.int("FACES_MIN_FACE_PX", default=20)
 FACES_MIN_SCORE = env.float("FACES_MIN_SCORE", default=0.6)
 # Faces smaller than this (short side, original pixels) are stored but never matched.
 FACES_MIN_MATCH_FACE_PX = env.int("FACES_MIN_MATCH_FACE_PX", default=40)
-FACES_MATCH_THRESHOLD = env.float("FACES_MATCH_THRESHOLD", default=0.33)
 FACES_CLIP_MODEL = env("FACES_CLIP_MODEL", default="openai/clip-vit-base-patch32")
 # Variance of the Laplacian of the face at 64x64 below which it is too blurred to match.
 FACES_MIN_SHARPNESS = env.float("FACES_MIN_SHARPNESS", default=0.0)
@@ -257,8 +256,7 @@ FACES_MIN_SHARPNESS = env.float("FACES_MIN_SHARPNESS", default=0.0)
 # photo, not a new picture: refused (bench/selfie_reuse_bench.py: 96 % of cut-out
 # faces fall under 0.12, and no two different photos of one person in the set).
 FACES_SELFIE_REUSE_DISTANCE = env.float("FACES_SELFIE_REUSE_DISTANCE", default=0.12)
-# Matches between the threshold and this distance are shown as "maybe you".
-FACES_MAYBE_THRESHOLD = env.float("FACES_MAYBE_THRESHOLD", default=0.38)
+
 # Search: exact inside events up to this many faces, HNSW with iterative scans beyond.
 FACES_EXACT_SEARCH_MAX_FACES = env.int("FACES_EXACT_SEARCH_MAX_FACES", default=200_000)
 # HNSW searches start with this LIMIT and grow it (x4, up to the max) while the
@@ -300,11 +298,26 @@ CACHES = {
     }
 }
 
-# --- match quality (docs/match-quality.md) -------------------------------------------
-# "person": a selfie that surely matches one face of a person grouped in the event
-# finds that person's other photos too; "single": one nearest-neighbour lookup.
+# --- match quality (docs/match-quality.md; tuned on some people, reported on others) --
+# "person": the event's faces are grouped into people and a selfie finds its person's
+# photos (faces.matching); "single": one nearest-neighbour lookup per photo.
 FACES_MATCH_MODE = env("FACES_MATCH_MODE", default="person")
-# Faces closer than this (mean squared linkage) are grouped as one person.
+# Grouping: average linkage under this distance, and at most FACES_GROUPING_RELATIVE
+# times the spread inside each group (at least FACES_GROUPING_SPREAD_FLOOR), so that
+# look-alike people stay apart (faces.grouping).
 FACES_GROUPING_THRESHOLD = env.float("FACES_GROUPING_THRESHOLD", default=0.40)
-# A grouped face only counts for a person search if it is also this close to the selfie.
+FACES_GROUPING_RELATIVE = env.float("FACES_GROUPING_RELATIVE", default=1.6)
+FACES_GROUPING_SPREAD_FLOOR = env.float("FACES_GROUPING_SPREAD_FLOOR", default=0.28)
+# A person is found when one of their faces is under FACES_MATCH_THRESHOLD from the
+# selfie and their centre under FACES_PERSON_AGREEMENT_THRESHOLD; a person of one face
+# needs FACES_MATCH_ALONE_THRESHOLD. Their faces then count up to the guard.
+FACES_MATCH_THRESHOLD = env.float("FACES_MATCH_THRESHOLD", default=0.33)
+FACES_PERSON_AGREEMENT_THRESHOLD = env.float("FACES_PERSON_AGREEMENT_THRESHOLD", default=0.30)
+FACES_MATCH_ALONE_THRESHOLD = env.float("FACES_MATCH_ALONE_THRESHOLD", default=0.30)
 FACES_PERSON_GUARD_THRESHOLD = env.float("FACES_PERSON_GUARD_THRESHOLD", default=0.45)
+# "Is this you?": people not found with a face under this are asked about...
+FACES_MAYBE_THRESHOLD = env.float("FACES_MAYBE_THRESHOLD", default=0.40)
+# ...and so is a found person's face farther than this from the selfie.
+FACES_CHECK_FROM_DISTANCE = env.float("FACES_CHECK_FROM_DISTANCE", default=0.36)
+# "Yes" adds the person's faces this close to the selfie or to the face shown.
+FACES_CONFIRM_THRESHOLD = env.float("FACES_CONFIRM_THRESHOLD", default=0.36)

@@ -1,18 +1,19 @@
 """An attendee's search results, kept in their browser session for a limited time.
 
-Only photo and face ids are kept (no selfie, no embedding, no address): enough to show
-the gallery and to decide which photos this browser may fetch. Every access checks
-again that face search is still on for the event and that the face that matched is
-still visible, so an organiser's "hide" or "turn off" takes effect at once, not an hour
-later. "Is this you?" candidates are shown as a small crop of the face only; the photo
-itself is served once the attendee says it is them.
+Only ids are kept (no selfie, no embedding, no address): the photos found, the face that
+matched in each, and the "Is this you?" questions with what each answer does (worked
+out during the search, while the selfie's vector existed: faces.matching). Every access
+checks again that face search is still on for the event and that the faces are still
+visible, so an organiser's "hide" or "turn off" takes effect at once, not an hour
+later. A question shows a small crop of the face only; a photo itself is served once
+it is among the attendee's photos.
 """
 
 import time
 import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -24,31 +25,45 @@ from photos.models import Event, Photo
 
 SESSION_KEY = "attendee_results"
 LEFT_OUT_NOTE = "photos-not-included.txt"  # in a zip that lacks some photos
+QUESTIONS_SHOWN = 6  # at a time: a few clear faces, not a wall of strangers
 
 
 @dataclass
 class StoredResults:
-    sure: list[int]  # photo ids, closest first; confirmed candidates join them
-    maybe: list[int]  # "is this you?" candidates: only a crop of the face is shown
+    sure: list[int]  # photo ids, closest first; answers add and remove
     faces: dict[str, int]  # photo id (as text: JSON keys) -> the face that matched
+    questions: list[dict]  # {"face", "photo", "kind", "adds", "removes", "answer"}
     expires_at: float
     face_count: int
-    declined: list[int] = field(default_factory=list)
 
     @property
-    def photo_ids(self) -> list[int]:
-        return self.sure + self.maybe
+    def open_questions(self) -> list[dict]:
+        return [q for q in self.questions if q["answer"] is None][:QUESTIONS_SHOWN]
 
-    def face_id(self, photo_id: int) -> int | None:
-        return self.faces.get(str(photo_id))
+    @property
+    def answered(self) -> int:
+        return sum(1 for q in self.questions if q["answer"] is not None)
+
+    def question(self, face_id: int) -> dict | None:
+        return next((q for q in self.questions if q["face"] == face_id), None)
 
 
 def save_results(session, *, event: Event, search: SelfieSearch) -> StoredResults:
-    matches = search.sure + search.maybe
+    decision = search.decision
     results = StoredResults(
-        sure=[m.photo_id for m in search.sure],
-        maybe=[m.photo_id for m in search.maybe],
-        faces={str(m.photo_id): m.face_id for m in matches},
+        sure=[m.photo_id for m in decision.sure],
+        faces={str(photo): face for photo, face in decision.photo_faces.items()},
+        questions=[
+            {
+                "face": q.face_id,
+                "photo": q.photo_id,
+                "kind": q.kind,
+                "adds": list(q.yes_adds),
+                "removes": list(q.no_removes),
+                "answer": None,
+            }
+            for q in decision.questions
+        ],
         expires_at=time.time() + settings.ATTENDEE_RESULTS_TTL_SECONDS,
         face_count=search.selfie.face_count,
     )
@@ -66,30 +81,38 @@ def _store(session, event: Event, results: StoredResults) -> None:
     session[SESSION_KEY] = stored
 
 
-def load_results(session, *, event: Event) -> StoredResults | None:
-    """This session's results for the event as they stand now, or None if there are
-    none, they expired, or face search was turned off.
-
-    Photos whose matched face was hidden since (or deleted) are left out.
-    """
+def _raw(session, event: Event) -> StoredResults | None:
     raw = session.get(SESSION_KEY, {}).get(str(event.pk))
     if raw is None:
         return None
     try:
-        results = StoredResults(**raw)
+        return StoredResults(**raw)
     except TypeError:  # saved by an older version of the app: search again
         forget_results(session, event=event)
+        return None
+
+
+def load_results(session, *, event: Event) -> StoredResults | None:
+    """This session's results for the event as they stand now, or None if there are
+    none, they expired, or face search was turned off.
+
+    Photos whose matched face was hidden since (or deleted), and questions about such
+    faces, are left out.
+    """
+    results = _raw(session, event)
+    if results is None:
         return None
     if results.expires_at < time.time() or not event.is_face_search_enabled:
         forget_results(session, event=event)
         return None
-    still_visible = set(
+    asked = {q["face"] for q in results.questions}
+    visible = set(
         Face.objects.visible()
-        .filter(pk__in=results.faces.values(), event=event)
-        .values_list("photo_id", flat=True)
+        .filter(pk__in=set(results.faces.values()) | asked, event=event)
+        .values_list("pk", flat=True)
     )
-    results.sure = [pk for pk in results.sure if pk in still_visible]
-    results.maybe = [pk for pk in results.maybe if pk in still_visible]
+    results.sure = [pk for pk in results.sure if results.faces.get(str(pk)) in visible]
+    results.questions = [q for q in results.questions if q["face"] in visible]
     return results
 
 
@@ -99,37 +122,40 @@ def forget_results(session, *, event: Event) -> None:
         session[SESSION_KEY] = stored
 
 
-def answer_candidate(session, *, event: Event, photo_id: int, is_me: bool) -> bool:
-    """The attendee says whether a candidate is them: "yes" makes it one of their
-    photos, "no" removes it. Returns False if it was not a candidate of theirs."""
-    results = load_results(session, event=event)
-    if results is None or photo_id not in results.maybe:
+def answer_question(session, *, event: Event, face_id: int, is_me: bool) -> bool:
+    """The attendee says whether a face is them: "yes" adds what that answer adds (the
+    photos of that person), "no" removes what it removes. False if there was no such
+    open question."""
+    if load_results(session, event=event) is None:
         return False
-    raw = dict(session[SESSION_KEY][str(event.pk)])
-    raw["maybe"] = [pk for pk in raw["maybe"] if pk != photo_id]
+    results = _raw(session, event)
+    question = results.question(face_id)
+    if question is None or question["answer"] is not None:
+        return False
+    question["answer"] = is_me
     if is_me:
-        raw["sure"] = [*raw["sure"], photo_id]
+        results.sure += [pk for pk in question["adds"] if pk not in results.sure]
     else:
-        raw["declined"] = [*raw.get("declined", []), photo_id]
-    _store(session, event, StoredResults(**raw))
+        removed = set(question["removes"])
+        results.sure = [pk for pk in results.sure if pk not in removed]
+    _store(session, event, results)
     return True
 
 
 def matched_photo(session, *, event: Event, photo_id: int) -> Photo | None:
-    """The photo if this session's search in this event matched it (surely, or the
-    attendee confirmed it) and its face is still visible, else None."""
+    """The photo if it is among this session's photos in this event (found, or confirmed
+    by the attendee) and its face is still visible, else None."""
     results = load_results(session, event=event)
     if results is None or photo_id not in results.sure:
         return None
     return Photo.objects.filter(pk=photo_id, event=event).first()
 
 
-def candidate_face(session, *, event: Event, photo_id: int) -> Face | None:
-    """The matched face of an "is this you?" candidate, for its crop."""
+def question_face(session, *, event: Event, face_id: int) -> Face | None:
+    """The face of one of this session's open questions, for its crop."""
     results = load_results(session, event=event)
-    if results is None or photo_id not in results.maybe:
+    if results is None or face_id not in {q["face"] for q in results.open_questions}:
         return None
-    face_id = results.face_id(photo_id)
     return Face.objects.visible().filter(pk=face_id, event=event).select_related("photo").first()
 
 

@@ -72,16 +72,20 @@ def compose_groups(
     groups = []
     for index in range(count):
         canvas = _background(backgrounds, index, size)
-        present, x = [], 20
+        present, pasted, x = [], [], 20
         for person in rng.sample(people, min(len(people), rng.randint(3, 6))):
-            patch = _face_patch(rng.choice(sources[person]), detector, rng.choice(FACE_WIDTHS))
-            if patch is None or x + patch.width > size[0] - 10:
+            source = rng.choice(sources[person])
+            found = _face_patch(source, detector, rng.choice(FACE_WIDTHS))
+            if found is None or x + found[0].width > size[0] - 10:
                 continue
+            patch, face = found
             y = rng.randint(40, max(41, size[1] - patch.height - 10))
             canvas.paste(patch, (x, y))
+            box = Box(face.x + x, face.y + y, face.width, face.height, 1.0)
+            pasted.append(PastedFace(person, box, source))
             x += patch.width + rng.randint(5, 40)
             present.append(person)
-        groups.append(GroupPhoto(canvas, present))
+        groups.append(GroupPhoto(canvas, present, pasted))
     return groups
 
 
@@ -92,19 +96,21 @@ def _background(backgrounds: list[Path], index: int, size) -> Image.Image:
     return Image.new("RGB", size, (120, 130, 140))
 
 
-def _face_patch(path: Path, detector: Detector, face_width: int) -> Image.Image | None:
-    """The photo's largest face with hair and shoulders, scaled to ``face_width``."""
+def _face_patch(path: Path, detector: Detector, face_width: int) -> tuple[Image.Image, Box] | None:
+    """The photo's largest face with hair and shoulders, scaled to ``face_width``, and
+    the face's box inside that patch."""
     image = Image.open(path).convert("RGB")
     boxes = detector.detect(np.asarray(image))
     if not boxes:
         return None
     box = max(boxes, key=lambda b: b.area)
     margin = int(box.width * 0.5)
-    patch = image.crop(
-        (box.x - margin, box.y - margin, box.x + box.width + margin, box.y + box.height + margin)
-    )
+    left, top = box.x - margin, box.y - margin
+    patch = image.crop((left, top, box.x + box.width + margin, box.y + box.height + margin))
     scale = face_width / box.width
-    return patch.resize((max(1, round(patch.width * scale)), max(1, round(patch.height * scale))))
+    size = (max(1, round(patch.width * scale)), max(1, round(patch.height * scale)))
+    face = Box(margin, margin, box.width, box.height, box.score).scaled(scale)
+    return patch.resize(size), face
 
 
 # --- hard group photos: real group photos give lower recall than the clean ones above,

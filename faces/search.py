@@ -9,8 +9,8 @@ Two query shapes, chosen by how many faces the filters leave (DESIGN.md, "Search
   index returns the nearest faces with an iterative scan, so that the metadata filters
   applied after it still leave enough rows; the threshold is applied outside.
 
-Either way the candidate faces then become one entry per photo (its closest deciding
-face), closest first, split into sure and maybe matches (``classify``).
+Either way the candidate faces, with their people's centres (``person_summaries``),
+are then decided on by ``faces.matching.decide``: sure photos, maybe photos, questions.
 """
 
 import datetime as dt
@@ -20,8 +20,17 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Avg, Count, QuerySet
+from pgvector.django import VectorField
 
+from faces.matching import (
+    CandidateFace,
+    Decision,
+    MatchRules,
+    PersonSummary,
+    PhotoMatch,
+    decide,
+)
 from faces.models import Face
 
 
@@ -49,28 +58,12 @@ class SearchFilters:
         return rows
 
 
-@dataclass(frozen=True)
-class PhotoMatch:
-    photo_id: int
-    face_id: int
-    distance: float
-
-
 def filtered_faces(*, embedder: str, filters: SearchFilters) -> QuerySet:
     """Searchable faces of ``embedder`` narrowed by the metadata filters."""
     return filters.apply(Face.objects.searchable(embedder))
 
 
-@dataclass(frozen=True)
-class CandidateFace:
-    photo_id: int
-    face_id: int
-    distance: float
-    event_id: int
-    person: int | None
-
-
-CANDIDATE_FIELDS = ("photo_id", "id", "distance", "event_id", "person")
+CANDIDATE_FIELDS = ("photo_id", "id", "distance", "event_id", "person", "embedding")
 
 
 def exact_candidates(
@@ -111,64 +104,43 @@ def candidate_faces(
             embedding, embedder=embedder, filters=filters, threshold=threshold
         )
         rows = [row for row in nearest if row[2] < threshold]
-    return [CandidateFace(*row) for row in rows]
+    return [
+        CandidateFace(*row[:5], embedding=np.asarray(row[5], dtype=np.float32)) for row in rows
+    ]
 
 
-@dataclass(frozen=True)
-class MatchRules:
-    """How candidate faces become sure and maybe matches (see docs/match-quality.md)."""
-
-    sure: float  # a face this close is the person
-    maybe: float  # up to this, "is this you?"
-    mode: str = "person"  # or "single"
-    person_guard: float = 0.45  # a face of a surely matched person counts up to this
-
-    @classmethod
-    def from_settings(cls) -> "MatchRules":
-        return cls(
-            sure=settings.FACES_MATCH_THRESHOLD,
-            maybe=max(settings.FACES_MAYBE_THRESHOLD, settings.FACES_MATCH_THRESHOLD),
-            mode=settings.FACES_MATCH_MODE,
-            person_guard=settings.FACES_PERSON_GUARD_THRESHOLD,
-        )
-
-    @property
-    def reach(self) -> float:
-        """The largest distance any rule looks at: the candidate query's threshold."""
-        return max(self.maybe, self.person_guard if self.mode == "person" else 0)
-
-
-def classify(
-    faces: list[CandidateFace], rules: MatchRules
-) -> tuple[list[PhotoMatch], list[PhotoMatch]]:
-    """(sure, maybe) matches, one per photo (its closest deciding face), closest first.
-
-    In person mode, a face under ``sure`` vouches for its whole person (the event's
-    grouped faces): that person's other faces count as sure up to ``person_guard``,
-    which keeps one wrong grouping from dragging in a stranger far from the selfie.
-    """
-    people = set()
-    if rules.mode == "person":
-        people = {(f.event_id, f.person) for f in faces if f.distance < rules.sure and f.person}
-    sure: dict[int, PhotoMatch] = {}
-    maybe: dict[int, PhotoMatch] = {}
-    for face in sorted(faces, key=lambda f: f.distance):
-        vouched = (face.event_id, face.person) in people and face.distance < rules.person_guard
-        if face.distance < rules.sure or vouched:
-            sure.setdefault(face.photo_id, PhotoMatch(face.photo_id, face.face_id, face.distance))
-        elif face.distance < rules.maybe:
-            maybe.setdefault(face.photo_id, PhotoMatch(face.photo_id, face.face_id, face.distance))
-    maybe = {photo: match for photo, match in maybe.items() if photo not in sure}
-    by_distance = lambda match: match.distance  # noqa: E731
-    return sorted(sure.values(), key=by_distance), sorted(maybe.values(), key=by_distance)
+def person_summaries(
+    faces: list[CandidateFace], *, embedder: str
+) -> dict[tuple[int, int], PersonSummary]:
+    """The centre (pgvector's AVG, made unit length) and size of each grouped person
+    among ``faces``, over all their searchable faces (not only those near the selfie)."""
+    keys = {(f.event_id, f.person) for f in faces if f.person is not None}
+    if not keys:
+        return {}
+    events = {event for event, _ in keys}
+    rows = (
+        Face.objects.searchable(embedder)
+        .filter(event_id__in=events, person__in={person for _, person in keys})
+        .values("event_id", "person")
+        .annotate(centre=Avg("embedding", output_field=VectorField()), size=Count("id"))
+        .order_by()
+    )
+    summaries = {}
+    for row in rows:
+        key = (row["event_id"], row["person"])
+        if key in keys:
+            centre = np.asarray(row["centre"], dtype=np.float32)
+            summaries[key] = PersonSummary(centre / (np.linalg.norm(centre) or 1.0), row["size"])
+    return summaries
 
 
 def find_matches(
     embedding: np.ndarray, *, embedder: str, filters: SearchFilters, rules: MatchRules
-) -> tuple[list[PhotoMatch], list[PhotoMatch]]:
-    """The (sure, maybe) photos of the person whose face is ``embedding``."""
+) -> Decision:
+    """The photos of the person whose face is ``embedding``, and the questions to ask."""
     faces = candidate_faces(embedding, embedder=embedder, filters=filters, threshold=rules.reach)
-    return classify(faces, rules)
+    people = person_summaries(faces, embedder=embedder) if rules.mode == "person" else {}
+    return decide(faces, rules, people, np.asarray(embedding, dtype=np.float32))
 
 
 def find_photo_matches(
@@ -176,7 +148,7 @@ def find_photo_matches(
 ) -> list[PhotoMatch]:
     """Single-shot: photos whose closest face is under ``threshold``, closest first."""
     rules = MatchRules(sure=threshold, maybe=threshold, mode="single")
-    return find_matches(embedding, embedder=embedder, filters=filters, rules=rules)[0]
+    return find_matches(embedding, embedder=embedder, filters=filters, rules=rules).sure
 
 
 def has_face_within(

@@ -27,7 +27,8 @@ from faces.analysis import (
 )
 from faces.backends import get_detector, get_embedder
 from faces.backends.base import DetectedFace
-from faces.search import MatchRules, PhotoMatch, SearchFilters, find_matches, has_face_within
+from faces.matching import Decision, MatchRules, PhotoMatch, Question
+from faces.search import SearchFilters, find_matches, has_face_within
 from photos.images import ImageError, LoadedImage, open_image, resized_to_fit
 from photos.models import Photo
 from photos.services import file_sha256
@@ -161,8 +162,19 @@ def _selfie_preview(loaded: LoadedImage, face: DetectedFace) -> bytes:
 @dataclass(frozen=True)
 class SelfieSearch:
     selfie: Selfie
-    sure: list[PhotoMatch]
-    maybe: list[PhotoMatch]
+    decision: Decision
+
+    @property
+    def sure(self) -> list[PhotoMatch]:
+        return self.decision.sure
+
+    @property
+    def maybe(self) -> list[PhotoMatch]:
+        return self.decision.maybe
+
+    @property
+    def questions(self) -> list[Question]:
+        return self.decision.questions
 
 
 REUSED_MESSAGE = (
@@ -193,10 +205,10 @@ def search_by_selfie(
     ):
         logger.info("A selfie that is a face of the event was refused")
         raise SelfieError(REUSED_MESSAGE)
-    sure, maybe = find_matches(
+    decision = find_matches(
         selfie.face.embedding, embedder=embedder, filters=filters, rules=MatchRules.from_settings()
     )
-    return SelfieSearch(selfie=selfie, sure=sure, maybe=maybe)
+    return SelfieSearch(selfie=selfie, decision=decision)
 
 
 def _is_event_photo(fp, event_ids: list[int]) -> bool:

@@ -159,7 +159,13 @@ def group_event_faces(*, event_id: int) -> int | None:
     if faces:
         vectors = np.array([row[2] for row in faces], dtype=np.float32)
         photo_ids = np.array([row[1] for row in faces])
-        labels = group_faces(vectors, photo_ids, threshold=settings.FACES_GROUPING_THRESHOLD)
+        labels = group_faces(
+            vectors,
+            photo_ids,
+            threshold=settings.FACES_GROUPING_THRESHOLD,
+            relative=settings.FACES_GROUPING_RELATIVE,
+            spread_floor=settings.FACES_GROUPING_SPREAD_FLOOR,
+        )
     people = {label: number for number, label in enumerate(sorted(set(labels.tolist())), 1)}
     updates = [
         Face(id=row[0], person=people[label]) for row, label in zip(faces, labels, strict=True)

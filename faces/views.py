@@ -131,7 +131,7 @@ def attendee_results(request, token):
 
 def _results_context(request, event: Event, results: attendees.StoredResults) -> dict:
     form = SearchFiltersForm(request.GET or None, events=[event])
-    photos = Photo.objects.filter(pk__in=results.photo_ids, event=event).select_related("album")
+    photos = Photo.objects.filter(pk__in=results.sure, event=event).select_related("album")
     if form.is_valid():
         filters = form.filters([event.pk])
         if filters.album_id:
@@ -150,7 +150,7 @@ def _results_context(request, event: Event, results: attendees.StoredResults) ->
         "event": event,
         "filter_form": form,
         "sure": [by_id[i] for i in results.sure if i in by_id],
-        "maybe": [by_id[i] for i in results.maybe if i in by_id],
+        "questions": results.open_questions,
         "results": results,
     }
 
@@ -166,28 +166,30 @@ def attendee_photo(request, token, photo_id, kind):
     )
 
 
-def attendee_candidate_face(request, token, photo_id):
-    """A small crop of the face of an "is this you?" candidate, not the photo itself."""
+def attendee_question_face(request, token, face_id):
+    """A small crop of the face an "Is this you?" question is about, not the photo."""
     event = _event_for_token(token)
-    face = event and attendees.candidate_face(request.session, event=event, photo_id=photo_id)
+    face = event and attendees.question_face(request.session, event=event, face_id=face_id)
     if not face:
-        raise Http404("No such photo.")
+        raise Http404("No such face.")
     return _private(HttpResponse(moderation.face_crop_jpeg(face), content_type="image/jpeg"))
 
 
 @require_POST
-def attendee_candidate_answer(request, token, photo_id):
-    """ "Yes, that's me" adds the photo to the attendee's photos; "No" removes it."""
+def attendee_question_answer(request, token, face_id):
+    """ "Yes, that's me" adds that person's photos; "No" takes them out."""
     event = _event_for_token(token)
     if event is None:
         return _unknown_link(request)
     is_me = request.POST.get("answer") == "yes"
-    if attendees.answer_candidate(request.session, event=event, photo_id=photo_id, is_me=is_me):
+    if attendees.answer_question(request.session, event=event, face_id=face_id, is_me=is_me):
         messages.success(
             request,
-            "Added to your photos." if is_me else "Removed: that photo is not shown again.",
+            "Thanks: your photos were updated."
+            if is_me
+            else "Thanks: that face is not shown again.",
         )
-    return redirect(reverse("faces:attendee_results", args=[token]) + "#maybe")
+    return redirect(reverse("faces:attendee_results", args=[token]) + "#questions")
 
 
 def attendee_download(request, token):

@@ -93,12 +93,14 @@ def test_attendee_takes_a_selfie_with_the_camera_and_can_retake_it(
     found = [link.get_attribute("href") for link in page.locator(".gallery .viewer-link").all()]
     found += [img.get_attribute("src") for img in page.locator(".candidate img").all()]
     pk = photos["obama.jpg"].pk
-    assert any(f"/photos/{pk}/" in url or f"/candidates/{pk}/" in url for url in found)
+    face = photos["obama.jpg"].faces.get().pk
+    assert any(f"/photos/{pk}/" in url or f"/questions/{face}/" in url for url in found)
 
 
 def test_attendee_confirms_a_candidate_by_keyboard(live_server, page, images, wedding, settings):
     """An uncertain match shows only a face crop; "Yes, that's me" adds the photo."""
-    settings.FACES_MATCH_THRESHOLD = 0.01  # nothing is sure: everything close is a candidate
+    settings.FACES_MATCH_THRESHOLD = 0.01  # nothing is sure: everything close is a question
+    settings.FACES_MATCH_ALONE_THRESHOLD = 0.01
     settings.FACES_MAYBE_THRESHOLD = 0.6
     event, photos = wedding
     page.goto(f"{live_server.url}/e/{event.attendee_token}/")
@@ -108,14 +110,14 @@ def test_attendee_confirms_a_candidate_by_keyboard(live_server, page, images, we
     page.wait_for_selector("h2:text-is('Is this you?')")
     assert page.locator(".gallery .viewer-link").count() == 0
     crop = page.locator(".candidate img").first
-    assert "/candidates/" in crop.get_attribute("src")
+    assert "/questions/" in crop.get_attribute("src")
     assert page.evaluate("img => img.naturalWidth", crop.element_handle()) > 0
     page.locator(".candidate button[value=yes]").first.focus()
     page.keyboard.press("Enter")
     page.wait_for_selector(".gallery .viewer-link")
     hrefs = [link.get_attribute("href") for link in page.locator(".gallery .viewer-link").all()]
     assert any(f"/photos/{photos['obama.jpg'].pk}/" in href for href in hrefs)
-    assert page.is_visible("text=Added to your photos")
+    assert page.is_visible("text=your photos were updated")
 
 
 def test_a_camera_only_event_takes_the_camera_selfie(live_server, page, wedding):

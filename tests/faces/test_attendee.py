@@ -203,8 +203,10 @@ def test_the_selfie_leaves_no_file_and_no_row(client, event, gallery, images, me
     assert (Photo.objects.count(), Face.objects.count()) == rows_before
     stored = client.session["attendee_results"][str(event.pk)]
     # Ids only: photos, the faces that matched, answers; no vector, no selfie.
-    assert set(stored) == {"sure", "maybe", "faces", "declined", "expires_at", "face_count"}
+    assert set(stored) == {"sure", "faces", "questions", "expires_at", "face_count"}
     assert all(isinstance(v, int) for v in stored["faces"].values())
+    for question in stored["questions"]:
+        assert set(question) == {"face", "photo", "kind", "adds", "removes", "answer"}
 
 
 def test_download_all_streams_a_zip_of_the_matches(client, event, gallery, images):

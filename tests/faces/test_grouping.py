@@ -6,8 +6,9 @@ from django_q.models import Schedule
 
 from faces import services
 from faces.grouping import group_faces
+from faces.matching import MatchRules
 from faces.models import Face
-from faces.search import CandidateFace, MatchRules, SearchFilters, classify, find_matches
+from faces.search import SearchFilters, find_matches
 from photos.models import Event, Photo
 
 
@@ -36,42 +37,24 @@ def test_two_faces_of_one_photo_are_never_the_same_person():
     assert labels[0] != labels[1]
 
 
-def face(photo, distance, person, event=1):
-    return CandidateFace(
-        photo_id=photo, face_id=photo * 10, distance=distance, event_id=event, person=person
+def test_look_alikes_stay_apart_while_one_persons_photos_come_together():
+    """Two tight clusters 0.36 apart merge under plain average linkage (0.40), not under
+    the relative rule; a loose cluster of one person still comes together."""
+    rng = np.random.default_rng(3)
+    base = unit(rng.normal(size=128))
+    side = unit(rng.normal(size=128) - rng.normal(size=128).dot(base) * base)
+    side = unit(side - side.dot(base) * base)
+    venus, serena = base, unit(base + 0.366 * side)  # centres 0.36 apart
+    sisters = np.array(
+        [near(venus, rng, 0.012) for _ in range(6)] + [near(serena, rng, 0.012) for _ in range(6)]
     )
-
-
-def test_a_sure_face_vouches_for_its_person_within_the_guard():
-    rules = MatchRules(sure=0.33, maybe=0.38, mode="person", person_guard=0.45)
-    faces = [
-        face(1, 0.25, person=5),
-        face(2, 0.41, person=5),
-        face(3, 0.36, person=9),
-        face(4, 0.44, person=9),
-        face(5, 0.47, person=5),
-    ]
-    sure, maybe = classify(faces, rules)
-    assert [m.photo_id for m in sure] == [1, 2]  # photo 2 through its person
-    assert [m.photo_id for m in maybe] == [3]  # 4 is too far for "maybe"; 5 beyond the guard
-
-
-def test_single_mode_ignores_people():
-    rules = MatchRules(sure=0.33, maybe=0.38, mode="single", person_guard=0.45)
-    sure, maybe = classify([face(1, 0.25, 5), face(2, 0.41, 5)], rules)
-    assert [m.photo_id for m in sure] == [1] and maybe == []
-
-
-def test_people_are_per_event():
-    rules = MatchRules(sure=0.33, maybe=0.33, mode="person", person_guard=0.45)
-    sure, _ = classify([face(1, 0.25, 5, event=1), face(2, 0.41, 5, event=2)], rules)
-    assert [m.photo_id for m in sure] == [1]
-
-
-def test_one_photo_is_listed_once_with_its_closest_face():
-    rules = MatchRules(sure=0.33, maybe=0.38, mode="person", person_guard=0.45)
-    sure, maybe = classify([face(1, 0.30, 5), face(1, 0.20, 6), face(1, 0.37, 7)], rules)
-    assert [(m.photo_id, m.distance) for m in sure] == [(1, 0.20)] and maybe == []
+    plain = group_faces(sisters, np.arange(12), threshold=0.4)
+    assert len(set(plain)) == 1  # the old rule merges them
+    relative = group_faces(sisters, np.arange(12), threshold=0.4, relative=1.6, spread_floor=0.28)
+    assert len(set(relative[:6])) == 1 and len(set(relative[6:])) == 1
+    assert relative[0] != relative[6]
+    loose = np.array([near(base, rng, 0.022) for _ in range(8)])  # one person, ~0.35 apart
+    assert len(set(group_faces(loose, np.arange(8), threshold=0.4, relative=1.6))) == 1
 
 
 @pytest.fixture
@@ -85,7 +68,7 @@ def person_event(album, images):
     alice, bob = unit(rng.normal(size=128)), unit(rng.normal(size=128))
     sideways = rng.normal(size=128)
     sideways = unit(sideways - sideways.dot(alice) * alice)
-    far_alice = unit(alice + 0.3787 * sideways)  # 0.36 from her usual look
+    far_alice = unit(alice + 0.3444 * sideways)  # 0.33 from her usual look
     vectors = [near(alice, rng, 0.01) for _ in range(3)] + [far_alice.astype(np.float32)]
     vectors.append(near(bob, rng, 0.01))
     photos = []
@@ -121,12 +104,12 @@ def test_person_search_finds_photos_a_single_lookup_misses(person_event, setting
     selfie = near(person_event["alice"], np.random.default_rng(9), 0.01)
     filters = SearchFilters(event_ids=[person_event["event"].pk])
     rules = MatchRules(sure=0.33, maybe=0.33, mode="person", person_guard=0.45)
-    sure, _ = find_matches(selfie, embedder="dlib-resnet-v1", filters=filters, rules=rules)
+    decision = find_matches(selfie, embedder="dlib-resnet-v1", filters=filters, rules=rules)
     alice_photos = {p.pk for p in person_event["photos"][:4]}
-    assert {m.photo_id for m in sure} == alice_photos
+    assert {m.photo_id for m in decision.sure} == alice_photos
     single = MatchRules(sure=0.33, maybe=0.33, mode="single")
-    sure, _ = find_matches(selfie, embedder="dlib-resnet-v1", filters=filters, rules=single)
-    assert {m.photo_id for m in sure} == alice_photos - {person_event["photos"][3].pk}
+    decision = find_matches(selfie, embedder="dlib-resnet-v1", filters=filters, rules=single)
+    assert {m.photo_id for m in decision.sure} == alice_photos - {person_event["photos"][3].pk}
 
 
 def test_processed_photos_get_their_event_regrouped_by_the_periodic_job(album, images):

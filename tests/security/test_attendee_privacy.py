@@ -85,57 +85,61 @@ def test_saving_results_gives_the_browser_a_new_session_key(client, event, photo
 
 @pytest.fixture
 def only_candidates(settings):
-    """Nothing is sure, everything close is a candidate: the "maybe" path."""
+    """Nothing is sure, everything close is a question: the "Is this you?" path."""
     settings.FACES_MATCH_THRESHOLD = 0.01
+    settings.FACES_MATCH_ALONE_THRESHOLD = 0.01
     settings.FACES_MAYBE_THRESHOLD = 0.6
 
 
-def test_candidates_are_shown_as_a_face_crop_until_confirmed(
+def _question_about(response, photo):
+    """The open question whose face is in ``photo``."""
+    return next(q for q in response.context["questions"] if q["photo"] == photo.pk)
+
+
+def test_questions_show_a_face_crop_not_the_photo_until_confirmed(
     client, event, photos, images, only_candidates
 ):
     matched = photos["obama.jpg"]
     response = search(client, event, images)
     assert response.context["sure"] == []
-    assert matched.pk in [p.pk for p in response.context["maybe"]]
+    question = _question_about(response, matched)
     page = response.content.decode()
-    assert url(event, "attendee_candidate_face", matched.pk) in page
+    assert url(event, "attendee_question_face", question["face"]) in page
     assert url(event, "attendee_photo", matched.pk, "thumbnail") not in page
     for kind in ("thumbnail", "preview", "original"):
         assert client.get(url(event, "attendee_photo", matched.pk, kind)).status_code == 404
-    crop = client.get(url(event, "attendee_candidate_face", matched.pk))
+    crop = client.get(url(event, "attendee_question_face", question["face"]))
     assert crop.status_code == 200 and "no-store" in crop["Cache-Control"]
     assert max(Image.open(io.BytesIO(crop.content)).size) <= 160
-    answer = client.post(url(event, "attendee_candidate_answer", matched.pk), {"answer": "yes"})
+    answer = client.post(
+        url(event, "attendee_question_answer", question["face"]), {"answer": "yes"}
+    )
     assert answer.status_code == 302
     assert client.get(url(event, "attendee_photo", matched.pk, "preview")).status_code == 200
     results = client.get(url(event, "attendee_results"))
     assert matched.pk in [p.pk for p in results.context["sure"]]
-    assert client.get(url(event, "attendee_candidate_face", matched.pk)).status_code == 404
+    assert client.get(url(event, "attendee_question_face", question["face"])).status_code == 404
 
 
-def test_a_declined_candidate_is_gone(client, event, photos, images, only_candidates):
+def test_no_to_a_question_keeps_its_photos_out(client, event, photos, images, only_candidates):
     matched = photos["obama.jpg"]
-    search(client, event, images)
-    client.post(url(event, "attendee_candidate_answer", matched.pk), {"answer": "no"})
+    question = _question_about(search(client, event, images), matched)
+    client.post(url(event, "attendee_question_answer", question["face"]), {"answer": "no"})
     results = client.get(url(event, "attendee_results"))
-    assert matched.pk not in [p.pk for p in results.context["sure"] + results.context["maybe"]]
-    assert client.get(url(event, "attendee_candidate_face", matched.pk)).status_code == 404
+    assert matched.pk not in [p.pk for p in results.context["sure"]]
+    assert question["face"] not in [q["face"] for q in results.context["questions"]]
+    assert client.get(url(event, "attendee_question_face", question["face"])).status_code == 404
     assert client.get(url(event, "attendee_photo", matched.pk, "preview")).status_code == 404
 
 
-def test_crops_are_only_for_this_browsers_candidates(client, event, photos, images):
+def test_crops_and_answers_are_only_for_this_browsers_questions(client, event, photos, images):
     other_face = photos["group6.jpg"].faces.first()
-    assert other_face is not None
-    response = client.get(url(event, "attendee_candidate_face", photos["group6.jpg"].pk))
+    response = client.get(url(event, "attendee_question_face", other_face.pk))
     assert response.status_code == 404
-    answer = client.post(
-        url(event, "attendee_candidate_answer", photos["group6.jpg"].pk), {"answer": "yes"}
-    )
+    answer = client.post(url(event, "attendee_question_answer", other_face.pk), {"answer": "yes"})
     assert answer.status_code == 302
-    assert (
-        client.get(url(event, "attendee_photo", photos["group6.jpg"].pk, "preview")).status_code
-        == 404
-    )
+    photo = photos["group6.jpg"].pk
+    assert client.get(url(event, "attendee_photo", photo, "preview")).status_code == 404
 
 
 def test_hidden_faces_keep_no_vector_and_are_never_candidates(
@@ -146,7 +150,8 @@ def test_hidden_faces_keep_no_vector_and_are_never_candidates(
     assert Face.objects.filter(photo=matched, embedding__isnull=False).count() == 0
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = search(client, event, images)
-    assert matched.pk not in [p.pk for p in response.context["sure"] + response.context["maybe"]]
+    assert matched.pk not in [p.pk for p in response.context["sure"]]
+    assert matched.pk not in [q["photo"] for q in response.context["questions"]]
 
 
 def _ticket(client, event) -> str:

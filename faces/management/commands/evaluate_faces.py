@@ -1,4 +1,4 @@
-"""Measure precision and recall of face matching on a labelled folder."""
+"""Measure face matching on a labelled folder: tuned on some people, reported on others."""
 
 import json
 from pathlib import Path
@@ -6,65 +6,151 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from faces.evaluation import DEFAULT_THRESHOLDS, MODES, evaluate
+from faces.evaluation import cross_validate, evaluate_all, pooled
+from faces.evaluation.scoring import Score
+
+LABELS = {
+    "tuned": "tuned on the other folds",
+    "defaults": "product defaults",
+    "previous": "previous rules",
+    "single": "single-shot",
+}
 
 
 class Command(BaseCommand):
     help = (
-        "Index DATASET_DIR (identities/<person>/*.jpg, optional distractors/ and no_face/) "
-        "into a throw-away event, search one selfie per person, report precision/recall "
-        "for single-shot and person matching."
+        "Measure precision and recall of face matching on DATASET_DIR "
+        "(identities/<person>/*, optional distractors/ and no_face/): the people are split "
+        "into folds; each fold is reported with settings tuned on the other folds, the "
+        "product's defaults, the previous rules and single-shot matching."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("dataset", metavar="DATASET_DIR")
-        parser.add_argument("--json", action="store_true", help="Print JSON.")
+        parser.add_argument("--folds", type=int, default=2, help="Folds of people (default 2).")
         parser.add_argument(
-            "--thresholds", help="Comma-separated distances (default 0.28 to 0.46 by 0.02)."
+            "--all",
+            action="store_true",
+            help="Everyone in one bigger event with the defaults (no split: not held out).",
         )
         parser.add_argument(
-            "--groups",
+            "--groups", type=int, default=20, help="Clean composed group photos per event."
+        )
+        parser.add_argument(
+            "--hard-groups",
             type=int,
-            default=60,
-            help="Group photos to compose from the identities (synthetic; default 60).",
+            default=30,
+            help="Hard composed group photos per event (small, turned, relit, compressed).",
         )
+        parser.add_argument(
+            "--confirm",
+            type=int,
+            default=3,
+            metavar="N",
+            help="Simulate an attendee answering up to N 'Is this you?' questions truthfully "
+            "(figures after 0, 1, 3 ... N answers; default 3).",
+        )
+        parser.add_argument(
+            "--min-precision",
+            type=float,
+            default=0.98,
+            help="Tuning picks the best recall at this precision (default 0.98).",
+        )
+        parser.add_argument("--json", action="store_true", help="Print JSON.")
 
     def handle(self, *args, **options):
         root = Path(options["dataset"])
         if not (root / "identities").is_dir():
             raise CommandError(f"{root} has no identities/ folder.")
-        thresholds = DEFAULT_THRESHOLDS
-        if options["thresholds"]:
-            thresholds = [float(value) for value in options["thresholds"].split(",")]
-        progress = None if options["json"] else lambda items: tqdm(items, desc="Indexing")
-        report = evaluate(root, thresholds=thresholds, groups=options["groups"], progress=progress)
-        if options["json"]:
-            self.stdout.write(json.dumps(report.as_dict(), indent=2))
+        if options["folds"] < 2 and not options["all"]:
+            raise CommandError("--folds must be at least 2 (or use --all).")
+        answers = tuple(
+            sorted({n for n in (0, 1, 3) if n <= options["confirm"]} | {options["confirm"]})
+        )
+        progress = (
+            None if options["json"] else lambda items: tqdm(items, desc="Photos", leave=False)
+        )
+        common = dict(groups=options["groups"], hard_groups=options["hard_groups"], answers=answers)
+        if options["all"]:
+            scores = evaluate_all(root, progress=progress, **common)
+            report = {"mode": "all", "scores": _scores(scores)}
+            if options["json"]:
+                self.stdout.write(json.dumps(report, indent=2))
+                return
+            self.stdout.write("Everyone in one event (the defaults were tuned on these people):")
+            self.print_scores(scores)
+            self.print_worst(scores["defaults"][0])
             return
-        self.print_table(report)
+        folds = cross_validate(
+            root,
+            folds=options["folds"],
+            min_precision=options["min_precision"],
+            progress=progress,
+            **common,
+        )
+        report = {
+            "mode": "folds",
+            "folds": [
+                {
+                    "fold": fold.fold,
+                    "people": fold.people,
+                    "tuning_people": fold.tuning_people,
+                    "gallery_photos": fold.gallery_photos,
+                    "chosen": fold.chosen.describe(),
+                    "scores": _scores(fold.scores),
+                }
+                for fold in folds
+            ],
+            "pooled": _scores(
+                {label: {n: pooled(folds, label, n) for n in answers} for label in LABELS}
+            ),
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(report, indent=2))
+            return
+        for fold in folds:
+            self.stdout.write(
+                f"\nFold {fold.fold}: {fold.people} people reported, tuned on the other "
+                f"{fold.tuning_people}; {fold.gallery_photos} photos in the event. "
+                f"Chosen: {fold.chosen.describe()}"
+            )
+            self.print_scores(fold.scores)
+        self.stdout.write("\nAll folds together (every person held out once):")
+        self.print_scores(
+            {label: {n: pooled(folds, label, n) for n in answers} for label in LABELS}
+        )
+        self.print_worst(pooled(folds, "defaults", 0))
 
-    def print_table(self, report) -> None:
+    def print_scores(self, scores: dict[str, dict[int, Score]]) -> None:
         self.stdout.write(
-            f"{report.people} people, {report.gallery_photos} gallery photos "
-            f"({report.group_photos} composed group photos), "
-            f"{len(report.selfies_without_face)} selfies without a usable face, "
-            f"{len(report.index_failures)} photos that failed to index."
+            f"  {'rules':26} {'answers':>7} {'precision':>9} {'verifiable':>10} {'recall':>6} "
+            f"{'groups':>6} {'hard':>6} {'wrong':>5} {'no face':>7} {'none':>5} {'<80%':>5}"
         )
-        self.stdout.write(
-            "mode    threshold  precision  recall  group recall  false (other/distractor/no_face)"
-        )
-        for r in report.results:
-            parts = "/".join(
-                str(r.false_by_part.get(k, 0)) for k in ("other_person", "distractor", "no_face")
-            )
-            group = f"{r.group_recall:12.3f}" if r.group_recall is not None else f"{'-':>12}"
+        for label, by_answers in scores.items():
+            for count, score in by_answers.items():
+                if label in ("previous", "single") and count:
+                    continue  # no questions in those rules
+                self.stdout.write(
+                    f"  {LABELS[label]:26} {count:7d} {score.precision:9.3f} "
+                    f"{score.precision_verifiable:10.3f} {score.recall:6.3f} "
+                    f"{_rate(score.part_recall('group'))} {_rate(score.part_recall('hard_group'))} "
+                    f"{score.wrong:5d} {score.wrong_by_part['no_face']:7d} "
+                    f"{score.share_without_photos:5.1%} {score.share_mostly_wrong:5.1%}"
+                )
+
+    def print_worst(self, score: Score) -> None:
+        self.stdout.write("Worst five people (product defaults, no answers):")
+        for person in score.worst():
+            precision = "-" if person.precision is None else f"{person.precision:.2f}"
             self.stdout.write(
-                f"{r.mode:7} {r.threshold:9.2f}  {r.precision:9.3f}  {r.recall:6.3f}  {group}"
-                f"  {r.false_matches:5d} ({parts})"
+                f"  {person.person:30} precision {precision:>4}, recall {person.recall:.2f} "
+                f"({person.found} found, {person.wrong} wrong, {person.relevant} to find)"
             )
-        for mode in MODES:
-            best = report.recommended(mode)
-            self.stdout.write(
-                f"Recommended threshold ({mode}): {best.threshold:.2f} "
-                f"(precision {best.precision:.3f}, recall {best.recall:.3f})"
-            )
+
+
+def _rate(value: float | None) -> str:
+    return f"{'-':>6}" if value is None else f"{value:6.3f}"
+
+
+def _scores(scores: dict[str, dict[int, Score]]) -> dict:
+    return {label: {str(n): s.as_dict() for n, s in by.items()} for label, by in scores.items()}

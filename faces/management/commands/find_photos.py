@@ -10,7 +10,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from faces import selfies
 from faces.backends import get_embedder
-from faces.search import MatchRules, SearchFilters, find_matches
+from faces.matching import MatchRules
+from faces.search import SearchFilters, find_matches
 from photos.models import Album, Event, Photo
 
 GROUPING_OUT_OF_DATE = (
@@ -52,15 +53,15 @@ class Command(BaseCommand):
         )
         selfie = self.read_selfie(options["selfie"])
         rules = self.rules(options)
-        sure, maybe = find_matches(
+        decision = find_matches(
             selfie.face.embedding,
             embedder=get_embedder().name,
             filters=filters,
             rules=rules,
         )
-        matches = [(m, "sure") for m in sure]
+        matches = [(m, "sure") for m in decision.sure]
         if options["maybe"]:
-            matches += [(m, "maybe") for m in maybe]
+            matches += [(m, "maybe") for m in decision.maybe]
         if options["limit"]:
             matches = matches[: options["limit"]]
         # Person matching reads the grouping, which the worker's minute job keeps up to
@@ -74,7 +75,12 @@ class Command(BaseCommand):
         rules = MatchRules.from_settings()
         if options["threshold"]:
             threshold = options["threshold"]
-            rules = replace(rules, sure=threshold, maybe=max(rules.maybe, threshold))
+            rules = replace(
+                rules,
+                sure=threshold,
+                sure_alone=threshold,
+                maybe=max(rules.maybe, threshold),
+            )
         if options["single"]:
             rules = replace(rules, mode="single")
         return rules

@@ -1,0 +1,91 @@
+"""Faces of each evaluation photo, found once: detection and embedding dominate an
+evaluation's time, and tuning runs the same photos through many settings.
+
+Each photo's faces are those of the product's pipeline (``photos.images.open_image`` at
+the analysis size, ``faces.analysis.find_faces`` with the configured backends and
+rules), kept in ``var/cache/evaluation/`` under a key made of the file's SHA-256 and
+everything that changes the result (backends, rules, analysis size).
+"""
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+
+from faces.analysis import ANALYSIS_SIDE, FaceRules, find_faces
+from faces.backends import get_detector, get_embedder
+from faces.backends.base import Box, DetectedFace
+from photos.images import ImageError, open_image
+
+CACHE_DIR = Path(settings.BASE_DIR) / "var" / "cache" / "evaluation"
+
+
+@dataclass
+class PhotoFaces:
+    width: int
+    height: int
+    faces: list[DetectedFace]
+    error: str = ""  # the photo could not be read (the product would refuse it)
+
+
+class FaceCache:
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder or CACHE_DIR
+        self.detector = get_detector()
+        self.embedder = get_embedder()
+        self.rules = FaceRules.from_settings()
+        self.salt = f"{self.detector.name}|{self.embedder.name}|{self.rules}|{ANALYSIS_SIDE}"
+
+    def faces(self, data: bytes) -> PhotoFaces:
+        key = hashlib.sha256(data + self.salt.encode()).hexdigest()
+        path = self.folder / key[:2] / f"{key}.npz"
+        if path.exists():
+            return _load(path)
+        found = self._find(data)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _save(path, found)
+        return found
+
+    def _find(self, data: bytes) -> PhotoFaces:
+        try:
+            loaded = open_image(io.BytesIO(data), max_pixels=10**9, decode_side=ANALYSIS_SIDE)
+        except ImageError as error:
+            return PhotoFaces(0, 0, [], str(error))
+        faces = find_faces(loaded, detector=self.detector, embedder=self.embedder, rules=self.rules)
+        return PhotoFaces(loaded.width, loaded.height, faces)
+
+
+def _save(path: Path, photo: PhotoFaces) -> None:
+    faces = photo.faces
+    np.savez(
+        path,
+        size=np.array([photo.width, photo.height]),
+        boxes=np.array(
+            [[f.box.x, f.box.y, f.box.width, f.box.height, f.box.score] for f in faces],
+            dtype=np.float64,
+        ).reshape(-1, 5),
+        embeddings=np.array([f.embedding for f in faces], dtype=np.float32).reshape(
+            len(faces), -1 if faces else 0
+        ),
+        sharpness=np.array([f.sharpness for f in faces], dtype=np.float64),
+        matchable=np.array([f.is_matchable for f in faces], dtype=bool),
+        error=np.array(photo.error),
+    )
+
+
+def _load(path: Path) -> PhotoFaces:
+    with np.load(path) as data:
+        faces = [
+            DetectedFace(
+                Box(int(b[0]), int(b[1]), int(b[2]), int(b[3]), float(b[4])),
+                data["embeddings"][i],
+                float(data["sharpness"][i]),
+                bool(data["matchable"][i]),
+            )
+            for i, b in enumerate(data["boxes"])
+        ]
+        width, height = (int(v) for v in data["size"])
+        return PhotoFaces(width, height, faces, str(data["error"]))

@@ -1,0 +1,149 @@
+"""Precision, recall and the per-person figures of a set of searches.
+
+Photo level, like the product: a search finds photos. A found photo is right when the
+searched person is in it. Relevant photos are those where the person's face is big
+enough for the product to match (every identity photo; in group photos, faces of 40 px
+and more). Besides the strict count, a wrong photo found through a face the set has no
+label for (a bystander at the edge of someone else's news photo, who may well be the
+searched person) is counted as "unverifiable" and reported apart.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from faces.evaluation.engine import IndexedEvent
+from faces.matching import Decision
+
+PARTS = ("identity", "group", "hard_group")
+
+
+@dataclass
+class PersonResult:
+    person: str
+    relevant: int
+    found_right: int  # relevant photos found
+    found: int  # photos found
+    wrong: int  # photos found that do not show the person
+    unverifiable: int  # of the wrong ones, found through an unlabelled face
+
+    @property
+    def precision(self) -> float | None:
+        return (self.found - self.wrong) / self.found if self.found else None
+
+    @property
+    def recall(self) -> float:
+        return self.found_right / self.relevant if self.relevant else 1.0
+
+
+@dataclass
+class Score:
+    people: list[PersonResult] = field(default_factory=list)
+    relevant_by_part: Counter = field(default_factory=Counter)
+    found_by_part: Counter = field(default_factory=Counter)
+    wrong_by_part: Counter = field(default_factory=Counter)
+
+    @property
+    def found(self) -> int:
+        return sum(p.found for p in self.people)
+
+    @property
+    def wrong(self) -> int:
+        return sum(p.wrong for p in self.people)
+
+    @property
+    def unverifiable(self) -> int:
+        return sum(p.unverifiable for p in self.people)
+
+    @property
+    def precision(self) -> float:
+        return (self.found - self.wrong) / self.found if self.found else 1.0
+
+    @property
+    def precision_verifiable(self) -> float:
+        counted = self.found - self.unverifiable
+        return (counted - (self.wrong - self.unverifiable)) / counted if counted else 1.0
+
+    @property
+    def recall(self) -> float:
+        relevant = sum(p.relevant for p in self.people)
+        return sum(p.found_right for p in self.people) / relevant if relevant else 0.0
+
+    def part_recall(self, part: str) -> float | None:
+        relevant = self.relevant_by_part[part]
+        return self.found_by_part[part] / relevant if relevant else None
+
+    @property
+    def share_without_photos(self) -> float:
+        """People with at least two photos to find who found none of them."""
+        eligible = [p for p in self.people if p.relevant >= 2]
+        return sum(1 for p in eligible if p.found_right == 0) / len(eligible) if eligible else 0
+
+    @property
+    def share_mostly_wrong(self) -> float:
+        """People whose results are under 80 % theirs (of those with any result)."""
+        with_results = [p for p in self.people if p.found]
+        return (
+            sum(1 for p in with_results if p.precision < 0.8) / len(with_results)
+            if with_results
+            else 0
+        )
+
+    def worst(self, count: int = 5) -> list[PersonResult]:
+        return sorted(self.people, key=lambda p: (p.precision or 1.0, p.recall))[:count]
+
+    def as_dict(self) -> dict:
+        return {
+            "precision": round(self.precision, 4),
+            "precision_verifiable": round(self.precision_verifiable, 4),
+            "recall": round(self.recall, 4),
+            **{
+                f"{part}_recall": (None if (r := self.part_recall(part)) is None else round(r, 4))
+                for part in PARTS
+            },
+            "found": self.found,
+            "wrong": self.wrong,
+            "unverifiable": self.unverifiable,
+            "no_face_matches": self.wrong_by_part["no_face"],
+            "wrong_by_part": dict(self.wrong_by_part),
+            "people": len(self.people),
+            "share_without_photos": round(self.share_without_photos, 4),
+            "share_mostly_wrong": round(self.share_mostly_wrong, 4),
+            "worst": [
+                {
+                    "person": p.person,
+                    "precision": None if p.precision is None else round(p.precision, 3),
+                    "recall": round(p.recall, 3),
+                    "found": p.found,
+                    "wrong": p.wrong,
+                }
+                for p in self.worst()
+            ],
+        }
+
+
+def answers_for(event: IndexedEvent, person: str, decision: Decision, count: int) -> dict:
+    """A truthful attendee answering the first ``count`` questions about the face shown."""
+    return {q.face_id: event.who[q.face_id] == person for q in decision.questions[:count]}
+
+
+def score_search(
+    score: Score, event: IndexedEvent, person: str, found: set[int], candidates: dict
+) -> None:
+    photos = event.photos
+    present = {i for i, photo in enumerate(photos) if person in photo.people}
+    relevant = {i for i, photo in enumerate(photos) if person in photo.findable}
+    wrong = found - present
+    labelled_near = {event.photo_index[f] for f in candidates if event.who[f] is not None}
+    unverifiable = {
+        i for i in wrong if photos[i].part in ("identity", "distractor") and i not in labelled_near
+    }
+    score.people.append(
+        PersonResult(
+            person, len(relevant), len(found & relevant), len(found), len(wrong), len(unverifiable)
+        )
+    )
+    for i in relevant:
+        score.relevant_by_part[photos[i].part] += 1
+        score.found_by_part[photos[i].part] += i in found
+    for i in wrong:
+        score.wrong_by_part[photos[i].part] += 1

@@ -1,0 +1,241 @@
+"""From the faces near a selfie to the photos of its person. Pure Python, no ORM.
+
+The search (faces.search) gives every stored face within reach of the selfie, with its
+person (the event's grouping, faces.grouping) and each person's centre; this module
+decides, and the evaluation (faces.evaluation) runs the very same code on labelled
+photos. docs/match-quality.md has the measurements behind each rule.
+
+Person mode (the default):
+
+1. **A person is accepted by agreement**, not by one face: one of its faces must be
+   close to the selfie (``sure``) *and* the person's centre must be close too
+   (``agreement``). One look-alike face no longer brings in a whole other person. A
+   person of one face (or an ungrouped face) needs ``sure_alone``.
+2. An accepted person's faces count up to ``guard`` from the selfie.
+3. **Questions** ("Is this you?"), with what each answer does worked out now, while the
+   selfie's vector is at hand (it is never kept):
+   - *check*: the face of an accepted person farthest from the selfie (past
+     ``check_from``); "no" removes it and the faces nearer to it than to the selfie
+     (a look-alike merged into the person);
+   - *candidate*: a person not accepted with a face under ``maybe``, shown by its
+     closest face; "yes" adds its faces that are close to the selfie or to that face
+     (``confirm``).
+   Checks come first (they protect precision), then candidates, closest first.
+
+Single mode: one nearest-neighbour lookup per photo (sure under ``sure``, maybe under
+``maybe``), kept for comparison.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CandidateFace:
+    photo_id: int
+    face_id: int
+    distance: float  # to the selfie
+    event_id: int
+    person: int | None
+    embedding: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    centre: np.ndarray  # unit mean of the person's faces
+    size: int
+
+
+@dataclass(frozen=True)
+class PhotoMatch:
+    photo_id: int
+    face_id: int
+    distance: float
+
+
+@dataclass(frozen=True)
+class Question:
+    """ "Is this you?" about one face, and what each answer does to the results."""
+
+    kind: str  # "check" (a face in the results) or "candidate" (a face not in them)
+    face_id: int
+    photo_id: int
+    distance: float
+    yes_adds: tuple[int, ...] = ()  # photo ids
+    no_removes: tuple[int, ...] = ()  # photo ids
+
+
+@dataclass
+class Decision:
+    sure: list[PhotoMatch]  # closest first
+    maybe: list[PhotoMatch]  # the candidates' photos (organisers see them as "possible")
+    questions: list[Question]
+    photo_faces: dict[int, int] = field(default_factory=dict)  # photo -> its closest face
+
+    def answered(self, answers: dict[int, bool]) -> set[int]:
+        """The sure photo ids after the attendee answered (face id -> is it me)."""
+        photos = {match.photo_id for match in self.sure}
+        for question in self.questions:
+            answer = answers.get(question.face_id)
+            if answer is True:
+                photos |= set(question.yes_adds)
+            elif answer is False:
+                photos -= set(question.no_removes)
+        return photos
+
+
+@dataclass(frozen=True)
+class MatchRules:
+    """How faces near a selfie become results (see the module docstring)."""
+
+    sure: float = 0.33
+    maybe: float = 0.40
+    mode: str = "person"  # or "single"
+    person_guard: float = 0.45
+    agreement: float = 0.30
+    sure_alone: float = 0.30
+    check_from: float = 0.36
+    confirm: float = 0.36
+
+    @classmethod
+    def from_settings(cls) -> "MatchRules":
+        from django.conf import settings
+
+        return cls(
+            sure=settings.FACES_MATCH_THRESHOLD,
+            maybe=max(settings.FACES_MAYBE_THRESHOLD, settings.FACES_MATCH_THRESHOLD),
+            mode=settings.FACES_MATCH_MODE,
+            person_guard=settings.FACES_PERSON_GUARD_THRESHOLD,
+            agreement=settings.FACES_PERSON_AGREEMENT_THRESHOLD,
+            sure_alone=settings.FACES_MATCH_ALONE_THRESHOLD,
+            check_from=settings.FACES_CHECK_FROM_DISTANCE,
+            confirm=settings.FACES_CONFIRM_THRESHOLD,
+        )
+
+    @property
+    def reach(self) -> float:
+        """The largest distance any rule looks at: the candidate query's threshold."""
+        if self.mode == "person":
+            return max(self.maybe, self.person_guard)
+        return self.maybe
+
+
+def decide(
+    faces: list[CandidateFace],
+    rules: MatchRules,
+    people: dict[tuple[int, int], PersonSummary] | None = None,
+    selfie: np.ndarray | None = None,
+) -> Decision:
+    """Sure photos, "maybe" photos and questions for the faces near a selfie.
+
+    ``people``: the centre and size of each (event, person) among ``faces``;
+    ``selfie``: its vector (person mode needs both, and the faces' embeddings).
+    """
+    if rules.mode != "person":
+        return _single(faces, rules)
+    groups = _by_person(faces)
+    accepted, candidates = {}, []
+    for key, members in groups.items():
+        closest = members[0]
+        summary = (people or {}).get(key[1]) if key[0] == "person" else None
+        if _is_accepted(closest, summary, rules, selfie):
+            accepted[key] = [f for f in members if f.distance < rules.person_guard]
+        elif closest.distance < rules.maybe:
+            candidates.append((key, members, summary))
+    accepted_faces = [f for members in accepted.values() for f in members]
+    sure = _best_per_photo(accepted_faces)
+    sure_ids = {match.photo_id for match in sure}
+    checks = (_check(members, accepted_faces, rules) for members in accepted.values())
+    questions = [q for q in checks if q]
+    questions.sort(key=lambda q: -q.distance)
+    candidate_questions = [_candidate(members, rules, sure_ids) for _, members, _ in candidates]
+    candidate_questions.sort(key=lambda q: q.distance)
+    maybe_faces = [f for _, members, _ in candidates for f in members if f.distance < rules.maybe]
+    maybe = [m for m in _best_per_photo(maybe_faces) if m.photo_id not in sure_ids]
+    # The face behind each photo: the sure match, else the photo's closest face.
+    photo_faces = {m.photo_id: m.face_id for m in _best_per_photo(faces)}
+    photo_faces.update({m.photo_id: m.face_id for m in sure})
+    return Decision(sure, maybe, questions + candidate_questions, photo_faces)
+
+
+def _single(faces: list[CandidateFace], rules: MatchRules) -> Decision:
+    sure = _best_per_photo(f for f in faces if f.distance < rules.sure)
+    sure_ids = {match.photo_id for match in sure}
+    maybe = [
+        m
+        for m in _best_per_photo(f for f in faces if f.distance < rules.maybe)
+        if m.photo_id not in sure_ids
+    ]
+    return Decision(sure, maybe, [])
+
+
+def _by_person(faces: list[CandidateFace]) -> dict[tuple, list[CandidateFace]]:
+    """Faces per (event, person), closest first; an ungrouped face is its own person."""
+    groups = defaultdict(list)
+    for face in sorted(faces, key=lambda f: f.distance):
+        if face.person is None:
+            groups[("face", face.face_id)].append(face)
+        else:
+            groups[("person", face.event_id, face.person)].append(face)
+    return {_summary_key(key): members for key, members in groups.items()}
+
+
+def _summary_key(key: tuple) -> tuple:
+    return ("person", (key[1], key[2])) if key[0] == "person" else key
+
+
+def _is_accepted(closest, summary: PersonSummary | None, rules: MatchRules, selfie) -> bool:
+    if summary is None or summary.size < 2 or selfie is None:
+        return closest.distance < rules.sure_alone
+    if closest.distance >= rules.sure:
+        return False
+    return float(np.linalg.norm(summary.centre - selfie)) < rules.agreement
+
+
+def _best_per_photo(faces) -> list[PhotoMatch]:
+    best: dict[int, PhotoMatch] = {}
+    for face in sorted(faces, key=lambda f: f.distance):
+        best.setdefault(face.photo_id, PhotoMatch(face.photo_id, face.face_id, face.distance))
+    return sorted(best.values(), key=lambda match: match.distance)
+
+
+def _check(members: list[CandidateFace], accepted: list[CandidateFace], rules) -> Question | None:
+    """The accepted face farthest from the selfie, if far enough to be worth asking.
+
+    "No" removes the photos of that face and of the person's faces nearer to it than to
+    the selfie, unless another accepted face keeps the photo.
+    """
+    farthest = members[-1]
+    if len(members) < 2 or farthest.distance <= rules.check_from or farthest.embedding is None:
+        return None
+    doubtful = {
+        f.face_id
+        for f in members
+        if f.embedding is not None and np.linalg.norm(f.embedding - farthest.embedding) < f.distance
+    } | {farthest.face_id}
+    kept = {f.photo_id for f in accepted if f.face_id not in doubtful}
+    removes = {f.photo_id for f in members if f.face_id in doubtful} - kept
+    return Question(
+        "check", farthest.face_id, farthest.photo_id, farthest.distance, (), tuple(sorted(removes))
+    )
+
+
+def _candidate(members: list[CandidateFace], rules, sure_ids: set[int]) -> Question:
+    """A person not in the results, asked about through its closest face."""
+    shown = members[0]
+    adds = {shown.photo_id}
+    for face in members:
+        if face.distance >= rules.person_guard:
+            continue
+        near_shown = (
+            face.embedding is not None
+            and shown.embedding is not None
+            and np.linalg.norm(face.embedding - shown.embedding) < rules.confirm
+        )
+        if face.distance < rules.confirm or near_shown:
+            adds.add(face.photo_id)
+    return Question(
+        "candidate", shown.face_id, shown.photo_id, shown.distance, tuple(sorted(adds - sure_ids))
+    )

@@ -1,0 +1,124 @@
+"""The evaluation: folds by people, the product's own decision code, and the same
+answers in memory as through the database."""
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import TestCase
+from PIL import Image, ImageOps
+
+import faces.evaluation.cache as evaluation_cache
+from faces import services
+from faces.backends import get_detector, get_embedder
+from faces.evaluation import Setting
+from faces.evaluation.cache import FaceCache
+from faces.evaluation.dataset import Dataset, fold_of
+from faces.evaluation.engine import IndexedEvent
+from faces.search import SearchFilters, find_matches
+from photos.models import Photo
+from photos.services import add_photo
+from tests.sample_images import no_face_image
+
+
+@pytest.fixture
+def dataset_root(tmp_path, images, monkeypatch):
+    """Four people (two in each of two folds), a crowd of strangers, a plain wall."""
+    monkeypatch.setattr(evaluation_cache, "CACHE_DIR", tmp_path / "face-cache")
+    root = tmp_path / "dataset"
+    people = {
+        "obama": ["obama2.jpg", "obama.jpg", "obama3.jpg"],
+        "joe": ["biden.jpg"],
+        "hanks": ["tom_hanks.png"],
+        "astronaut": ["astronaut.png"],
+    }
+    assert {fold_of(name, 2) for name in people} == {0, 1}
+    for person, names in people.items():
+        folder = root / "identities" / person
+        folder.mkdir(parents=True)
+        for number, name in enumerate(names, 1):
+            Image.open(images[name]).convert("RGB").save(folder / f"{number}.jpg", quality=92)
+        if len(names) == 1:  # a second photo: mirrored, cropped closer
+            image = Image.open(images[names[0]]).convert("RGB")
+            w, h = image.size
+            crop = image.crop((w // 10, h // 10, w - w // 10, h - h // 10))
+            ImageOps.mirror(crop).save(folder / "2.jpg", quality=85)
+    (root / "distractors").mkdir()
+    Image.open(images["group6.jpg"]).convert("RGB").save(root / "distractors/crowd.jpg")
+    (root / "no_face").mkdir()
+    no_face_image(seed=3).save(root / "no_face/wall.jpg")
+    return root
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_evaluate_faces_tunes_on_one_fold_and_reports_the_other(dataset_root, db):
+    report = json.loads(
+        run(
+            "evaluate_faces",
+            "--json",
+            "--folds",
+            "2",
+            "--groups",
+            "2",
+            "--hard-groups",
+            "2",
+            "--confirm",
+            "3",
+            str(dataset_root),
+        )
+    )
+    assert report["mode"] == "folds" and len(report["folds"]) == 2
+    assert sorted(f["people"] for f in report["folds"]) == [2, 2]
+    assert all(f["tuning_people"] == 2 for f in report["folds"])
+    defaults = report["pooled"]["defaults"]
+    assert set(defaults) == {"0", "1", "3"}
+    plain = defaults["0"]
+    assert plain["people"] == 4
+    assert plain["wrong"] == 0 and plain["no_face_matches"] == 0
+    assert plain["recall"] >= 0.75  # Obama's two photos, the mirrored copies
+    assert plain["group_recall"] is not None and plain["hard_group_recall"] is not None
+    assert len(plain["worst"]) == 4
+    assert report["pooled"]["single"]["0"]["recall"] <= plain["recall"]
+
+
+def test_evaluate_faces_all_in_one_event(dataset_root, db):
+    text = run("evaluate_faces", "--all", "--groups", "1", "--hard-groups", "1", str(dataset_root))
+    assert "Everyone in one event" in text and "product defaults" in text
+    assert "Worst five people" in text
+
+
+def test_the_evaluation_engine_answers_like_the_database(dataset_root, album, settings):
+    """The in-memory event (tuning) and the real search (product) agree, photo for photo."""
+    dataset = Dataset.from_folder(dataset_root, hard_groups=2, detector=get_detector())
+    event = IndexedEvent(dataset, FaceCache())
+    setting = Setting.from_settings()
+    event.group(setting.grouping)
+    pk_of = {}
+    for number, item in enumerate(event.photos):
+        data = io.BytesIO(item.read_bytes())
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            added = add_photo(album=album, fp=data, original_filename=item.key, queue=False)
+        services.process_photo(photo_id=added.photo.pk)
+        pk_of[number] = added.photo.pk
+    services.group_event_faces(event_id=album.event_id)
+    filters = SearchFilters(event_ids=[album.event_id])
+    compared = 0
+    for selfie in event.selfies.values():
+        if selfie is None:
+            continue
+        in_memory, _ = event.search(selfie, setting.rules)
+        stored = find_matches(
+            selfie, embedder=get_embedder().name, filters=filters, rules=setting.rules
+        )
+        assert {pk_of[m.photo_id] for m in in_memory.sure} == {m.photo_id for m in stored.sure}
+        assert [pk_of[q.photo_id] for q in in_memory.questions] == [
+            q.photo_id for q in stored.questions
+        ]
+        compared += 1
+    assert compared == 4 and Photo.objects.count() == len(event.photos)

@@ -1,0 +1,144 @@
+"""From the faces near a selfie to results and questions (faces.matching), on numbers."""
+
+import numpy as np
+
+from faces.matching import CandidateFace, MatchRules, PersonSummary, decide
+
+RULES = MatchRules(
+    sure=0.33,
+    maybe=0.40,
+    person_guard=0.45,
+    agreement=0.30,
+    sure_alone=0.30,
+    check_from=0.36,
+    confirm=0.36,
+)
+
+
+def unit(vector):
+    return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
+class Space:
+    """Vectors at chosen distances from a selfie (and from each other)."""
+
+    def __init__(self, seed=0):
+        self.rng = np.random.default_rng(seed)
+        self.selfie = unit(self.rng.normal(size=128))
+
+    def at(self, distance, around=None):
+        centre = self.selfie if around is None else around
+        side = self.rng.normal(size=128)
+        side = unit(side - side.dot(centre) * centre)
+        # |c - v| = distance for v = cos(t) c + sin(t) side, with distance = 2 sin(t/2)
+        angle = 2 * np.arcsin(distance / 2)
+        return unit(np.cos(angle) * centre + np.sin(angle) * side)
+
+
+def face(space, photo, vector, person, event=1, face_id=None):
+    return CandidateFace(
+        photo_id=photo,
+        face_id=face_id or photo * 10,
+        distance=float(np.linalg.norm(vector - space.selfie)),
+        event_id=event,
+        person=person,
+        embedding=vector,
+    )
+
+
+def centre_of(*vectors):
+    return PersonSummary(unit(np.mean(vectors, axis=0)), len(vectors))
+
+
+def test_a_person_whose_centre_agrees_is_found_with_all_their_faces_in_the_guard():
+    s = Space(1)
+    vectors = [s.at(0.25), s.at(0.30), s.at(0.41), s.at(0.47)]
+    faces = [face(s, i + 1, v, person=5) for i, v in enumerate(vectors)]
+    people = {(1, 5): PersonSummary(unit(s.at(0.22)), 4)}
+    decision = decide(faces, RULES, people, s.selfie)
+    assert [m.photo_id for m in decision.sure] == [1, 2, 3]  # 4 is past the guard
+
+
+def test_one_look_alike_face_does_not_bring_in_its_whole_person():
+    """The previous rule: a face under 0.33 vouched for its person. Now the person's
+    centre must agree; a stranger with one close face becomes a question."""
+    s = Space(2)
+    close, usual = s.at(0.31), s.at(0.42)
+    faces = [face(s, 1, close, person=9), face(s, 2, usual, person=9)]
+    people = {(1, 9): PersonSummary(unit(s.at(0.40)), 12)}
+    decision = decide(faces, RULES, people, s.selfie)
+    assert decision.sure == []
+    (question,) = decision.questions
+    assert (question.kind, question.photo_id) == ("candidate", 1)
+    assert [m.photo_id for m in decision.maybe] == [1]
+
+
+def test_a_person_of_one_face_needs_the_stricter_threshold():
+    s = Space(3)
+    faces = [face(s, 1, s.at(0.29), person=None), face(s, 2, s.at(0.32), person=4)]
+    people = {(1, 4): PersonSummary(faces[1].embedding, 1)}
+    decision = decide(faces, RULES, people, s.selfie)
+    assert [m.photo_id for m in decision.sure] == [1]
+    assert [q.photo_id for q in decision.questions] == [2]
+
+
+def test_people_are_per_event_and_a_photo_is_listed_once():
+    s = Space(4)
+    mine = [s.at(0.20), s.at(0.28)]
+    faces = [
+        face(s, 1, mine[0], person=5, event=1),
+        face(s, 1, s.at(0.39), person=6, event=1, face_id=11),  # same photo, someone else
+        face(s, 2, mine[1], person=5, event=2),  # person 5 of another event
+    ]
+    people = {(1, 5): centre_of(mine[0]), (2, 5): PersonSummary(unit(s.at(0.35)), 3)}
+    people[(1, 5)] = PersonSummary(unit(s.at(0.15)), 2)
+    decision = decide(faces, RULES, people, s.selfie)
+    assert [(m.photo_id, m.face_id) for m in decision.sure] == [(1, 10)]
+
+
+def test_single_mode_is_one_lookup_per_photo():
+    s = Space(5)
+    faces = [face(s, 1, s.at(0.25), person=5), face(s, 2, s.at(0.38), person=5)]
+    rules = MatchRules(sure=0.33, maybe=0.40, mode="single")
+    decision = decide(faces, rules)
+    assert [m.photo_id for m in decision.sure] == [1]
+    assert [m.photo_id for m in decision.maybe] == [2]
+    assert decision.questions == []
+
+
+def test_a_check_question_takes_out_a_merged_look_alike():
+    """Venus's selfie finds a person that merged Venus and Serena: asking about the
+    farthest face (Serena) and hearing "no" removes Serena's photos, not Venus's."""
+    s = Space(6)
+    venus = [s.at(0.22), s.at(0.26), s.at(0.28)]
+    serena_centre = s.at(0.40)
+    serena = [s.at(0.08, around=serena_centre), s.at(0.10, around=serena_centre)]
+    faces = [face(s, i + 1, v, person=3) for i, v in enumerate(venus + serena)]
+    people = {(1, 3): PersonSummary(unit(np.mean(venus + serena, axis=0)), 5)}
+    decision = decide(faces, RULES, people, s.selfie)
+    assert {m.photo_id for m in decision.sure} == {1, 2, 3, 4, 5}
+    check = decision.questions[0]
+    assert check.kind == "check" and check.photo_id in (4, 5)
+    assert set(check.no_removes) == {4, 5}
+    assert decision.answered({check.face_id: False}) == {1, 2, 3}
+    assert decision.answered({check.face_id: True}) == {1, 2, 3, 4, 5}
+
+
+def test_yes_to_a_candidate_adds_faces_near_the_selfie_or_the_face_shown():
+    s = Space(7)
+    shown = s.at(0.34)
+    twin_of_shown = s.at(0.10, around=shown)  # far-ish from the selfie, near the face
+    stranger = s.at(0.43)  # same group (a merge), near neither
+    faces = [
+        face(s, 1, shown, person=8),
+        face(s, 2, twin_of_shown, person=8),
+        face(s, 3, stranger, person=8),
+    ]
+    people = {(1, 8): PersonSummary(unit(s.at(0.38)), 3)}
+    decision = decide(faces, RULES, people, s.selfie)
+    (question,) = decision.questions
+    assert question.face_id == 10
+    if np.linalg.norm(stranger - shown) >= RULES.confirm:
+        assert set(question.yes_adds) == {1, 2}
+    assert decision.answered({10: True}) == set(question.yes_adds)
+    assert decision.answered({10: False}) == set()
