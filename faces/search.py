@@ -104,9 +104,7 @@ def candidate_faces(
             embedding, embedder=embedder, filters=filters, threshold=threshold
         )
         rows = [row for row in nearest if row[2] < threshold]
-    return [
-        CandidateFace(*row[:5], embedding=np.asarray(row[5], dtype=np.float32)) for row in rows
-    ]
+    return [CandidateFace(*row[:5], embedding=np.asarray(row[5], dtype=np.float32)) for row in rows]
 
 
 def person_summaries(
