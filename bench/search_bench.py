@@ -79,7 +79,8 @@ def time_queries(queries, filters, *, exact_reference=None) -> dict:
 
 def exact_everywhere(event_ids):
     """Exact search over the events (every distance computed): the recall reference."""
-    from faces.search import CandidateFace, MatchRules, SearchFilters, classify, exact_candidates
+    from faces.matching import CandidateFace, MatchRules, decide
+    from faces.search import SearchFilters, exact_candidates
 
     filters = SearchFilters(event_ids=event_ids)
     rules = MatchRules(sure=THRESHOLD, maybe=THRESHOLD, mode="single")
@@ -88,9 +89,38 @@ def exact_everywhere(event_ids):
         rows = exact_candidates(
             query, embedder=BENCH_EMBEDDER, filters=filters, threshold=THRESHOLD
         )
-        return classify([CandidateFace(*row) for row in rows], rules)[0]
+        return decide([CandidateFace(*row[:5]) for row in rows], rules).sure
 
     return run
+
+
+def person_searches(event_pk: int, queries) -> dict:
+    """The product's whole decision in the big event once it is grouped into people:
+    the candidate query, the people's centres (AVG over their faces) and the rules."""
+    from faces import services
+    from faces.matching import MatchRules
+    from faces.search import SearchFilters, find_matches
+    from photos.models import Event
+
+    Event.objects.filter(pk=event_pk).update(faces_version=1, faces_grouped_version=0)
+    started = time.perf_counter()
+    people = services.group_event_faces(event_id=event_pk)
+    grouping_seconds = time.perf_counter() - started
+    filters, rules = SearchFilters(event_ids=[event_pk]), MatchRules.from_settings()
+    samples, found = [], 0
+    for query in queries:
+        started = time.perf_counter()
+        decision = find_matches(query, embedder=BENCH_EMBEDDER, filters=filters, rules=rules)
+        samples.append(time.perf_counter() - started)
+        found += len(decision.sure)
+    return {
+        "queries": len(queries),
+        "exact": True,
+        "people": people,
+        "grouping_seconds": round(grouping_seconds, 2),
+        "photos_found_per_search": round(found / len(queries), 1),
+        **percentiles(samples),
+    }
 
 
 def selfie_requests(event_pk: int, dataset: Path, count: int) -> dict:
@@ -210,6 +240,9 @@ def main() -> None:
             exact_reference=exact_everywhere(data["events"]),
         ),
     }
+    rows[f"person search ({args.big_event} faces, grouped)"] = person_searches(
+        big_event, big_queries
+    )
     selfie = selfie_requests(big_event, Path(args.dataset), args.selfies)
     gallery = gallery_requests(big_event, args.selfies)
     print(

@@ -68,19 +68,30 @@ def group_faces(
 
 
 def _close_pairs(vectors: np.ndarray, threshold: float) -> list[tuple[float, int, int]]:
-    """(distance, i, j) for i < j closer than ``threshold``, closest first; in chunks."""
-    pairs = []
+    """(squared distance, i, j) for i < j closer than ``threshold``, closest first.
+
+    Computed in blocks of rows (bounded memory), kept as arrays and sorted once: a
+    10,000-face event has a quarter of a million such pairs.
+    """
     limit = threshold * threshold
+    found_i, found_j, found_d = [], [], []
     for start in range(0, len(vectors), CHUNK):
         block = vectors[start : start + CHUNK]
-        squared = np.maximum(2.0 - 2.0 * block @ vectors.T, 0.0)
+        # Only the columns from this block on: the pairs before were seen already.
+        squared = 2.0 - 2.0 * (block @ vectors[start:].T)
         rows, cols = np.nonzero(squared < limit)
-        rows = rows + start
         keep = cols > rows
-        for i, j in zip(rows[keep], cols[keep], strict=True):
-            pairs.append((float(squared[i - start, j]), int(i), int(j)))
-    pairs.sort()
-    return pairs
+        rows, cols = rows[keep], cols[keep]
+        found_i.append(rows + start)
+        found_j.append(cols + start)
+        found_d.append(np.maximum(squared[rows, cols], 0.0))
+    if not found_d:
+        return []
+    order = np.argsort(np.concatenate(found_d), kind="stable")
+    d = np.concatenate(found_d)[order].tolist()
+    i = np.concatenate(found_i)[order].tolist()
+    j = np.concatenate(found_j)[order].tolist()
+    return list(zip(d, i, j, strict=True))
 
 
 def centres(vectors: np.ndarray, labels: np.ndarray) -> dict[int, tuple[np.ndarray, int]]:

@@ -14,9 +14,9 @@ Person mode (the default):
 2. An accepted person's faces count up to ``guard`` from the selfie.
 3. **Questions** ("Is this you?"), with what each answer does worked out now, while the
    selfie's vector is at hand (it is never kept):
-   - *check*: the face of an accepted person farthest from the selfie (past
-     ``check_from``); "no" removes it and the faces nearer to it than to the selfie
-     (a look-alike merged into the person);
+   - *check*: the faces of an accepted person farthest from the selfie (past
+     ``check_from``, up to two per person); "no" removes that face and the faces nearer
+     to it than to the selfie (a look-alike merged into the person);
    - *candidate*: a person not accepted with a face under ``maybe``, shown by its
      closest face; "yes" adds its faces that are close to the selfie or to that face
      (``confirm``).
@@ -30,6 +30,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
+
+CHECKS_PER_PERSON = 2
 
 
 @dataclass(frozen=True)
@@ -147,8 +149,11 @@ def decide(
     accepted_faces = [f for members in accepted.values() for f in members]
     sure = _best_per_photo(accepted_faces)
     sure_ids = {match.photo_id for match in sure}
-    checks = (_check(members, accepted_faces, rules) for members in accepted.values())
-    questions = [q for q in checks if q]
+    questions = [
+        question
+        for members in accepted.values()
+        for question in _checks(members, accepted_faces, rules)
+    ]
     questions.sort(key=lambda q: -q.distance)
     candidate_questions = [_candidate(members, rules, sure_ids) for _, members, _ in candidates]
     candidate_questions.sort(key=lambda q: q.distance)
@@ -201,25 +206,34 @@ def _best_per_photo(faces) -> list[PhotoMatch]:
     return sorted(best.values(), key=lambda match: match.distance)
 
 
-def _check(members: list[CandidateFace], accepted: list[CandidateFace], rules) -> Question | None:
-    """The accepted face farthest from the selfie, if far enough to be worth asking.
+def _checks(members: list[CandidateFace], accepted: list[CandidateFace], rules) -> list[Question]:
+    """Questions about the accepted faces farthest from the selfie (past ``check_from``):
+    the farthest, then the farthest of those a "no" to it would keep, up to
+    ``CHECKS_PER_PERSON``. A merged look-alike is usually a whole cluster on one side.
 
     "No" removes the photos of that face and of the person's faces nearer to it than to
     the selfie, unless another accepted face keeps the photo.
     """
-    farthest = members[-1]
-    if len(members) < 2 or farthest.distance <= rules.check_from or farthest.embedding is None:
-        return None
-    doubtful = {
-        f.face_id
-        for f in members
-        if f.embedding is not None and np.linalg.norm(f.embedding - farthest.embedding) < f.distance
-    } | {farthest.face_id}
-    kept = {f.photo_id for f in accepted if f.face_id not in doubtful}
-    removes = {f.photo_id for f in members if f.face_id in doubtful} - kept
-    return Question(
-        "check", farthest.face_id, farthest.photo_id, farthest.distance, (), tuple(sorted(removes))
-    )
+    questions, covered = [], set()
+    for face in reversed(members):  # farthest first
+        if len(questions) == CHECKS_PER_PERSON or face.distance <= rules.check_from:
+            break
+        if face.face_id in covered or face.embedding is None or len(members) < 2:
+            continue
+        doubtful = {
+            f.face_id
+            for f in members
+            if f.embedding is not None and np.linalg.norm(f.embedding - face.embedding) < f.distance
+        } | {face.face_id}
+        covered |= doubtful
+        kept = {f.photo_id for f in accepted if f.face_id not in doubtful}
+        removes = {f.photo_id for f in members if f.face_id in doubtful} - kept
+        questions.append(
+            Question(
+                "check", face.face_id, face.photo_id, face.distance, (), tuple(sorted(removes))
+            )
+        )
+    return questions
 
 
 def _candidate(members: list[CandidateFace], rules, sure_ids: set[int]) -> Question:

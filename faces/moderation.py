@@ -56,7 +56,8 @@ def hide_faces(*, faces: QuerySet, user) -> int:
 
 def hide_person(*, event: Event, person: int, user) -> int:
     """Hide every face of one person (the event's grouping) in one action."""
-    return hide_faces(faces=Face.objects.filter(event=event, person=person), user=user)
+    faces = Face.objects.filter(event=event, grouping__person=person)
+    return hide_faces(faces=faces, user=user)
 
 
 def restore_faces(*, faces: QuerySet, user) -> int:

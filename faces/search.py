@@ -31,7 +31,7 @@ from faces.matching import (
     PhotoMatch,
     decide,
 )
-from faces.models import Face
+from faces.models import Face, FacePerson
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def filtered_faces(*, embedder: str, filters: SearchFilters) -> QuerySet:
     return filters.apply(Face.objects.searchable(embedder))
 
 
-CANDIDATE_FIELDS = ("photo_id", "id", "distance", "event_id", "person", "embedding")
+CANDIDATE_FIELDS = ("photo_id", "id", "distance", "event_id", "grouping__person", "embedding")
 
 
 def exact_candidates(
@@ -117,10 +117,13 @@ def person_summaries(
         return {}
     events = {event for event, _ in keys}
     rows = (
-        Face.objects.searchable(embedder)
-        .filter(event_id__in=events, person__in={person for _, person in keys})
+        FacePerson.objects.filter(
+            event_id__in=events,
+            person__in={person for _, person in keys},
+            face__in=Face.objects.searchable(embedder),
+        )
         .values("event_id", "person")
-        .annotate(centre=Avg("embedding", output_field=VectorField()), size=Count("id"))
+        .annotate(centre=Avg("face__embedding", output_field=VectorField()), size=Count("pk"))
         .order_by()
     )
     summaries = {}

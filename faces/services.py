@@ -5,7 +5,7 @@ import logging
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -14,7 +14,7 @@ from faces.analysis import ANALYSIS_SIDE, FaceRules, find_faces
 from faces.backends import get_detector, get_embedder
 from faces.backends.base import DetectedFace
 from faces.grouping import group_faces
-from faces.models import Face, HiddenArea
+from faces.models import Face, FacePerson, HiddenArea
 from photos.images import ImageError, LoadedImage, open_image
 from photos.models import Event, Photo
 from photos.services import make_renditions
@@ -167,13 +167,24 @@ def group_event_faces(*, event_id: int) -> int | None:
             spread_floor=settings.FACES_GROUPING_SPREAD_FLOOR,
         )
     people = {label: number for number, label in enumerate(sorted(set(labels.tolist())), 1)}
-    updates = [
-        Face(id=row[0], person=people[label]) for row, label in zip(faces, labels, strict=True)
-    ]
     with transaction.atomic():
-        Face.objects.bulk_update(updates, ["person"], batch_size=2000)
+        numbers = [people[label] for label in labels.tolist()]
+        _replace_people(event_id, [row[0] for row in faces], numbers)
         Event.objects.filter(pk=event_id).update(faces_grouped_version=version)
     return len(people)
+
+
+def _replace_people(event_id: int, face_ids: list[int], people: list[int]) -> None:
+    """The event's grouping, written whole in two statements (FacePerson's docstring)."""
+    FacePerson.objects.filter(event_id=event_id).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO faces_faceperson (face_id, event_id, person) "
+            "SELECT face, %s, person FROM unnest(%s::bigint[], %s::integer[]) AS t(face, person) "
+            # A face deleted since it was read (its photo processed again) is skipped.
+            "WHERE EXISTS (SELECT 1 FROM faces_face WHERE faces_face.id = t.face)",
+            [event_id, face_ids, people],
+        )
 
 
 def _face_row(

@@ -303,7 +303,9 @@ def face_moderate(request, pk, action):
     """Organisers hide or restore a face on their photo page (they know their guests),
     or hide every face of that person in the event at once."""
     faces = Face.objects.filter(event__in=Event.objects.visible_to(request.user), pk=pk)
-    face = get_object_or_404(faces.only("id", "photo_id", "event_id", "person"))
+    face = get_object_or_404(
+        faces.select_related("grouping").only("id", "photo_id", "event_id", "grouping__person")
+    )
     if action == "hide":
         moderation.hide_faces(faces=faces, user=request.user)
         messages.success(request, "The face was hidden: it no longer matches any search.")

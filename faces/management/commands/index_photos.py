@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from faces import services as face_services
-from faces.models import Face
+from faces.models import FacePerson
 from photos import services as photo_services
 from photos.images import ImageError
 from photos.models import Event
@@ -65,13 +65,7 @@ class Command(BaseCommand):
         find_photos right after this answers with person matching like the site."""
         people = face_services.group_event_faces(event_id=event.pk)
         if people is None:
-            people = (
-                Face.objects.filter(event=event, person__isnull=False)
-                .order_by()  # the default ordering would make DISTINCT count per photo
-                .values("person")
-                .distinct()
-                .count()
-            )
+            people = FacePerson.objects.filter(event=event).values("person").distinct().count()
             self.stdout.write(f"The event's faces were already grouped into {people} people.")
         else:
             self.stdout.write(f"Grouped the event's faces into {people} people.")
