@@ -28,8 +28,8 @@ import django  # noqa: E402
 django.setup()
 
 from faces.analysis import FaceRules, detect_faces  # noqa: E402
-from faces.backends import get_detector  # noqa: E402
 from faces.composed import compose_hard_groups  # noqa: E402
+from faces.engines import get_detector  # noqa: E402
 from faces.evaluation import IMAGE_SUFFIXES  # noqa: E402
 from photos.images import open_image  # noqa: E402
 

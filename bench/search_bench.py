@@ -80,7 +80,8 @@ def time_queries(queries, filters, *, exact_reference=None) -> dict:
 def exact_everywhere(event_ids):
     """Exact search over the events (every distance computed): the recall reference."""
     from faces.matching import CandidateFace, MatchRules, decide
-    from faces.search import SearchFilters, exact_candidates
+    from faces.search import exact_candidates
+    from photos.filters import SearchFilters
 
     filters = SearchFilters(event_ids=event_ids)
     rules = MatchRules(sure=THRESHOLD, maybe=THRESHOLD, mode="single")
@@ -97,14 +98,15 @@ def exact_everywhere(event_ids):
 def person_searches(event_pk: int, queries) -> dict:
     """The product's whole decision in the big event once it is grouped into people:
     the candidate query, the people's centres (AVG over their faces) and the rules."""
-    from faces import services
+    from faces import people
     from faces.matching import MatchRules
-    from faces.search import SearchFilters, find_matches
+    from faces.search import find_matches
+    from photos.filters import SearchFilters
     from photos.models import Event
 
     Event.objects.filter(pk=event_pk).update(faces_version=1, faces_grouped_version=0)
     started = time.perf_counter()
-    people = services.group_event_faces(event_id=event_pk)
+    people = people.group_event_faces(event_id=event_pk)
     grouping_seconds = time.perf_counter() - started
     filters, rules = SearchFilters(event_ids=[event_pk]), MatchRules.from_settings()
     samples, found = [], 0
@@ -202,7 +204,7 @@ def main() -> None:
     import numpy as np
 
     django.setup()
-    from faces.search import SearchFilters
+    from photos.filters import SearchFilters
 
     if args.reuse:
         data = reload_populated()

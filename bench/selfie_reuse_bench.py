@@ -33,7 +33,7 @@ django.setup()
 import numpy as np  # noqa: E402
 
 from faces.analysis import FaceRules, detect_faces, embed_faces  # noqa: E402
-from faces.backends import get_detector, get_embedder  # noqa: E402
+from faces.engines import get_detector, get_embedder  # noqa: E402
 from faces.evaluation import central_face  # noqa: E402
 from photos.images import open_image  # noqa: E402
 

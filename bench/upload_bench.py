@@ -40,9 +40,8 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench.composed import compose_photos  # noqa: E402
-from faces.services import queue_face_detection  # noqa: E402
 from photos.models import Album, Event, Photo  # noqa: E402
-from photos.services import delete_event  # noqa: E402
+from photos.services import delete_event, request_processing  # noqa: E402
 
 
 def distinct_jpegs(dataset: Path, count: int) -> list[bytes]:
@@ -187,7 +186,7 @@ def measure_processing(album, count: int, workers: int) -> dict:
     photos = list(album.photos.order_by("id")[:count])
     for photo in photos:
         Photo.objects.filter(pk=photo.pk).update(faces_status="pending", face_count=None)
-        queue_face_detection(photo=photo)  # autocommit: enqueued at once
+        request_processing(photos=[photo])  # autocommit: enqueued at once
     env = {**os.environ, "Q_WORKERS": str(workers), "OMP_NUM_THREADS": "1"}
     started = time.perf_counter()
     worker = subprocess.Popen(

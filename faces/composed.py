@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
-from faces.backends.base import Box, Detector
+from ml.base import Box, Detector
 
 FACE_WIDTHS = [60, 75, 90, 110, 130, 150]
 MATCHABLE_FACE_PX = 40  # the product's FACES_MIN_MATCH_FACE_PX default

@@ -59,7 +59,7 @@ class Face(models.Model):
     objects = FaceQuerySet.as_manager()
 
     class Meta:
-        ordering = ["photo", "x"]
+        # No default ordering: ordering by photo joined photos on every face query.
         indexes = [
             # m=24, ef_construction=100: identities are tight clusters of faces, and a
             # sparser graph (m=16, 64) left searches stranded away from them (recall 0.75
@@ -101,6 +101,16 @@ class Face(models.Model):
     @property
     def short_side(self) -> int:
         return min(self.width, self.height)
+
+    def box_percentages(self, photo) -> dict[str, float]:
+        """The face's box as percentages of ``photo``'s size, to draw it over any copy
+        (preview, thumbnail) of the photo."""
+        return {
+            "left": 100 * self.x / photo.width,
+            "top": 100 * self.y / photo.height,
+            "width": 100 * self.width / photo.width,
+            "height": 100 * self.height / photo.height,
+        }
 
     def crop_box(self, margin: float = 0.25) -> tuple[int, int, int, int]:
         """The face box grown by ``margin`` on each side, clipped to the photo."""

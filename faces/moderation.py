@@ -16,9 +16,9 @@ from django.utils import timezone
 from PIL import Image
 
 from faces.models import Face, HiddenArea
-from faces.services import queue_face_detection
 from photos.images import open_image
 from photos.models import Event, Photo
+from photos.services import request_processing
 
 CROP_SIDE = 160
 
@@ -86,8 +86,7 @@ def restore_faces(*, faces: QuerySet, user) -> int:
         Face.objects.filter(pk__in=[face.pk for face in restoring]).update(
             status=Face.Status.VISIBLE, moderated_by=user, moderated_at=timezone.now()
         )
-        for photo in Photo.objects.filter(pk__in=photo_ids):
-            queue_face_detection(photo=photo)
+        request_processing(photos=Photo.objects.filter(pk__in=photo_ids))
         _faces_changed({face.event_id for face in restoring})
     return len(restoring)
 

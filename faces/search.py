@@ -13,9 +13,6 @@ Either way the candidate faces, with their people's centres (``person_summaries`
 are then decided on by ``faces.matching.decide``: sure photos, maybe photos, questions.
 """
 
-import datetime as dt
-from dataclasses import dataclass
-
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
@@ -32,30 +29,7 @@ from faces.matching import (
     decide,
 )
 from faces.models import Face, FacePerson
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    event_ids: list[int] | None  # None: every event (staff only)
-    album_id: int | None = None
-    taken_from: dt.datetime | None = None
-    taken_to: dt.datetime | None = None
-
-    def apply(self, rows: QuerySet) -> QuerySet:
-        """Narrow rows that carry ``event_id`` and a ``photo`` (faces, photo vectors)."""
-        if self.event_ids is not None:
-            rows = rows.filter(event_id__in=self.event_ids)
-        if self.album_id is not None:
-            rows = rows.filter(photo__album_id=self.album_id)
-        if self.event_ids is not None and (self.taken_from or self.taken_to):
-            # Redundant for the result, but lets the planner use the (event, taken_at)
-            # index on photos instead of scanning every photo in the date range.
-            rows = rows.filter(photo__event_id__in=self.event_ids)
-        if self.taken_from is not None:
-            rows = rows.filter(photo__taken_at__gte=self.taken_from)
-        if self.taken_to is not None:
-            rows = rows.filter(photo__taken_at__lte=self.taken_to)
-        return rows
+from photos.filters import SearchFilters
 
 
 def filtered_faces(*, embedder: str, filters: SearchFilters) -> QuerySet:

@@ -25,10 +25,11 @@ from faces.analysis import (
     embed_faces,
     largest_face,
 )
-from faces.backends import get_detector, get_embedder
-from faces.backends.base import DetectedFace
+from faces.engines import get_detector, get_embedder
 from faces.matching import Decision, MatchRules, PhotoMatch, Question
-from faces.search import SearchFilters, find_matches, has_face_within
+from faces.search import find_matches, has_face_within
+from ml.base import DetectedFace
+from photos.filters import SearchFilters
 from photos.images import ImageError, LoadedImage, open_image, resized_to_fit
 from photos.models import Photo
 from photos.services import file_sha256

@@ -2,18 +2,12 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
 
-from faces import moderation
-from faces import services as face_services
-from faces.admin import crop_tag
-from faces.models import Face
 from photos import services as photo_services
 from photos.models import Album, Event, FileDeletion, Photo
 
 
-def _count(model, **filters):
+def count_per_event(model, **filters):
     """A correlated COUNT per event, so list pages never join photos with faces."""
     rows = (
         model.objects.filter(event=OuterRef("pk"), **filters)
@@ -34,8 +28,6 @@ class EventAdmin(admin.ModelAdmin):
         "photos",
         "processed",
         "failed",
-        "faces",
-        "hidden_faces",
         "is_face_search_enabled",
     ]
     list_filter = ["is_face_search_enabled", "starts_on"]
@@ -50,11 +42,9 @@ class EventAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                n_photos=_count(Photo),
-                n_processed=_count(Photo, faces_status=Photo.Status.DONE),
-                n_failed=_count(Photo, faces_status=Photo.Status.FAILED),
-                n_faces=_count(Face),
-                n_hidden=_count(Face, status=Face.Status.HIDDEN),
+                n_photos=count_per_event(Photo),
+                n_processed=count_per_event(Photo, faces_status=Photo.Status.DONE),
+                n_failed=count_per_event(Photo, faces_status=Photo.Status.FAILED),
             )
         )
 
@@ -70,23 +60,15 @@ class EventAdmin(admin.ModelAdmin):
     def failed(self, event):
         return event.n_failed
 
-    @admin.display(ordering="n_faces")
-    def faces(self, event):
-        return event.n_faces
-
-    @admin.display(ordering="n_hidden", description="hidden faces")
-    def hidden_faces(self, event):
-        return event.n_hidden
-
     @admin.action(description="Retry failed photos", permissions=["change"])
     def retry_failed(self, request, queryset):
         photos = Photo.objects.filter(event__in=queryset, faces_status=Photo.Status.FAILED)
-        count = face_services.retry_photos(photos=photos)
+        count = photo_services.request_processing(photos=photos)
         self.message_user(request, f"{count} failed photo(s) queued again.", messages.SUCCESS)
 
     @admin.action(description="Re-run face detection for every photo", permissions=["change"])
     def rerun_detection(self, request, queryset):
-        count = face_services.retry_photos(photos=Photo.objects.filter(event__in=queryset))
+        count = photo_services.request_processing(photos=Photo.objects.filter(event__in=queryset))
         self.message_user(
             request, f"{count} photo(s) queued; hidden faces stay hidden.", messages.SUCCESS
         )
@@ -117,29 +99,6 @@ class AlbumAdmin(admin.ModelAdmin):
                 photo_services.delete_album(album=album)
 
 
-class FaceInline(admin.TabularInline):
-    model = Face
-    fields = ["crop", "score", "size", "is_matchable", "status", "moderated_by", "moderated_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).defer("embedding").select_related("moderated_by")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="face")
-    def crop(self, face):
-        return crop_tag(face)
-
-    @admin.display(description="size")
-    def size(self, face):
-        return f"{face.width}×{face.height}"
-
-
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
     list_display = ["original_filename", "event", "album", "faces_status", "face_count", "taken_at"]
@@ -148,9 +107,7 @@ class PhotoAdmin(admin.ModelAdmin):
     list_select_related = ["event", "album"]
     raw_id_fields = ["album", "event"]
     show_full_result_count = False
-    inlines = [FaceInline]
     readonly_fields = [
-        "photo_with_faces",
         "content_hash",
         "size_bytes",
         "width",
@@ -167,51 +124,14 @@ class PhotoAdmin(admin.ModelAdmin):
         "thumbnail",
         "preview",
     ]
-    actions = ["rerun_detection", "hide_all_faces"]
-
-    @admin.display(description="photo and faces")
-    def photo_with_faces(self, photo):
-        if not photo.preview:
-            return "No preview yet."
-        faces = photo.faces.defer("embedding")
-        boxes = format_html_join(
-            "",
-            '<span title="score {}" style="position:absolute;left:{}%;top:{}%;width:{}%;'
-            'height:{}%;border:2px solid {};border-radius:3px"></span>',
-            (
-                (
-                    f.score,
-                    100 * f.x / photo.width,
-                    100 * f.y / photo.height,
-                    100 * f.width / photo.width,
-                    100 * f.height / photo.height,
-                    "#c0362c" if f.status == Face.Status.HIDDEN else "#31d07c",
-                )
-                for f in faces
-            ),
-        )
-        return format_html(
-            '<div style="position:relative;display:inline-block;max-width:720px">'
-            '<img src="{}" style="max-width:100%;display:block">{}</div>',
-            reverse("photos:photo_media", args=[photo.pk, "preview"]),
-            boxes,
-        )
+    actions = ["rerun_detection"]
 
     @admin.action(
         description="Re-run face detection (hidden faces stay hidden)", permissions=["change"]
     )
     def rerun_detection(self, request, queryset):
-        count = face_services.retry_photos(photos=queryset)
+        count = photo_services.request_processing(photos=queryset)
         self.message_user(request, f"{count} photo(s) queued for face detection.", messages.SUCCESS)
-
-    def has_hide_faces_permission(self, request) -> bool:
-        return request.user.has_perm("faces.change_face")
-
-    @admin.action(description="Hide all faces", permissions=["hide_faces"])
-    def hide_all_faces(self, request, queryset):
-        faces = Face.objects.filter(photo__in=queryset)
-        count = moderation.hide_faces(faces=faces, user=request.user)
-        self.message_user(request, f"{count} face(s) hidden.", messages.SUCCESS)
 
     def delete_model(self, request, obj):
         photo_services.delete_photos(photos=[obj])

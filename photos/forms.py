@@ -1,7 +1,10 @@
-from django import forms
+import datetime as dt
 
-from faces.forms import EventsSearchForm
-from photos.models import Album, Event
+from django import forms
+from django.utils import timezone
+
+from photos.filters import SearchFilters
+from photos.models import Album, Event, manages_all_events
 
 
 class EventForm(forms.ModelForm):
@@ -50,24 +53,74 @@ class AlbumForm(forms.ModelForm):
         return title
 
 
-class SmartSearchForm(EventsSearchForm):
-    """Words or an example photo, within some of the organiser's events."""
+# --- the metadata filters of every search (photos/filters.py) -----------------------
 
-    q = forms.CharField(
-        label="Describe the photo",
-        required=False,
-        max_length=200,
-        widget=forms.TextInput(
-            attrs={"placeholder": "people dancing on stage, group photo outside…", "type": "search"}
-        ),
+
+class SearchFiltersForm(forms.Form):
+    """Album and date range: narrow the same search query."""
+
+    album = forms.ModelChoiceField(
+        queryset=Album.objects.none(), required=False, empty_label="All albums"
     )
-    like = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    taken_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    taken_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
-    def clean_q(self):
-        return " ".join(self.cleaned_data["q"].split())
+    def __init__(self, *args, events, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["album"].queryset = Album.objects.filter(event__in=events).select_related(
+            "event"
+        )
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("q") and not cleaned.get("like"):
-            raise forms.ValidationError("Describe the photo you are looking for.")
+        start, end = cleaned.get("taken_from"), cleaned.get("taken_to")
+        if start and end and end < start:
+            raise forms.ValidationError("The end date is before the start date.")
         return cleaned
+
+    def filters(self, event_ids: list[int] | None) -> SearchFilters:
+        data = self.cleaned_data
+        album = data.get("album")
+        return SearchFilters(
+            event_ids=event_ids,
+            album_id=album.pk if album else None,
+            taken_from=_start_of(data.get("taken_from")),
+            taken_to=_end_of(data.get("taken_to")),
+        )
+
+
+def _start_of(day: dt.date | None) -> dt.datetime | None:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min)) if day else None
+
+
+def _end_of(day: dt.date | None) -> dt.datetime | None:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.max)) if day else None
+
+
+class EventsSearchForm(SearchFiltersForm):
+    """The filters across several of the user's events; none ticked means all of them."""
+
+    events = forms.ModelMultipleChoiceField(
+        queryset=Event.objects.none(),
+        required=False,
+        help_text="None selected: all your events.",
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, events, **kwargs):
+        super().__init__(*args, events=events, **kwargs)
+        self.fields["events"].queryset = events
+
+    def event_ids(self, user) -> list[int] | None:
+        """The events to search: the ticked ones, else all the user's (None: every event,
+        for those who manage all events). An unbound or invalid form means all of them."""
+        chosen = self.cleaned_data.get("events") if self.is_valid() else None
+        if chosen:
+            return [event.pk for event in chosen]
+        if manages_all_events(user):
+            return None
+        return list(self.fields["events"].queryset.values_list("pk", flat=True))

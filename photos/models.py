@@ -6,7 +6,6 @@ from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.text import slugify
-from pgvector.django import HnswIndex, VectorField
 
 
 def new_attendee_token() -> str:
@@ -192,38 +191,6 @@ class Photo(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.faces_status in (self.Status.DONE, self.Status.FAILED)
-
-
-class PhotoEmbedding(models.Model):
-    """What a photo shows, as a CLIP vector: smart search by words or by example.
-
-    Its own table, not columns on Photo: galleries never read 2 KB vectors, and a
-    photo without an embedding (CLIP off, or not computed yet) is simply absent.
-    """
-
-    photo = models.OneToOneField(
-        Photo, on_delete=models.CASCADE, primary_key=True, related_name="clip"
-    )
-    # Denormalised like Face.event: every search is scoped to events.
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
-    model_name = models.CharField(max_length=200)
-    embedding = VectorField(dimensions=512)
-    created_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        indexes = [
-            HnswIndex(
-                name="photo_clip_hnsw",
-                fields=["embedding"],
-                m=16,
-                ef_construction=64,
-                opclasses=["vector_cosine_ops"],
-            ),
-            models.Index(fields=["event", "model_name"], name="photo_clip_event_model_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"CLIP embedding of photo {self.photo_id} ({self.model_name})"
 
 
 class FileDeletion(models.Model):

@@ -18,6 +18,7 @@ from photos import exif
 from photos.archives import ArchiveError, is_zip, read_zip
 from photos.images import ImageError, LoadedImage, open_image, resized_to_fit
 from photos.models import Album, Event, Photo, new_attendee_token
+from photos.signals import processing_requested
 from photos.storage_cleanup import queue_file_deletion
 
 logger = logging.getLogger(__name__)
@@ -85,15 +86,12 @@ def add_photo(
 
 
 def _store_photo(photo: Photo, fp: BinaryIO, *, extension: str, queue: bool) -> AddedPhoto:
-    # The one call from photos into faces (see STYLE.md), made explicitly.
-    from faces.services import queue_face_detection
-
     photo.file.save(f"photo.{extension}", File(fp), save=False)
     try:
         with transaction.atomic():
             photo.save()
             if queue:
-                queue_face_detection(photo=photo)
+                request_processing(photos=[photo])
     except IntegrityError:
         # The same file arrived twice at once: the other request stored it.
         photo.file.delete(save=False)
@@ -103,6 +101,17 @@ def _store_photo(photo: Photo, fp: BinaryIO, *, extension: str, queue: bool) -> 
         photo.file.delete(save=False)
         raise
     return AddedPhoto(photo, is_duplicate=False)
+
+
+def request_processing(*, photos) -> int:
+    """Mark photos as waiting and ask for their processing (faces, renditions) once the
+    transaction commits, through ``photos.signals.processing_requested``. A new upload,
+    "Find faces again", a retry: all start here. Returns how many photos."""
+    ids = [photo.pk for photo in photos]
+    Photo.objects.filter(pk__in=ids).update(faces_status=Photo.Status.PENDING, faces_error="")
+    if ids:
+        transaction.on_commit(lambda: processing_requested.send(sender=Photo, photo_ids=ids))
+    return len(ids)
 
 
 def make_renditions(*, photo: Photo, loaded: LoadedImage) -> None:

@@ -4,29 +4,10 @@ import logging
 
 from django.conf import settings
 
-from photos import smart_search, storage_cleanup
-from photos.clip import ClipUnavailable
+from core.schedules import Periodic
+from photos import storage_cleanup
 
 logger = logging.getLogger(__name__)
-
-
-def embed_pending_photos() -> int:
-    """Smart search vectors for newly processed photos (scheduled every minute).
-
-    Returns how many photos were embedded; 0 without a CLIP model (smart search off).
-    """
-    try:
-        report = smart_search.embed_pending_photos(time_budget=settings.PHOTOS_CLIP_TIME_BUDGET)
-    except ClipUnavailable:
-        return 0
-    if report.embedded or report.unreadable:
-        logger.info(
-            "Smart search: %s photos embedded, %s unreadable, %s still waiting",
-            report.embedded,
-            report.unreadable,
-            report.remaining,
-        )
-    return report.embedded
 
 
 def delete_queued_files() -> int:
@@ -64,3 +45,9 @@ def sweep_storage() -> int:
 def _time_budget() -> float:
     # Well under the task timeout, or the broker would hand the task to a second worker.
     return settings.Q_CLUSTER["timeout"] * 0.6
+
+
+PERIODIC = [
+    Periodic("delete queued files", delete_queued_files, "minutes", 10),
+    Periodic("sweep storage for orphan files", sweep_storage, "daily"),
+]

@@ -18,7 +18,6 @@ urlpatterns = [
     path("albums/<int:pk>/upload/", views.album_upload, name="album_upload"),
     path("albums/<int:pk>/retry-failed/", views.album_retry_failed, name="album_retry_failed"),
     path("albums/<int:pk>/delete/", views.album_delete, name="album_delete"),
-    path("photos/search/", views.smart_search, name="smart_search"),
     path("photos/<int:pk>/", views.photo_detail, name="photo_detail"),
     path("photos/<int:pk>/retry/", views.photo_retry, name="photo_retry"),
     path("photos/<int:pk>/delete/", views.photo_delete, name="photo_delete"),

@@ -20,13 +20,8 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from core import audit
-from core.models import SearchRecord
-from faces import services as face_services
 from photos import downloads, services
-from photos import smart_search as smart
-from photos.clip import clip_status, get_clip
-from photos.forms import AlbumForm, EventForm, SmartSearchForm
+from photos.forms import AlbumForm, EventForm
 from photos.metadata import MetadataError
 from photos.models import Album, Event, Photo
 
@@ -206,7 +201,8 @@ def album_upload(request, pk):
 @require_POST
 def album_retry_failed(request, pk):
     album = _album_for(request, pk)
-    count = face_services.retry_photos(photos=album.photos.filter(faces_status=Photo.Status.FAILED))
+    failed = album.photos.filter(faces_status=Photo.Status.FAILED)
+    count = services.request_processing(photos=failed)
     messages.success(request, f"{count} failed photos queued again.")
     return redirect(album)
 
@@ -233,17 +229,10 @@ def album_delete(request, pk):
 @login_required
 def photo_detail(request, pk):
     photo = _photo_for(request, pk)
-    faces = photo.faces.defer("embedding").order_by("x")
-    boxes = [
-        {
-            "face": face,
-            "left": 100 * face.x / photo.width,
-            "top": 100 * face.y / photo.height,
-            "width": 100 * face.width / photo.width,
-            "height": 100 * face.height / photo.height,
-        }
-        for face in faces
-    ]
+    # The photo's faces through its reverse relation: drawn and listed by the faces
+    # app's template part (templates/faces/_photo_faces.html).
+    faces = photo.faces.select_related("grouping").defer("embedding").order_by("x")
+    boxes = [{"face": face, **face.box_percentages(photo)} for face in faces]
     return render(request, "photos/photo_detail.html", {"photo": photo, "boxes": boxes})
 
 
@@ -251,7 +240,7 @@ def photo_detail(request, pk):
 @require_POST
 def photo_retry(request, pk):
     photo = _photo_for(request, pk)
-    face_services.retry_photos(photos=[photo])
+    services.request_processing(photos=[photo])
     if request.headers.get("Accept") == "application/json":
         return JsonResponse({"queued": photo.pk})
     messages.success(request, "The photo was queued for processing again.")
@@ -323,45 +312,3 @@ def serve_attendee_file(photo: Photo, kind: str, *, as_download: bool = False):
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-@login_required
-def smart_search(request):
-    """Organisers find photos by a description, or photos like one they picked."""
-    events = Event.objects.visible_to(request.user).order_by("-starts_on", "name")
-    form = SmartSearchForm(request.GET or None, events=events)
-    enabled, status = clip_status()
-    context = {"form": form, "enabled": enabled, "status": status}
-    if not enabled:
-        return render(request, "photos/smart_search.html", context)
-    event_ids = form.event_ids(request.user)
-    model_name = get_clip().name
-    context["embedded"], context["processed"] = smart.embedding_counts(
-        event_ids=event_ids, model_name=model_name
-    )
-    if not form.is_valid():
-        return render(
-            request, "photos/smart_search.html", context, status=400 if form.is_bound else 200
-        )
-    filters = form.filters(event_ids)
-    like_id = form.cleaned_data["like"]
-    try:
-        if like_id:
-            example = get_object_or_404(Photo.objects.visible_to(request.user), pk=like_id)
-            context["example"] = example
-            matches = smart.more_like_this(example, filters=filters)
-        else:
-            matches = smart.search_by_text(form.cleaned_data["q"], filters=filters)
-    except smart.NotEmbedded as error:
-        form.add_error(None, str(error))
-        return render(request, "photos/smart_search.html", context, status=409)
-    audit.record_search(
-        user=request.user,
-        kind=SearchRecord.Kind.SMART,
-        event_ids=event_ids,
-        result_count=len(matches),
-    )
-    photos = Photo.objects.select_related("event").in_bulk([m.photo_id for m in matches])
-    context["results"] = [(photos[m.photo_id], m.similarity) for m in matches]
-    context["searched"] = True
-    return render(request, "photos/smart_search.html", context)

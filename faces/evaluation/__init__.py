@@ -18,7 +18,7 @@ import itertools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from faces.backends import get_detector
+from faces.engines import get_detector
 from faces.evaluation.cache import FaceCache
 from faces.evaluation.dataset import Dataset, split
 from faces.evaluation.engine import Grouping, IndexedEvent

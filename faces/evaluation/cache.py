@@ -16,8 +16,8 @@ import numpy as np
 from django.conf import settings
 
 from faces.analysis import ANALYSIS_SIDE, FaceRules, find_faces
-from faces.backends import get_detector, get_embedder
-from faces.backends.base import Box, DetectedFace
+from faces.engines import get_detector, get_embedder
+from ml.base import Box, DetectedFace
 from photos.images import ImageError, open_image
 
 CACHE_DIR = Path(settings.BASE_DIR) / "var" / "cache" / "evaluation"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from faces.backends.base import Box, Detector
 from faces.composed import GroupPhoto, compose_groups, compose_hard_groups
+from ml.base import Box, Detector
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic"}
 

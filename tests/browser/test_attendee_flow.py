@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from faces.services import process_photo
+from faces.processing import process_photo
 from photos.services import add_photo
 from tests.factories import AlbumFactory, EventFactory
 

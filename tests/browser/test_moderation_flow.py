@@ -3,7 +3,7 @@
 import pytest
 
 from faces.models import Face
-from faces.services import process_photo
+from faces.processing import process_photo
 from photos.services import add_photo
 from tests.factories import AlbumFactory, EventFactory, UserFactory
 

@@ -2,11 +2,11 @@
 
 import pytest
 
-from photos import smart_search
-from photos.clip import forget_loaded_models
+from ml.loader import forget_loaded as forget_loaded_models
+from smart import services as smart_search
 from tests.clip_models import save_tiny_clip
 from tests.factories import AlbumFactory, EventFactory, UserFactory
-from tests.photos.test_smart_search import add_image, scenery
+from tests.smart.test_smart_search import add_image, scenery
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

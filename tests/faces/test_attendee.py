@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from faces.models import Face
-from faces.services import process_photo
+from faces.processing import process_photo
 from photos.models import Photo
 from photos.services import add_photo, get_or_create_album, regenerate_attendee_token
 from tests import bad_files

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from django.conf import settings
 
-from faces.backends import get_detector
 from faces.composed import GroupPhoto, compose_hard_groups
+from faces.engines import get_detector
 from tests.sample_images import no_face_image
 
 PORTRAITS = [

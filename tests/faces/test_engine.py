@@ -7,11 +7,11 @@ import pytest
 from django.test import TestCase
 from PIL import Image
 
-from faces import moderation, selfies, services
+from faces import moderation, people, processing, selfies
 from faces.analysis import FaceRules, find_faces
-from faces.backends import get_detector, get_embedder
-from faces.backends.dlib import DlibEmbedder
+from faces.engines import get_detector, get_embedder
 from faces.models import Face
+from ml.embedders.dlib import DlibEmbedder
 from photos.images import ImageError, open_image
 from photos.models import Photo
 from photos.services import add_photo
@@ -26,7 +26,7 @@ def add(album, path_or_bytes, name="photo.jpg"):
 
 
 def process(photo):
-    return services.process_photo(photo_id=photo.pk)
+    return processing.process_photo(photo_id=photo.pk)
 
 
 def test_every_face_of_a_group_photo_is_found(album, images):
@@ -138,7 +138,7 @@ def test_hiding_a_person_hides_every_face_of_theirs_in_the_event(album, images, 
     first = process(add(album, images["obama.jpg"], "a.jpg"))
     second = process(add(album, images["obama2.jpg"], "b.jpg"))
     other = process(add(album, images["biden.jpg"], "c.jpg"))
-    services.group_event_faces(event_id=album.event_id)
+    people.group_event_faces(event_id=album.event_id)
     person = first.faces.get().person
     assert person is not None and second.faces.get().person == person
     assert other.faces.get().person != person
@@ -175,9 +175,9 @@ def test_a_photo_that_cannot_be_decoded_ends_failed_with_its_reason(album, image
 
 def test_a_photo_being_processed_elsewhere_is_not_claimed_twice(album, images):
     photo = add(album, images["obama.jpg"])
-    assert services.claim_photo(photo_id=photo.pk) is True
-    assert services.claim_photo(photo_id=photo.pk) is False
-    assert services.process_photo(photo_id=photo.pk) is None
+    assert processing.claim_photo(photo_id=photo.pk) is True
+    assert processing.claim_photo(photo_id=photo.pk) is False
+    assert processing.process_photo(photo_id=photo.pk) is None
 
 
 @pytest.mark.parametrize(
@@ -235,15 +235,15 @@ def test_photos_left_processing_by_a_dead_worker_are_requeued_or_failed(album, i
         faces_status="processing", processing_started_at=timezone.now(), processing_attempts=1
     )
     with TestCase.captureOnCommitCallbacks(execute=True):
-        assert services.requeue_stale_photos() == 2
+        assert processing.requeue_stale_photos() == 2
     states = dict(Photo.objects.values_list("original_filename", "faces_status"))
     assert states == {"a.jpg": "done", "b.jpg": "failed", "c.jpg": "processing"}
     assert "interrupted" in Photo.objects.get(pk=exhausted.pk).faces_error
 
 
 def test_the_torch_embedder_gives_dlibs_own_vectors(images):
-    from faces.backends.dlib import DlibEmbedder
-    from faces.backends.dlib_torch import DlibTorchEmbedder
+    from ml.embedders.dlib import DlibEmbedder
+    from ml.embedders.dlib_torch import DlibTorchEmbedder
 
     pixels = np.asarray(Image.open(images["group6.jpg"]).convert("RGB"))
     boxes = get_detector().detect(pixels)

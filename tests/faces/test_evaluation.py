@@ -10,13 +10,14 @@ from django.test import TestCase
 from PIL import Image, ImageOps
 
 import faces.evaluation.cache as evaluation_cache
-from faces import services
-from faces.backends import get_detector, get_embedder
+from faces import people, processing
+from faces.engines import get_detector, get_embedder
 from faces.evaluation import Setting
 from faces.evaluation.cache import FaceCache
 from faces.evaluation.dataset import Dataset, fold_of
 from faces.evaluation.engine import IndexedEvent
-from faces.search import SearchFilters, find_matches
+from faces.search import find_matches
+from photos.filters import SearchFilters
 from photos.models import Photo
 from photos.services import add_photo
 from tests.sample_images import no_face_image
@@ -104,9 +105,9 @@ def test_the_evaluation_engine_answers_like_the_database(dataset_root, album, se
         data = io.BytesIO(item.read_bytes())
         with TestCase.captureOnCommitCallbacks(execute=True):
             added = add_photo(album=album, fp=data, original_filename=item.key, queue=False)
-        services.process_photo(photo_id=added.photo.pk)
+        processing.process_photo(photo_id=added.photo.pk)
         pk_of[number] = added.photo.pk
-    services.group_event_faces(event_id=album.event_id)
+    people.group_event_faces(event_id=album.event_id)
     filters = SearchFilters(event_ids=[album.event_id])
     compared = 0
     for selfie in event.selfies.values():

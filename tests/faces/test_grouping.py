@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 from django_q.models import Schedule
 
-from faces import services
+from faces import people, processing
 from faces.grouping import group_faces
 from faces.matching import MatchRules
 from faces.models import Face
-from faces.search import SearchFilters, find_matches
+from faces.search import find_matches
+from photos.filters import SearchFilters
 from photos.models import Event, Photo
 
 
@@ -99,8 +100,8 @@ def person_event(album, images):
 
 
 def test_person_search_finds_photos_a_single_lookup_misses(person_event, settings):
-    assert services.group_event_faces(event_id=person_event["event"].pk) == 2
-    assert services.group_event_faces(event_id=person_event["event"].pk) is None  # unchanged
+    assert people.group_event_faces(event_id=person_event["event"].pk) == 2
+    assert people.group_event_faces(event_id=person_event["event"].pk) is None  # unchanged
     selfie = near(person_event["alice"], np.random.default_rng(9), 0.01)
     filters = SearchFilters(event_ids=[person_event["event"].pk])
     rules = MatchRules(sure=0.33, maybe=0.33, mode="person", person_guard=0.45)
@@ -118,7 +119,7 @@ def test_processed_photos_get_their_event_regrouped_by_the_periodic_job(album, i
 
     with images["obama.jpg"].open("rb") as fp:
         photo = add_photo(album=album, fp=fp, original_filename="o.jpg", queue=False).photo
-    services.process_photo(photo_id=photo.pk)
+    processing.process_photo(photo_id=photo.pk)
     assert Event.objects.get(pk=album.event_id).faces_version == 1
     assert Face.objects.get(photo=photo).person is None
     assert tasks.group_changed_events() == 1

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from faces import moderation
 from faces.models import Face
-from faces.services import process_photo
+from faces.processing import process_photo
 from photos.models import Photo
 from photos.services import add_photo
 
@@ -145,7 +145,8 @@ def test_hidden_faces_are_excluded_from_every_search_path(
     client, owner, staff, group_photo, images
 ):
     from faces.matching import MatchRules
-    from faces.search import SearchFilters, find_matches
+    from faces.search import find_matches
+    from photos.filters import SearchFilters
 
     event = group_photo.event
     with images["obama.jpg"].open("rb") as fp:

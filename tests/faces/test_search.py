@@ -6,15 +6,15 @@ from django.db import connection
 from django.urls import reverse
 
 from faces.models import Face
+from faces.processing import process_photo
 from faces.search import (
-    SearchFilters,
     approximate_nearest,
     candidate_faces,
     exact_candidates,
     find_photo_matches,
     uses_exact_search,
 )
-from faces.services import process_photo
+from photos.filters import SearchFilters
 from photos.models import Album, Photo
 from photos.services import add_photo
 from tests.factories import AlbumFactory, EventFactory

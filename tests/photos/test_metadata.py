@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image, ImageCms, PngImagePlugin
 
-from faces.services import process_photo
+from faces.processing import process_photo
 from photos.images import open_image
 from photos.metadata import MetadataError, without_private_metadata
 from photos.models import Photo

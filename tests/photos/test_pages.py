@@ -5,7 +5,7 @@ from django.test import TestCase
 from django.urls import reverse
 
 from faces.models import Face
-from faces.services import process_photo
+from faces.processing import process_photo
 from photos.models import Album, Event, Photo
 from photos.services import add_photo
 

@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django_q.models import Schedule
 
-import faces.services
+import faces.processing
 from faces.models import Face
-from faces.services import process_photo
+from faces.processing import process_photo
 from photos import storage_cleanup, tasks
 from photos.models import Album, Event, FileDeletion, Photo
 from photos.services import add_photo, delete_photos
@@ -191,14 +191,14 @@ def test_a_photo_deleted_while_it_is_processed_leaves_no_files_and_no_faces(
 ):
     with images["obama.jpg"].open("rb") as fp:
         photo = add_photo(album=album, fp=fp, original_filename="o.jpg", queue=False).photo
-    real_step = getattr(faces.services, step)
+    real_step = getattr(faces.processing, step)
 
     def step_then_delete(*args, **kwargs):
         result = real_step(*args, **kwargs)
         delete_photos(photos=Photo.objects.filter(pk=photo.pk))  # by the organiser, meanwhile
         return result
 
-    monkeypatch.setattr(faces.services, step, step_then_delete)
+    monkeypatch.setattr(faces.processing, step, step_then_delete)
     with caplog.at_level(logging.INFO), django_capture_on_commit_callbacks(execute=True):
         assert process_photo(photo_id=photo.pk) is None
     assert not Photo.objects.exists() and not Face.objects.exists()

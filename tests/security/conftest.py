@@ -1,8 +1,9 @@
 import pytest
 from django.contrib.auth.models import Group
 
+from faces.people import group_event_faces
+from faces.processing import process_photo
 from faces.roles import MODERATORS
-from faces.services import group_event_faces, process_photo
 from photos.services import add_photo
 from tests.factories import AlbumFactory, EventFactory, UserFactory
 

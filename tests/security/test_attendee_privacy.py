@@ -11,7 +11,7 @@ from PIL import Image
 
 from faces import moderation
 from faces.models import Face
-from faces.services import process_photo
+from faces.processing import process_photo
 from photos.services import add_photo
 
 

@@ -13,8 +13,8 @@ from django.urls import reverse
 from PIL import Image
 
 from faces import selfies
-from faces.backends import get_embedder
-from faces.services import process_photo
+from faces.engines import get_embedder
+from faces.processing import process_photo
 from photos.models import Photo
 from photos.services import add_photo
 from tests import bad_files

@@ -9,9 +9,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from faces import selfies
-from faces.backends import get_embedder
+from faces.engines import get_embedder
 from faces.matching import MatchRules
-from faces.search import SearchFilters, find_matches
+from faces.search import find_matches
+from photos.filters import SearchFilters
 from photos.models import Album, Event, Photo
 
 GROUPING_OUT_OF_DATE = (

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from faces import services as face_services
+from faces import people, processing
 from faces.models import FacePerson
 from photos import services as photo_services
 from photos.images import ImageError
@@ -54,7 +54,7 @@ class Command(BaseCommand):
             return
         summary["added"] += 1
         if sync:
-            photo = face_services.process_photo(photo_id=added.photo.pk)
+            photo = processing.process_photo(photo_id=added.photo.pk)
             if photo.faces_status == photo.Status.FAILED:
                 summary["failed"].append((name, photo.faces_error))
             else:
@@ -63,12 +63,12 @@ class Command(BaseCommand):
     def group_people(self, event: Event) -> None:
         """Group the faces into people now, as the worker's minute job would, so that
         find_photos right after this answers with person matching like the site."""
-        people = face_services.group_event_faces(event_id=event.pk)
-        if people is None:
-            people = FacePerson.objects.filter(event=event).values("person").distinct().count()
-            self.stdout.write(f"The event's faces were already grouped into {people} people.")
+        count = people.group_event_faces(event_id=event.pk)
+        if count is None:
+            count = FacePerson.objects.filter(event=event).values("person").distinct().count()
+            self.stdout.write(f"The event's faces were already grouped into {count} people.")
         else:
-            self.stdout.write(f"Grouped the event's faces into {people} people.")
+            self.stdout.write(f"Grouped the event's faces into {count} people.")
 
     def get_or_create_event(self, slug: str, owner_name: str | None) -> Event:
         event = Event.objects.filter(slug=slug).first()

@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 
-from faces.backends.base import Box, Embedder, normalise_rows
-from faces.backends.dlib import face_landmarks, load_landmark_model, model_folder
+from ml.base import Box, Embedder, normalise_rows
+from ml.embedders.dlib import face_landmarks, load_landmark_model, model_folder
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faces.backends.base import Box, Embedder, normalise_rows
+from ml.base import Box, Embedder, normalise_rows
 
 logger = logging.getLogger(__name__)
 

@@ -11,13 +11,17 @@ from django.utils import timezone
 from PIL import Image
 
 from faces.models import Face
-from faces.search import SearchFilters
+from faces.processing import process_photo
 from faces.selfies import search_by_selfie
-from faces.services import process_photo
-from photos import smart_search, tasks
-from photos.clip import ClipUnavailable, forget_loaded_models, get_clip
-from photos.models import Photo, PhotoEmbedding
+from ml.clip import ClipUnavailable
+from ml.loader import forget_loaded as forget_loaded_models
+from photos.filters import SearchFilters
+from photos.models import Photo
 from photos.services import add_photo
+from smart import services as smart_search
+from smart import tasks
+from smart.models import PhotoEmbedding
+from smart.services import get_clip
 from tests.clip_models import save_tiny_clip
 from tests.factories import AlbumFactory, EventFactory
 from tests.sample_images import no_face_image
@@ -64,7 +68,7 @@ def scenes(album):
 
 
 def independent_image_vectors(folder, photos) -> np.ndarray:
-    """The photos' thumbnails through transformers directly, not through photos.clip."""
+    """The photos' thumbnails through transformers directly, not through ml.clip."""
     import torch
     from transformers import CLIPModel, CLIPProcessor
 
@@ -181,7 +185,7 @@ def test_more_like_this_puts_a_near_copy_first_and_leaves_the_photo_out(clip_on,
 
 def test_more_like_this_explains_when_the_photo_has_no_vector_yet(clip_on, owner_client, album):
     photo = add_image(album, scenery(1), "new.jpg")
-    response = owner_client.get(reverse("photos:smart_search"), {"like": photo.pk})
+    response = owner_client.get(reverse("smart:search"), {"like": photo.pk})
     assert response.status_code == 409
     assert "not been prepared for smart search yet" in response.content.decode()
 
@@ -190,7 +194,7 @@ def test_search_page_shows_ranked_results_and_coverage(clip_on, owner_client, sc
     smart_search.embed_pending_photos()
     add_image(scenes[0].album, scenery(99), "late.jpg")  # processed, not embedded yet
     response = owner_client.get(
-        reverse("photos:smart_search"),
+        reverse("smart:search"),
         {"q": "  group   photo outside ", "events": scenes[0].event_id},
     )
     assert response.status_code == 200
@@ -208,22 +212,22 @@ def test_search_page_wants_words_and_never_shows_other_organisers_photos(
 ):
     client.force_login(other_user)
     smart_search.embed_pending_photos()
-    response = client.get(reverse("photos:smart_search"), {"q": ""})
+    response = client.get(reverse("smart:search"), {"q": ""})
     assert response.status_code == 400
     assert "Describe the photo you are looking for." in response.content.decode()
-    response = client.get(reverse("photos:smart_search"), {"q": "a stage"})
+    response = client.get(reverse("smart:search"), {"q": "a stage"})
     assert response.status_code == 200 and response.context["results"] == []
     # Someone else's event cannot be chosen, and their photo cannot be an example.
-    response = client.get(reverse("photos:smart_search"), {"q": "x", "events": scenes[0].event_id})
+    response = client.get(reverse("smart:search"), {"q": "x", "events": scenes[0].event_id})
     assert response.status_code == 400
-    assert client.get(reverse("photos:smart_search"), {"like": scenes[0].pk}).status_code == 404
+    assert client.get(reverse("smart:search"), {"like": scenes[0].pk}).status_code == 404
 
 
 def test_without_a_model_the_page_explains_how_to_enable_it_and_nothing_else_breaks(
     clip_off, owner_client, album
 ):
     photo = add_image(album, scenery(1), "a.jpg")
-    response = owner_client.get(reverse("photos:smart_search"), {"q": "cake"})
+    response = owner_client.get(reverse("smart:search"), {"q": "cake"})
     page = response.content.decode()
     assert response.status_code == 200
     assert "Smart search is off" in page and "PHOTOS_CLIP_MODEL" in page
@@ -238,7 +242,7 @@ def test_weights_that_cannot_load_are_explained(settings, owner_client, tmp_path
     settings.PHOTOS_CLIP_MODEL = str(tmp_path / "no-model-here")
     forget_loaded_models()
     try:
-        page = owner_client.get(reverse("photos:smart_search")).content.decode()
+        page = owner_client.get(reverse("smart:search")).content.decode()
         assert "could not be loaded" in page and "no-model-here" in page
         with pytest.raises(CommandError, match="could not be loaded"):
             call_command("clip_index")

@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-from faces.backends.base import Box, Detector
+from ml.base import Box, Detector
 
 logger = logging.getLogger(__name__)
 

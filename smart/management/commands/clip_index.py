@@ -3,9 +3,10 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from photos import smart_search
-from photos.clip import ClipUnavailable, get_clip
+from ml.clip import ClipUnavailable
 from photos.models import Event
+from smart import services as smart_search
+from smart.services import get_clip
 
 
 class Command(BaseCommand):

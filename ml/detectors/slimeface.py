@@ -12,7 +12,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from faces.backends.base import Box, Detector, non_max_suppression
+from ml.base import Box, Detector, non_max_suppression
 
 logger = logging.getLogger(__name__)
 

@@ -17,11 +17,13 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from pgvector.django import CosineDistance
 
-from faces.analysis import inference_lock
-from faces.search import SearchFilters
-from photos.clip import ClipModel, get_clip
+from ml import loader
+from ml.clip import ClipModel, ClipUnavailable
+from ml.loader import inference_lock
+from photos.filters import SearchFilters
 from photos.images import ImageError, open_image
-from photos.models import Photo, PhotoEmbedding
+from photos.models import Photo
+from smart.models import EMBEDDING_DIMENSIONS, PhotoEmbedding
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,21 @@ class EmbedReport:
 class SmartMatch:
     photo_id: int
     similarity: float
+
+
+def get_clip() -> ClipModel:
+    """The configured CLIP model (``PHOTOS_CLIP_MODEL``), loaded once per process, sized
+    for the smart search column; ClipUnavailable says how to turn smart search on."""
+    return loader.get_clip(settings.PHOTOS_CLIP_MODEL, dimensions=EMBEDDING_DIMENSIONS)
+
+
+def clip_status() -> tuple[bool, str]:
+    """(enabled, explanation) for pages and commands; never raises."""
+    try:
+        model = get_clip()
+    except ClipUnavailable as error:
+        return False, str(error)
+    return True, f"Smart search uses the CLIP model {model.name}."
 
 
 # --- computing embeddings --------------------------------------------------------------

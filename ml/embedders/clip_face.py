@@ -12,13 +12,10 @@ import time
 import numpy as np
 from PIL import Image
 
-from faces.backends.base import Box, Embedder, normalise_rows
+from ml.base import Box, Embedder, normalise_rows
+from ml.clip import ClipUnavailable
 
 logger = logging.getLogger(__name__)
-
-
-class ClipUnavailable(RuntimeError):
-    """No CLIP weights could be loaded; the message says how to provide them."""
 
 
 def load_clip_vision(model_name: str):

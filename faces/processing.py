@@ -1,36 +1,34 @@
-"""Face processing of photos: claim, detect, embed, store; and the stale-work sweeper."""
+"""Face processing of photos: claim, decode, renditions, detect, embed, store; and the
+sweeper for work a dead worker left behind.
+
+Started by the one hook from photos (docs/architecture.md): ``photos.services.
+request_processing`` marks photos waiting and, on commit, sends
+``photos.signals.processing_requested``; faces/apps.py connects
+``faces.tasks.queue_processing`` to it, which queues ``faces.tasks.process_photo``,
+which calls :func:`process_photo` here.
+"""
 
 import datetime as dt
 import logging
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
+from faces import people
 from faces.analysis import ANALYSIS_SIDE, FaceRules, find_faces
-from faces.backends import get_detector, get_embedder
-from faces.backends.base import DetectedFace
-from faces.grouping import group_faces
-from faces.models import Face, FacePerson, HiddenArea
+from faces.engines import get_detector, get_embedder
+from faces.models import Face, HiddenArea
+from ml.base import DetectedFace
 from photos.images import ImageError, LoadedImage, open_image
-from photos.models import Event, Photo
-from photos.services import make_renditions
+from photos.models import Photo
+from photos.services import make_renditions, request_processing
 
 logger = logging.getLogger(__name__)
 
 ERROR_MESSAGE_LIMIT = 1000
-
-
-def queue_face_detection(*, photo: Photo) -> None:
-    """Mark the photo as waiting and enqueue its processing once the transaction commits."""
-    Photo.objects.filter(pk=photo.pk).update(faces_status=Photo.Status.PENDING, faces_error="")
-    photo_id = photo.pk
-    transaction.on_commit(
-        lambda: async_task("faces.tasks.process_photo", photo_id, task_name=f"photo-{photo_id}")
-    )
 
 
 def claim_photo(*, photo_id: int) -> bool:
@@ -114,77 +112,7 @@ def store_faces(*, photo: Photo, faces: list[DetectedFace], embedder_name: str) 
             face_count=len(rows),
             processed_at=timezone.now(),
         )
-        request_grouping(event_id=photo.event_id)
-
-
-# --- grouping faces into people ------------------------------------------------------
-
-
-def request_grouping(*, event_id: int) -> None:
-    """Note that the event's faces changed: the periodic grouping job will regroup it.
-
-    A job every minute (``setup_schedules``) rather than one per photo: it absorbs a
-    whole upload's worth of photos in one run and cannot race with itself.
-    """
-    Event.objects.filter(pk=event_id).update(faces_version=F("faces_version") + 1)
-
-
-def group_changed_events() -> list[int]:
-    """Regroup every event whose faces changed since its last grouping."""
-    changed = Event.objects.filter(faces_version__gt=F("faces_grouped_version"))
-    event_ids = list(changed.values_list("pk", flat=True))
-    for event_id in event_ids:
-        group_event_faces(event_id=event_id)
-    return event_ids
-
-
-def group_event_faces(*, event_id: int) -> int | None:
-    """Group the event's matchable faces into people; returns how many people.
-
-    Returns None when nothing changed since the last grouping. Faces stored while
-    this runs keep their old label and bump the version, so the next run sees them.
-    """
-    event = Event.objects.filter(pk=event_id).first()
-    if event is None or event.faces_grouped_version >= event.faces_version:
-        return None
-    version = event.faces_version
-    faces = list(
-        Face.objects.visible()
-        .filter(event_id=event_id, is_matchable=True, embedder=get_embedder().name)
-        .exclude(embedding=None)
-        .order_by("id")
-        .values_list("id", "photo_id", "embedding")
-    )
-    labels = np.zeros(0, dtype=int)
-    if faces:
-        vectors = np.array([row[2] for row in faces], dtype=np.float32)
-        photo_ids = np.array([row[1] for row in faces])
-        labels = group_faces(
-            vectors,
-            photo_ids,
-            threshold=settings.FACES_GROUPING_THRESHOLD,
-            relative=settings.FACES_GROUPING_RELATIVE,
-            spread_floor=settings.FACES_GROUPING_SPREAD_FLOOR,
-        )
-    people = {label: number for number, label in enumerate(sorted(set(labels.tolist())), 1)}
-    with transaction.atomic():
-        numbers = [people[label] for label in labels.tolist()]
-        _replace_people(event_id, [row[0] for row in faces], numbers)
-        Event.objects.filter(pk=event_id).update(faces_grouped_version=version)
-    return len(people)
-
-
-def _replace_people(event_id: int, face_ids: list[int], people: list[int]) -> None:
-    """The event's grouping, written whole in two statements (FacePerson's docstring)."""
-    FacePerson.objects.filter(event_id=event_id).delete()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO faces_faceperson (face_id, event_id, person) "
-            "SELECT face, %s, person FROM unnest(%s::bigint[], %s::integer[]) AS t(face, person) "
-            # A face deleted since it was read (its photo processed again) is skipped.
-            "WHERE EXISTS (SELECT 1 FROM faces_face WHERE faces_face.id = t.face)",
-            [event_id, face_ids, people],
-        )
+        people.request_grouping(event_id=photo.event_id)
 
 
 def _face_row(
@@ -221,16 +149,6 @@ def _mark_failed(photo: Photo, message: str) -> Photo:
     return photo
 
 
-def retry_photos(*, photos) -> int:
-    """Queue failed (or any given) photos for processing again. Returns how many."""
-    count = 0
-    with transaction.atomic():
-        for photo in photos:
-            queue_face_detection(photo=photo)
-            count += 1
-    return count
-
-
 def requeue_stale_photos() -> int:
     """Give up on or re-queue photos whose worker died mid-way. Returns how many.
 
@@ -251,6 +169,6 @@ def requeue_stale_photos() -> int:
     requeued = 0
     for photo in stale.filter(processing_attempts__lt=q["max_attempts"]):
         with transaction.atomic():
-            queue_face_detection(photo=photo)
+            request_processing(photos=[photo])
         requeued += 1
     return given_up + requeued

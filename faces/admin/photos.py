@@ -1,0 +1,110 @@
+"""Faces on the photos app's admin pages: counts per event, faces per photo, hiding.
+
+photos/admin.py knows nothing of faces; these subclasses replace its Event and Photo
+admin (faces is installed after photos, so its admin module runs later).
+"""
+
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from faces import moderation
+from faces.admin.faces import crop_tag
+from faces.models import Face
+from photos.admin import EventAdmin, PhotoAdmin, count_per_event
+from photos.models import Event, Photo
+
+
+class EventWithFacesAdmin(EventAdmin):
+    list_display = [
+        *EventAdmin.list_display[:-1],
+        "faces",
+        "hidden_faces",
+        "is_face_search_enabled",
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_faces=count_per_event(Face),
+                n_hidden=count_per_event(Face, status=Face.Status.HIDDEN),
+            )
+        )
+
+    @admin.display(ordering="n_faces")
+    def faces(self, event):
+        return event.n_faces
+
+    @admin.display(ordering="n_hidden", description="hidden faces")
+    def hidden_faces(self, event):
+        return event.n_hidden
+
+
+class FaceInline(admin.TabularInline):
+    model = Face
+    fields = ["crop", "score", "size", "is_matchable", "status", "moderated_by", "moderated_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("embedding").select_related("moderated_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="face")
+    def crop(self, face):
+        return crop_tag(face)
+
+    @admin.display(description="size")
+    def size(self, face):
+        return f"{face.width}×{face.height}"
+
+
+class PhotoWithFacesAdmin(PhotoAdmin):
+    inlines = [FaceInline]
+    readonly_fields = ["photo_with_faces", *PhotoAdmin.readonly_fields]
+    actions = [*PhotoAdmin.actions, "hide_all_faces"]
+
+    @admin.display(description="photo and faces")
+    def photo_with_faces(self, photo):
+        if not photo.preview:
+            return "No preview yet."
+        boxes = format_html_join(
+            "",
+            '<span title="score {}" style="position:absolute;left:{}%;top:{}%;width:{}%;'
+            'height:{}%;border:2px solid {};border-radius:3px"></span>',
+            (
+                (
+                    face.score,
+                    *face.box_percentages(photo).values(),
+                    "#c0362c" if face.status == Face.Status.HIDDEN else "#31d07c",
+                )
+                for face in photo.faces.defer("embedding")
+            ),
+        )
+        return format_html(
+            '<div style="position:relative;display:inline-block;max-width:720px">'
+            '<img src="{}" style="max-width:100%;display:block">{}</div>',
+            reverse("photos:photo_media", args=[photo.pk, "preview"]),
+            boxes,
+        )
+
+    def has_hide_faces_permission(self, request) -> bool:
+        return request.user.has_perm("faces.change_face")
+
+    @admin.action(description="Hide all faces", permissions=["hide_faces"])
+    def hide_all_faces(self, request, queryset):
+        faces = Face.objects.filter(photo__in=queryset)
+        count = moderation.hide_faces(faces=faces, user=request.user)
+        self.message_user(request, f"{count} face(s) hidden.", messages.SUCCESS)
+
+
+admin.site.unregister(Event)
+admin.site.register(Event, EventWithFacesAdmin)
+admin.site.unregister(Photo)
+admin.site.register(Photo, PhotoWithFacesAdmin)

@@ -1,0 +1,84 @@
+"""Grouping each event's faces into people (faces.grouping), kept up to date.
+
+Processing notes that an event's faces changed (:func:`request_grouping`); a job every
+minute (``faces.tasks.group_changed_events``) regroups the events that changed, so a
+whole upload is absorbed in one run and grouping never races with itself.
+``index_photos --sync`` groups at once.
+"""
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+
+from faces.engines import get_embedder
+from faces.grouping import group_faces
+from faces.models import Face, FacePerson
+from photos.models import Event
+
+
+def request_grouping(*, event_id: int) -> None:
+    """Note that the event's faces changed: the periodic grouping job will regroup it.
+
+    A job every minute (``setup_schedules``) rather than one per photo: it absorbs a
+    whole upload's worth of photos in one run and cannot race with itself.
+    """
+    Event.objects.filter(pk=event_id).update(faces_version=F("faces_version") + 1)
+
+
+def group_changed_events() -> list[int]:
+    """Regroup every event whose faces changed since its last grouping."""
+    changed = Event.objects.filter(faces_version__gt=F("faces_grouped_version"))
+    event_ids = list(changed.values_list("pk", flat=True))
+    for event_id in event_ids:
+        group_event_faces(event_id=event_id)
+    return event_ids
+
+
+def group_event_faces(*, event_id: int) -> int | None:
+    """Group the event's matchable faces into people; returns how many people.
+
+    Returns None when nothing changed since the last grouping. Faces stored while
+    this runs keep their old label and bump the version, so the next run sees them.
+    """
+    event = Event.objects.filter(pk=event_id).first()
+    if event is None or event.faces_grouped_version >= event.faces_version:
+        return None
+    version = event.faces_version
+    faces = list(
+        Face.objects.visible()
+        .filter(event_id=event_id, is_matchable=True, embedder=get_embedder().name)
+        .exclude(embedding=None)
+        .order_by("id")
+        .values_list("id", "photo_id", "embedding")
+    )
+    labels = np.zeros(0, dtype=int)
+    if faces:
+        vectors = np.array([row[2] for row in faces], dtype=np.float32)
+        photo_ids = np.array([row[1] for row in faces])
+        labels = group_faces(
+            vectors,
+            photo_ids,
+            threshold=settings.FACES_GROUPING_THRESHOLD,
+            relative=settings.FACES_GROUPING_RELATIVE,
+            spread_floor=settings.FACES_GROUPING_SPREAD_FLOOR,
+        )
+    people = {label: number for number, label in enumerate(sorted(set(labels.tolist())), 1)}
+    with transaction.atomic():
+        numbers = [people[label] for label in labels.tolist()]
+        _replace_people(event_id, [row[0] for row in faces], numbers)
+        Event.objects.filter(pk=event_id).update(faces_grouped_version=version)
+    return len(people)
+
+
+def _replace_people(event_id: int, face_ids: list[int], people: list[int]) -> None:
+    """The event's grouping, written whole in two statements (FacePerson's docstring)."""
+    FacePerson.objects.filter(event_id=event_id).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO faces_faceperson (face_id, event_id, person) "
+            "SELECT face, %s, person FROM unnest(%s::bigint[], %s::integer[]) AS t(face, person) "
+            # A face deleted since it was read (its photo processed again) is skipped.
+            "WHERE EXISTS (SELECT 1 FROM faces_face WHERE faces_face.id = t.face)",
+            [event_id, face_ids, people],
+        )

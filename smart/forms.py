@@ -1,0 +1,26 @@
+from django import forms
+
+from photos.forms import EventsSearchForm
+
+
+class SmartSearchForm(EventsSearchForm):
+    """Words or an example photo, within some of the organiser's events."""
+
+    q = forms.CharField(
+        label="Describe the photo",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"placeholder": "people dancing on stage, group photo outside…", "type": "search"}
+        ),
+    )
+    like = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def clean_q(self):
+        return " ".join(self.cleaned_data["q"].split())
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("q") and not cleaned.get("like"):
+            raise forms.ValidationError("Describe the photo you are looking for.")
+        return cleaned
