@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/composed_check.py [--dataset ../shared/testdata/faces] [--count 40]
 
-Composes ``--count`` group photos with ``faces.composed.compose_hard_groups`` (as the
+Composes ``--count`` group photos with ``faces.evaluation.hard_groups.compose_hard_groups`` (as the
 evaluation would: every person's photos but the first), runs them through the product's
 detection (the configured detector, the settings' score and size rules, the photo
 decoded as the pipeline decodes it) and reports the share of pasted faces found,
@@ -28,9 +28,9 @@ import django  # noqa: E402
 django.setup()
 
 from faces.analysis import FaceRules, detect_faces  # noqa: E402
-from faces.composed import compose_hard_groups  # noqa: E402
 from faces.engines import get_detector  # noqa: E402
 from faces.evaluation import IMAGE_SUFFIXES  # noqa: E402
+from faces.evaluation.hard_groups import compose_hard_groups  # noqa: E402
 from photos.images import open_image  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"

@@ -28,7 +28,7 @@ class Face(models.Model):
 
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="faces")
     # Denormalised from photo.event so that a search inside one event is a plain
-    # B-tree lookup on this table (see DESIGN.md on filtered vector search).
+    # B-tree lookup on this table (docs/search.md: a filter after an HNSW scan loses rows).
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="faces")
     # Box in the pixels of the EXIF-oriented photo.
     x = models.IntegerField()

@@ -1,6 +1,6 @@
 """Finding the photos a face appears in, through the ORM and pgvector.
 
-Two query shapes, chosen by how many faces the filters leave (DESIGN.md, "Search"):
+Two query shapes, chosen by how many faces the filters leave (docs/search.md):
 
 - exact: inside a set of events with at most ``FACES_EXACT_SEARCH_MAX_FACES`` faces,
   the partial B-tree index on (event, embedder) narrows the rows and the distance is

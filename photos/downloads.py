@@ -1,6 +1,6 @@
 """Originals as attendees get them: without private metadata (photos/metadata.py).
 
-Organisers download the file exactly as uploaded (``photos.views.serve_photo_file``);
+Organisers download the file exactly as uploaded (``photos.media.serve_photo_file``);
 the attendee's single download and zip both come through :func:`open_attendee_copy`.
 """
 

@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from photos.filters import SearchFilters
@@ -51,6 +52,28 @@ class AlbumForm(forms.ModelForm):
         ):
             raise forms.ValidationError("This event already has an album with that title.")
         return title
+
+
+class UploadForm(forms.Form):
+    """The request: some files, not too many. What each file holds (a photo, a zip of
+    photos, within the size and pixel limits) is checked by photos.services.upload_file,
+    the same for the site and for ``index_photos``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["files"] = forms.Field(required=False)
+
+    def clean(self):
+        files = self.files.getlist("files") if self.files else []
+        if not files:
+            raise forms.ValidationError("No file was sent.")
+        limit = settings.PHOTOS_MAX_FILES_PER_REQUEST
+        if len(files) > limit:
+            raise forms.ValidationError(f"At most {limit} files per request.")
+        return {"files": files}
+
+    def error_text(self) -> str:
+        return " ".join(self.non_field_errors())
 
 
 # --- the metadata filters of every search (photos/filters.py) -----------------------

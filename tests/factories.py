@@ -1,7 +1,8 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from photos.models import Album, Event
+from faces.models import Face
+from photos.models import Album, Event, Photo
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -29,3 +30,35 @@ class AlbumFactory(factory.django.DjangoModelFactory):
 
     event = factory.SubFactory(EventFactory)
     title = factory.Sequence(lambda n: f"Album {n}")
+
+
+class PhotoFactory(factory.django.DjangoModelFactory):
+    """A photo row; its file is a placeholder name unless ``file`` is given (rows for
+    search and paging tests, where the pixels are not read)."""
+
+    class Meta:
+        model = Photo
+
+    album = factory.SubFactory(AlbumFactory)
+    event = factory.SelfAttribute("album.event")
+    file = "events/placeholder.jpg"
+    original_filename = factory.Sequence(lambda n: f"photo-{n}.jpg")
+    content_hash = factory.Sequence(lambda n: f"{n:064d}")
+    width = 100
+    height = 100
+
+
+class FaceFactory(factory.django.DjangoModelFactory):
+    """A face of a photo with a given (unit) ``embedding``."""
+
+    class Meta:
+        model = Face
+
+    photo = factory.SubFactory(PhotoFactory)
+    event = factory.SelfAttribute("photo.event")
+    x = 0
+    y = 0
+    width = 80
+    height = 80
+    score = 0.9
+    embedder = "dlib-resnet-v1"

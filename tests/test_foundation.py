@@ -16,6 +16,7 @@ from django_q.tasks import async_task
 from faces.models import Face
 from photos.models import Photo
 from photos.services import add_photo
+from tests.factories import FaceFactory
 from tests.workers import worker_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,17 +38,7 @@ def test_faces_are_ordered_by_l2_distance(album, images):
     for index, offset in enumerate([0.9, 0.1, 0.5]):
         vector = query.copy()
         vector[1] = offset
-        Face.objects.create(
-            photo=photo,
-            event=album.event,
-            x=index,
-            y=0,
-            width=50,
-            height=50,
-            score=0.9,
-            embedding=vector,
-            embedder="test",
-        )
+        FaceFactory(photo=photo, x=index, embedding=vector, embedder="test")
     with transaction.atomic(), connection.cursor() as cursor:
         # An exact sort: with statistics from a big earlier test, the planner may pick the
         # HNSW index, whose scan returns its 40 nearest entries, dead ones included

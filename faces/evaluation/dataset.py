@@ -5,7 +5,7 @@ Layout: ``identities/<person>/*`` (one folder per person), optional ``distractor
 of each person (by name) is their selfie; the rest are gallery photos, in which the
 labelled person is the face nearest the middle (the convention of LFW-like sets; other
 people may show at the edges). Group photos are composed from the gallery photos
-(faces.composed), and their faces are labelled by where they were pasted.
+(groups.py, hard_groups.py), and their faces are labelled by where they were pasted.
 
 People (and strangers) are split into folds by a hash of their name, so that a setting
 can be tuned on some people and reported on the others (:func:`split`).
@@ -18,7 +18,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from faces.composed import GroupPhoto, compose_groups, compose_hard_groups
+from faces.evaluation.groups import GroupPhoto, compose_groups
+from faces.evaluation.hard_groups import compose_hard_groups
 from ml.base import Box, Detector
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic"}
@@ -32,7 +33,7 @@ class LabelledPhoto:
     findable: tuple[str, ...]  # who the product should find here (faces >= 40 px)
     path: Path | None = None
     image: Image.Image | None = None  # composed photos live in memory
-    pasted: list = field(default_factory=list)  # faces.composed.PastedFace of groups
+    pasted: list = field(default_factory=list)  # faces.evaluation.groups.PastedFace of groups
 
     def read_bytes(self) -> bytes:
         if self.path is not None:

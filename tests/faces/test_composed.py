@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from django.conf import settings
 
-from faces.composed import GroupPhoto, compose_hard_groups
 from faces.engines import get_detector
+from faces.evaluation.groups import GroupPhoto
+from faces.evaluation.hard_groups import compose_hard_groups
 from tests.sample_images import no_face_image
 
 PORTRAITS = [

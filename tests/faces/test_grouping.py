@@ -10,7 +10,8 @@ from faces.matching import MatchRules
 from faces.models import Face
 from faces.search import find_matches
 from photos.filters import SearchFilters
-from photos.models import Event, Photo
+from photos.models import Event
+from tests.factories import FaceFactory, PhotoFactory
 
 
 def unit(vector):
@@ -59,12 +60,8 @@ def test_look_alikes_stay_apart_while_one_persons_photos_come_together():
 
 
 @pytest.fixture
-def person_event(album, images):
+def person_event(album):
     """Five photos: Alice in four (one far from her usual look), Bob in one."""
-    from photos.services import add_photo
-
-    with images["obama.jpg"].open("rb") as fp:
-        template = add_photo(album=album, fp=fp, original_filename="t.jpg", queue=False).photo
     rng = np.random.default_rng(2)
     alice, bob = unit(rng.normal(size=128)), unit(rng.normal(size=128))
     sideways = rng.normal(size=128)
@@ -73,28 +70,9 @@ def person_event(album, images):
     vectors = [near(alice, rng, 0.01) for _ in range(3)] + [far_alice.astype(np.float32)]
     vectors.append(near(bob, rng, 0.01))
     photos = []
-    for index, vector in enumerate(vectors):
-        photo = Photo.objects.create(
-            album=album,
-            event=album.event,
-            file=template.file.name,
-            original_filename=f"{index}.jpg",
-            content_hash=f"{index:064d}",
-            width=100,
-            height=100,
-        )
-        Face.objects.create(
-            photo=photo,
-            event=album.event,
-            x=0,
-            y=0,
-            width=80,
-            height=80,
-            score=0.9,
-            embedding=vector,
-            embedder="dlib-resnet-v1",
-        )
-        photos.append(photo)
+    for vector in vectors:
+        face = FaceFactory(photo=PhotoFactory(album=album), embedding=vector)
+        photos.append(face.photo)
     Event.objects.filter(pk=album.event_id).update(faces_version=1)
     return {"photos": photos, "alice": alice, "event": album.event}
 

@@ -17,7 +17,7 @@ from faces.search import (
 from photos.filters import SearchFilters
 from photos.models import Album, Photo
 from photos.services import add_photo
-from tests.factories import AlbumFactory, EventFactory
+from tests.factories import AlbumFactory, EventFactory, FaceFactory, PhotoFactory
 
 EMBEDDER = "synthetic"
 
@@ -39,34 +39,13 @@ def synthetic_faces(owner, images):
         event = first_album.event if index == 0 else EventFactory(owner=owner)
         album = first_album if index == 0 else Album.objects.create(event=event, title="A")
         events.append(event)
-        for _ in range(5):
-            photos.append(
-                Photo.objects.create(
-                    album=album,
-                    event=event,
-                    file=template.file.name,
-                    original_filename="x.jpg",
-                    content_hash=f"{len(photos):064d}",
-                    width=100,
-                    height=100,
-                )
-            )
+        photos += PhotoFactory.create_batch(5, album=album, file=template.file.name)
     for index in range(8_000):
         identity = 0 if index < 50 else int(rng.integers(1, 400))
         photo = photos[index % 5] if identity == 0 else photos[int(rng.integers(5, len(photos)))]
         vector = unit(centres[identity] + rng.normal(scale=0.03, size=128))
         faces.append(
-            Face(
-                photo=photo,
-                event_id=photo.event_id,
-                x=0,
-                y=0,
-                width=60,
-                height=60,
-                score=0.9,
-                embedding=vector.astype(np.float32),
-                embedder=EMBEDDER,
-            )
+            FaceFactory.build(photo=photo, embedding=vector.astype(np.float32), embedder=EMBEDDER)
         )
     Face.objects.bulk_create(faces, batch_size=2000)
     with connection.cursor() as cursor:

@@ -8,6 +8,7 @@ from faces.models import Face
 from faces.processing import process_photo
 from photos.models import Album, Event, Photo
 from photos.services import add_photo
+from tests.factories import PhotoFactory
 
 
 @pytest.fixture
@@ -146,21 +147,12 @@ def test_deleting_an_event_removes_everything(client, owner, images, media_root)
 
 
 def test_big_albums_are_paged(owner_client, album, photo):
-    from photos import views
+    from photos.views import albums
 
-    for index in range(views.GALLERY_PAGE_SIZE + 5):
-        Photo.objects.create(
-            album=album,
-            event=album.event,
-            file=photo.file.name,
-            original_filename=f"{index}.jpg",
-            content_hash=f"{index:064d}",
-            width=10,
-            height=10,
-        )
+    PhotoFactory.create_batch(albums.GALLERY_PAGE_SIZE + 5, album=album, file=photo.file.name)
     url = reverse("photos:album_detail", args=[album.pk])
     first = owner_client.get(url).content.decode()
-    assert first.count('class="badge') == views.GALLERY_PAGE_SIZE
+    assert first.count('class="badge') == albums.GALLERY_PAGE_SIZE
     assert "Page 1 of 2" in first
     second = owner_client.get(url, {"page": 2}).content.decode()
     assert second.count('class="badge') == 6

@@ -1,0 +1,1 @@
+"""The faces app's pages: attendees (attendee.py) and organisers (organiser.py)."""

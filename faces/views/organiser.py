@@ -1,0 +1,122 @@
+"""Organiser and staff pages of the faces app: find a person, face crops, hiding."""
+
+import base64
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+
+from core import audit
+from core.models import SearchRecord
+from faces import moderation, selfies, uploads
+from faces.forms import OrganiserSearchForm
+from faces.models import Face
+from photos.models import Event, Photo
+
+
+@csrf_exempt  # checked below, once the upload handler is in place (faces/uploads.py)
+@login_required
+def organiser_search(request):
+    """Search across the organiser's events (or every event, for those who manage all
+    events) with a photo of someone. The photo is read in memory, like a selfie."""
+    if request.method == "POST":
+        if uploads.declared_too_large(request):
+            return _organiser_search_page(request, 413, error=uploads.too_large_message())
+        handler = uploads.use_selfie_upload_handler(request)
+        return _organiser_search_post(request, handler)
+    return _organiser_search_page(request, 200)
+
+
+def _organiser_events(request):
+    return Event.objects.visible_to(request.user).order_by("-starts_on", "name")
+
+
+def _organiser_search_page(request, status: int, *, form=None, error: str = "", **context):
+    form = form or OrganiserSearchForm(events=_organiser_events(request))
+    context = {"form": form, "page_error": error, **context}
+    return render(request, "faces/organiser_search.html", context, status=status)
+
+
+@csrf_protect
+def _organiser_search_post(request, handler: uploads.SelfieUploadHandler):
+    form = OrganiserSearchForm(request.POST, request.FILES, events=_organiser_events(request))
+    if handler.too_large:
+        return _organiser_search_page(request, 413, error=uploads.too_large_message())
+    if not form.is_valid():
+        return _organiser_search_page(request, 400, form=form)
+    event_ids = form.event_ids(request.user)
+    try:
+        search = selfies.search_by_selfie(
+            fp=form.cleaned_data["selfie"], filters=form.filters(event_ids)
+        )
+    except selfies.SelfieError as error:
+        form.add_error("selfie", str(error))
+        return _organiser_search_page(request, 400, form=form)
+    except selfies.SelfieBusy as error:
+        return _organiser_search_page(request, 503, form=form, error=str(error))
+    audit.record_search(
+        user=request.user,
+        kind=SearchRecord.Kind.FACE,
+        event_ids=event_ids,
+        result_count=len(search.sure) + len(search.maybe),
+    )
+    photos = Photo.objects.in_bulk([m.photo_id for m in search.sure + search.maybe])
+    return _organiser_search_page(
+        request,
+        200,
+        form=form,
+        sure=[(photos[m.photo_id], m.distance) for m in search.sure],
+        maybe=[(photos[m.photo_id], m.distance) for m in search.maybe],
+        searched=True,
+        selfie_preview=base64.b64encode(search.selfie.preview_jpeg).decode(),
+    )
+
+
+def _faces_for(user):
+    """The organiser's own faces; every face for moderators (staff allowed to view faces)."""
+    if user.has_perm("faces.view_face"):
+        return Face.objects.all()
+    return Face.objects.filter(event__in=Event.objects.visible_to(user))
+
+
+@login_required
+def face_crop(request, pk):
+    """A face's crop for moderation screens: staff, or the event's organiser."""
+    face = get_object_or_404(
+        _faces_for(request.user).select_related("photo").defer("embedding"), pk=pk
+    )
+    response = HttpResponse(moderation.face_crop_jpeg(face), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_POST
+def face_moderate(request, pk, action):
+    """Organisers hide or restore a face on their photo page (they know their guests),
+    or hide every face of that person in the event at once."""
+    faces = Face.objects.filter(event__in=Event.objects.visible_to(request.user), pk=pk)
+    face = get_object_or_404(
+        faces.select_related("grouping").only("id", "photo_id", "event_id", "grouping__person")
+    )
+    if action == "hide":
+        moderation.hide_faces(faces=faces, user=request.user)
+        messages.success(request, "The face was hidden: it no longer matches any search.")
+    elif action == "hide-person" and face.person is not None:
+        count = moderation.hide_person(event=face.event, person=face.person, user=request.user)
+        messages.success(
+            request,
+            f"This person was hidden in every photo of the event ({count} "
+            f"face{'s' if count != 1 else ''}): they no longer match any search.",
+        )
+    elif action == "restore":
+        moderation.restore_faces(faces=faces, user=request.user)
+        messages.success(
+            request, "The face was restored; it can be found again once the photo is processed."
+        )
+    else:
+        raise Http404("Unknown action.")
+    return redirect("photos:photo_detail", pk=face.photo_id)

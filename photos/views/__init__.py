@@ -1,0 +1,1 @@
+"""The organiser pages of the photos app: events, albums, photos."""

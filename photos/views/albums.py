@@ -1,0 +1,105 @@
+"""Albums: the gallery, uploads with live progress, retries, delete."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from photos import access, services
+from photos.forms import AlbumForm, UploadForm
+from photos.models import Album, Photo
+
+
+@login_required
+@require_POST
+def album_create(request, pk):
+    event = access.event_for(request, pk)
+    form = AlbumForm(request.POST, event=event)
+    if form.is_valid():
+        album = services.get_or_create_album(event=event, title=form.cleaned_data["title"])
+        return redirect(album)
+    messages.error(request, " ".join(form.errors.get("title", ["Invalid album title."])))
+    return redirect(event)
+
+
+@login_required
+def album_detail(request, pk):
+    album = access.album_for(request, pk)
+    context = {
+        "album": album,
+        "event": album.event,
+        "photos": _album_page(request, album),
+        "progress": services.album_progress(album=album),
+        "max_upload_mb": settings.PHOTOS_MAX_UPLOAD_BYTES // (1024 * 1024),
+        "max_files": settings.PHOTOS_MAX_FILES_PER_REQUEST,
+    }
+    return render(request, "photos/album_detail.html", context)
+
+
+GALLERY_PAGE_SIZE = 120
+
+
+def _album_page(request, album: Album):
+    """One page of the album's photos by time taken (a wedding can have thousands)."""
+    # album_id too: the related manager sets photo.album from it (one query per photo
+    # if it is deferred).
+    photos = album.photos.order_by("taken_at", "id").only(
+        "id", "album_id", "original_filename", "thumbnail", "face_count", "faces_status", "taken_at"
+    )
+    return Paginator(photos, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@login_required
+def album_grid(request, pk):
+    album = access.album_for(request, pk)
+    return render(request, "photos/_photo_grid.html", {"photos": _album_page(request, album)})
+
+
+@login_required
+def album_progress(request, pk):
+    return JsonResponse(services.album_progress(album=access.album_for(request, pk)))
+
+
+@login_required
+@require_POST
+def album_upload(request, pk):
+    album = access.album_for(request, pk)
+    form = UploadForm(files=request.FILES)
+    if not form.is_valid():
+        return JsonResponse({"error": form.error_text()}, status=400)
+    results = []
+    for upload in form.cleaned_data["files"]:
+        results += services.upload_file(album=album, fp=upload, name=upload.name)
+    return JsonResponse({"results": [result.as_dict() for result in results]})
+
+
+@login_required
+@require_POST
+def album_retry_failed(request, pk):
+    album = access.album_for(request, pk)
+    failed = album.photos.filter(faces_status=Photo.Status.FAILED)
+    count = services.request_processing(photos=failed)
+    messages.success(request, f"{count} failed photos queued again.")
+    return redirect(album)
+
+
+@login_required
+def album_delete(request, pk):
+    album = access.album_for(request, pk)
+    if request.method == "POST":
+        services.delete_album(album=album)
+        messages.success(request, f"Album “{album.title}” and its photos were deleted.")
+        return redirect(album.event)
+    return render(
+        request,
+        "photos/confirm_delete.html",
+        {
+            "object": album,
+            "kind": "album",
+            "photo_count": album.photos.count(),
+            "cancel_url": album.get_absolute_url(),
+        },
+    )

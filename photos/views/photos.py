@@ -1,0 +1,54 @@
+"""One photo: its page, its files, processing it again, deleting it."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from photos import access, services
+from photos.media import serve_photo_file
+from photos.models import Photo
+
+
+@login_required
+def photo_detail(request, pk):
+    photo = access.photo_for(request, pk)
+    # The photo's faces through its reverse relation: drawn and listed by the faces
+    # app's template part (templates/faces/_photo_faces.html).
+    faces = photo.faces.select_related("grouping").defer("embedding").order_by("x")
+    boxes = [{"face": face, **face.box_percentages(photo)} for face in faces]
+    return render(request, "photos/photo_detail.html", {"photo": photo, "boxes": boxes})
+
+
+@login_required
+@require_POST
+def photo_retry(request, pk):
+    photo = access.photo_for(request, pk)
+    services.request_processing(photos=[photo])
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse({"queued": photo.pk})
+    messages.success(request, "The photo was queued for processing again.")
+    return redirect(photo)
+
+
+@login_required
+@require_POST
+def photo_delete(request, pk):
+    photo = access.photo_for(request, pk)
+    services.delete_photos(photos=[photo])
+    messages.success(request, f"Photo “{photo.original_filename}” deleted.")
+    return redirect(photo.album)
+
+
+# Moderators (staff with the "view photo" permission) review faces on previews of
+# every event; originals stay with the organiser and those who manage all events.
+MODERATION_KINDS = {"preview", "thumbnail"}
+
+
+@login_required
+def photo_media(request, pk, kind):
+    photos = Photo.objects.visible_to(request.user)
+    if kind in MODERATION_KINDS and request.user.has_perm("photos.view_photo"):
+        photos = Photo.objects.all()
+    return serve_photo_file(get_object_or_404(photos, pk=pk), kind)
