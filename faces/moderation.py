@@ -26,13 +26,7 @@ CROP_SIDE = 160
 def hide_faces(*, faces: QuerySet, user) -> int:
     """Hide ``faces``: record their places, drop their vectors. Returns how many changed."""
     with transaction.atomic():
-        changing = list(
-            _plain(faces)
-            .exclude(status=Face.Status.HIDDEN)
-            .select_for_update()
-            .order_by()
-            .only("id", "photo_id", "event_id", "x", "y", "width", "height")
-        )
+        changing = list(_locked(faces).exclude(status=Face.Status.HIDDEN))
         HiddenArea.objects.bulk_create(
             HiddenArea(
                 photo_id=face.photo_id,
@@ -64,13 +58,7 @@ def restore_faces(*, faces: QuerySet, user) -> int:
     """Show ``faces`` again: forget their hidden areas and re-run detection on their
     photos (a hidden face has no vector left to search with). Returns how many."""
     with transaction.atomic():
-        restoring = list(
-            _plain(faces)
-            .filter(status=Face.Status.HIDDEN)
-            .select_for_update()
-            .order_by()
-            .only("id", "photo_id", "event_id", "x", "y", "width", "height")
-        )
+        restoring = list(_locked(faces).filter(status=Face.Status.HIDDEN))
         photo_ids = {face.photo_id for face in restoring}
         areas = HiddenArea.objects.filter(photo_id__in=photo_ids)
         lifted = [
@@ -91,10 +79,13 @@ def restore_faces(*, faces: QuerySet, user) -> int:
     return len(restoring)
 
 
-def _plain(faces: QuerySet) -> QuerySet:
-    """The same faces without the caller's joins, ordering or deferred fields (the
-    admin's querysets carry them), so that they can be locked and read cheaply."""
-    return Face.objects.filter(pk__in=faces.order_by().values("pk"))
+def _locked(faces: QuerySet) -> QuerySet:
+    """The same faces, locked for the transaction, with just what a decision needs.
+
+    Rebuilt from their ids: the admin's querysets carry joins and deferred fields that
+    ``select_for_update`` and ``only`` do not mix with."""
+    plain = Face.objects.filter(pk__in=faces.order_by().values("pk"))
+    return plain.select_for_update().only("id", "photo_id", "event_id", "x", "y", "width", "height")
 
 
 def _faces_changed(event_ids: set[int]) -> None:

@@ -27,9 +27,14 @@ def png_with_huge_header(width: int = 100_000, height: int = 100_000) -> bytes:
 
 def sixteen_bit_grey_png(width: int, height: int) -> bytes:
     """A valid 16-bit greyscale PNG of zeros: tiny on disk, width x height when decoded."""
-    header = struct.pack(">IIBBBBB", width, height, 16, 0, 0, 0, 0)
+    return _png_of_zeros(width, height, bit_depth=16, colour_type=0, bytes_per_pixel=2)
+
+
+def _png_of_zeros(width, height, *, bit_depth, colour_type, bytes_per_pixel) -> bytes:
+    """A valid PNG whose every pixel is zero, compressed row by row (never whole)."""
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
     compressor = zlib.compressobj(9)
-    row = b"\x00" * (1 + width * 2)
+    row = b"\x00" * (1 + width * bytes_per_pixel)
     body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
     return (
         b"\x89PNG\r\n\x1a\n"
@@ -75,17 +80,7 @@ def truncated(fmt: str) -> bytes:
 
 def png_bomb() -> bytes:
     """A real, valid 20000x20000 PNG of zeros: a few hundred kB that inflate to 1.2 GB."""
-    width = height = 20_000
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    compressor = zlib.compressobj(9)
-    row = b"\x00" + b"\x00" * (width * 3)
-    body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", body)
-        + _png_chunk(b"IEND", b"")
-    )
+    return _png_of_zeros(20_000, 20_000, bit_depth=8, colour_type=2, bytes_per_pixel=3)
 
 
 def svg_with_script() -> bytes:
