@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.db import DATABASE_ERRORS, through_database_outage
 from faces import people
 from faces.analysis import ANALYSIS_SIDE, FaceRules, find_faces
 from faces.engines import get_detector, get_embedder
@@ -55,8 +56,13 @@ def process_photo(*, photo_id: int) -> Photo | None:
     """
     if not claim_photo(photo_id=photo_id):
         return None
+    # The claim is ours: if the database goes away mid-way, the same claimed work is
+    # tried again once it is back, rather than waiting for the stale-photo sweep.
+    give_up_after = settings.Q_CLUSTER["timeout"] * 0.8
     try:
-        return _process_claimed_photo(photo_id)
+        return through_database_outage(
+            lambda: _process_claimed_photo(photo_id), give_up_after=give_up_after
+        )
     except Photo.DoesNotExist:
         logger.info("Photo %s was deleted while it was processed; nothing stored", photo_id)
         return None
@@ -74,7 +80,7 @@ def _process_claimed_photo(photo_id: int) -> Photo:
             rules=FaceRules.from_settings(),
         )
         store_faces(photo=photo, faces=faces, embedder_name=get_embedder().name)
-    except Photo.DoesNotExist:
+    except (Photo.DoesNotExist, *DATABASE_ERRORS):
         raise
     except ImageError as error:
         return _mark_failed(photo, str(error))

@@ -251,3 +251,38 @@ def test_the_torch_embedder_gives_dlibs_own_vectors(images):
     assert native.name == torch_port.name  # interchangeable: no re-embedding needed
     difference = np.abs(native.embed(pixels, boxes) - torch_port.embed(pixels, boxes)).max()
     assert difference < 1e-4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_outage_mid_way_is_ridden_out_on_the_same_claim(album, images, monkeypatch):
+    from django.db import OperationalError
+
+    real_store_faces = processing.store_faces
+    calls = []
+
+    def store_faces_once_failing(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_store_faces(**kwargs)
+
+    monkeypatch.setattr(processing, "store_faces", store_faces_once_failing)
+    photo = process(add(album, images["obama.jpg"]))
+    assert len(calls) == 2
+    assert photo.faces_status == Photo.Status.DONE and photo.faces.count() == 1
+    assert photo.processing_attempts == 1  # the same claim, not a second attempt
+
+
+def test_a_database_that_stays_away_is_given_up_on_with_its_error():
+    from django.db import OperationalError
+
+    from core.db import through_database_outage
+
+    waits = []
+
+    def always_down():
+        raise OperationalError("connection refused")
+
+    with pytest.raises(OperationalError, match="connection refused"):
+        through_database_outage(always_down, give_up_after=20, sleep=waits.append)
+    assert waits == [1.0, 2.0, 4.0, 8.0]  # the next wait, 15 s, would pass the deadline
