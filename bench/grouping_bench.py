@@ -65,16 +65,17 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.conf import settings
+    from faces.calibration import calibration_for
 
+    calibration = calibration_for("dlib-resnet-v1")
     rows = []
     for count in [int(size) for size in args.sizes.split(",")]:
         script = ONE_SIZE.format(
             root=str(ROOT),
             count=count,
-            threshold=settings.FACES_GROUPING_THRESHOLD,
-            relative=settings.FACES_GROUPING_RELATIVE,
-            floor=settings.FACES_GROUPING_SPREAD_FLOOR,
+            threshold=calibration.grouping,
+            relative=calibration.grouping_relative,
+            floor=calibration.grouping_floor,
         )
         started = time.perf_counter()
         result = subprocess.run(

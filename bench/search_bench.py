@@ -68,7 +68,7 @@ def time_queries(queries, filters, *, exact_reference=None) -> dict:
             expected += len(truth)
     row = {
         "queries": len(queries),
-        "exact": uses_exact_search(embedder=BENCH_EMBEDDER, filters=filters),
+        "exact": uses_exact_search(embedder=BENCH_EMBEDDER, dimensions=128, filters=filters),
         **percentiles(samples),
     }
     if exact_reference is not None:
@@ -108,7 +108,7 @@ def person_searches(event_pk: int, queries) -> dict:
     started = time.perf_counter()
     people = people.group_event_faces(event_id=event_pk)
     grouping_seconds = time.perf_counter() - started
-    filters, rules = SearchFilters(event_ids=[event_pk]), MatchRules.from_settings()
+    filters, rules = SearchFilters(event_ids=[event_pk]), MatchRules.for_embedder(BENCH_EMBEDDER)
     samples, found = [], 0
     for query in queries:
         started = time.perf_counter()

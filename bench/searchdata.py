@@ -99,13 +99,14 @@ def populate(
         # disk is several times slower); both cores.
         cursor.execute("SET maintenance_work_mem = '3GB'")
         cursor.execute("SET max_parallel_maintenance_workers = 2")
-        cursor.execute("DROP INDEX IF EXISTS face_embedding_hnsw")
+        cursor.execute("DROP INDEX IF EXISTS facevector128_hnsw")
         if hnsw:
             cursor.execute(
-                "CREATE INDEX face_embedding_hnsw ON faces_face USING hnsw "
+                "CREATE INDEX facevector128_hnsw ON faces_facevector128 USING hnsw "
                 "(embedding vector_l2_ops) WITH (m = 24, ef_construction = 100)"
             )
         cursor.execute("VACUUM ANALYZE faces_face")
+        cursor.execute("VACUUM ANALYZE faces_facevector128")
         cursor.execute("ANALYZE")
     data = {
         "events": [e.pk for e in event_rows],
@@ -155,7 +156,7 @@ def _copy(photo_rows, face_rows) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("DROP INDEX IF EXISTS face_embedding_hnsw")
+        cursor.execute("DROP INDEX IF EXISTS facevector128_hnsw")
         with cursor.copy(
             "COPY photos_photo (id, album_id, event_id, content_hash, taken_at, file, thumbnail, "
             "preview, original_filename, size_bytes, width, height, uploaded_at, faces_status, "
@@ -184,14 +185,16 @@ def _copy(photo_rows, face_rows) -> None:
                     )
                 )
         cursor.execute("SELECT setval('photos_photo_id_seq', (SELECT max(id) FROM photos_photo))")
+        cursor.execute("SELECT coalesce(max(id), 0) FROM faces_face")
+        first_face = cursor.fetchone()[0] + 1
         with cursor.copy(
-            "COPY faces_face (photo_id, event_id, x, y, width, height, score, is_matchable, "
-            "embedding, embedder, status, created_at) FROM STDIN"
+            "COPY faces_face (id, photo_id, event_id, x, y, width, height, score, "
+            "is_matchable, status, created_at) FROM STDIN"
         ) as copy:
-            for photo, event, vector in face_rows:
-                text = "[" + ",".join(f"{v:.6f}" for v in vector) + "]"
+            for number, (photo, event, _) in enumerate(face_rows):
                 copy.write_row(
                     (
+                        first_face + number,
                         photo,
                         event,
                         10,
@@ -200,9 +203,21 @@ def _copy(photo_rows, face_rows) -> None:
                         80,
                         0.95,
                         True,
-                        text,
-                        BENCH_EMBEDDER,
                         "visible",
                         "2026-06-01 00:00+00",
                     )
                 )
+        cursor.execute("SELECT setval('faces_face_id_seq', (SELECT max(id) FROM faces_face))")
+        with cursor.copy(
+            "COPY faces_facevector128 (face_id, photo_id, event_id, embedder, is_matchable, "
+            "embedding) FROM STDIN"
+        ) as copy:
+            for number, (photo, event, vector) in enumerate(face_rows):
+                text = "[" + ",".join(f"{v:.6f}" for v in vector) + "]"
+                copy.write_row((first_face + number, photo, event, BENCH_EMBEDDER, True, text))
+        cursor.execute(
+            "INSERT INTO faces_eventembedder (event_id, embedder, since, switching_to) "
+            "SELECT DISTINCT event_id, %s, now(), '' FROM faces_face "
+            "ON CONFLICT (event_id) DO NOTHING",
+            [BENCH_EMBEDDER],
+        )

@@ -1,8 +1,11 @@
 #!/usr/bin/env python
 """How close is a face cut out of an event photo to the stored face, against how
-close two different photos of one person get? Sets FACES_SELFIE_REUSE_DISTANCE.
+close two different photos of one person get? Sets each embedder's ``reuse`` distance
+(faces/calibration.py).
 
     .venv/bin/python bench/selfie_reuse_bench.py [--dataset ../shared/testdata/faces]
+    FACES_EMBEDDER=arcface FACES_ARCFACE_MODEL=/path/w600k_mbf.onnx \
+        .venv/bin/python bench/selfie_reuse_bench.py
 
 For every identity photo of the set (the central face, as the evaluation labels it):
 - "reused": the face cut out of that photo with a margin, resized (face 80-400 px),
@@ -11,7 +14,8 @@ For every identity photo of the set (the central face, as the evaluation labels 
 - "same person": the nearest other photo of the same person (a real selfie of a
   guest is a different photo, never the stored one).
 Prints the percentiles of both and the share of each under candidate thresholds.
-Writes bench/results/selfie_reuse.json. No database: the face models only.
+Candidate thresholds are multiples of the embedder's calibrated one. Writes
+bench/results/selfie_reuse-<embedder family>.json. No database: the face models only.
 """
 
 import argparse
@@ -33,11 +37,13 @@ django.setup()
 import numpy as np  # noqa: E402
 
 from faces.analysis import FaceRules, detect_faces, embed_faces  # noqa: E402
+from faces.calibration import calibrated, family  # noqa: E402
 from faces.engines import get_detector, get_embedder  # noqa: E402
 from faces.evaluation import central_face  # noqa: E402
 from photos.images import open_image  # noqa: E402
 
-THRESHOLDS = [0.05, 0.08, 0.10, 0.12, 0.15, 0.18, 0.20]
+# Multiples of the embedder's calibrated reuse distance (dlib: 0.05 ... 0.20).
+THRESHOLD_STEPS = [0.42, 0.67, 0.83, 1.0, 1.25, 1.5, 1.67]
 
 
 def face_of(data: bytes):
@@ -93,7 +99,9 @@ def main() -> None:
             others = np.delete(matrix, i, axis=0)
             if len(others):
                 same_person.append(float(np.linalg.norm(others - vector, axis=1).min()))
+    name = get_embedder().name
     report = {
+        "embedder": name,
         "reused": summary(reused),
         "same_person_nearest": summary(same_person),
         "share_under": {
@@ -101,13 +109,13 @@ def main() -> None:
                 "reused": float(np.mean(np.array(reused) < t)),
                 "same_person_nearest": float(np.mean(np.array(same_person) < t)),
             }
-            for t in THRESHOLDS
+            for t in [round(step * calibrated(name).reuse, 3) for step in THRESHOLD_STEPS]
         },
     }
     print(json.dumps(report, indent=2))
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "selfie_reuse.json").write_text(json.dumps(report, indent=2))
+    (out / f"selfie_reuse-{family(name)}.json").write_text(json.dumps(report, indent=2))
 
 
 def summary(values: list[float]) -> dict:

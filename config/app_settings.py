@@ -24,13 +24,16 @@ FACES_MIN_FACE_PX = env.int("FACES_MIN_FACE_PX", default=20)
 FACES_MIN_SCORE = env.float("FACES_MIN_SCORE", default=0.6)
 # Faces smaller than this (short side, original pixels) are stored but never matched.
 FACES_MIN_MATCH_FACE_PX = env.int("FACES_MIN_MATCH_FACE_PX", default=40)
+# ArcFace (FACES_EMBEDDER=arcface): the path of an ONNX file the operator supplies; its
+# licence is InsightFace's, non-commercial research only (README, "ArcFace").
+FACES_ARCFACE_MODEL = env("FACES_ARCFACE_MODEL", default="")
 FACES_CLIP_MODEL = env("FACES_CLIP_MODEL", default="openai/clip-vit-base-patch32")
 # Variance of the Laplacian of the face at 64x64 below which it is too blurred to match.
 FACES_MIN_SHARPNESS = env.float("FACES_MIN_SHARPNESS", default=0.0)
 # A selfie this close to a face already in the event is a face cut out of an event
 # photo, not a new picture: refused (bench/selfie_reuse_bench.py: 96 % of cut-out
 # faces fall under 0.12, and no two different photos of one person in the set).
-FACES_SELFIE_REUSE_DISTANCE = env.float("FACES_SELFIE_REUSE_DISTANCE", default=0.12)
+FACES_SELFIE_REUSE_DISTANCE = env.float("FACES_SELFIE_REUSE_DISTANCE", default=None)
 
 # Search: exact inside events up to this many faces, HNSW with iterative scans beyond.
 FACES_EXACT_SEARCH_MAX_FACES = env.int("FACES_EXACT_SEARCH_MAX_FACES", default=200_000)
@@ -42,28 +45,30 @@ FACES_HNSW_EF_SEARCH = env.int("FACES_HNSW_EF_SEARCH", default=400)
 FACES_HNSW_MAX_SCAN = env.int("FACES_HNSW_MAX_SCAN", default=40_000)
 
 # --- match quality (docs/match-quality.md; tuned on some people, reported on others) --
+# Every distance below is calibrated per embedder (faces/calibration.py, dlib's values
+# quoted here); leave them unset unless you re-tuned them for the embedder in use.
 # "person": the event's faces are grouped into people and a selfie finds its person's
 # photos (faces.matching); "single": one nearest-neighbour lookup per photo.
 FACES_MATCH_MODE = env("FACES_MATCH_MODE", default="person")
 # Grouping: average linkage under this distance, and at most FACES_GROUPING_RELATIVE
 # times the spread inside each group (at least FACES_GROUPING_SPREAD_FLOOR), so that
 # look-alike people stay apart (faces.grouping).
-FACES_GROUPING_THRESHOLD = env.float("FACES_GROUPING_THRESHOLD", default=0.40)
-FACES_GROUPING_RELATIVE = env.float("FACES_GROUPING_RELATIVE", default=1.6)
-FACES_GROUPING_SPREAD_FLOOR = env.float("FACES_GROUPING_SPREAD_FLOOR", default=0.28)
+FACES_GROUPING_THRESHOLD = env.float("FACES_GROUPING_THRESHOLD", default=None)
+FACES_GROUPING_RELATIVE = env.float("FACES_GROUPING_RELATIVE", default=None)
+FACES_GROUPING_SPREAD_FLOOR = env.float("FACES_GROUPING_SPREAD_FLOOR", default=None)
 # A person is found when one of their faces is under FACES_MATCH_THRESHOLD from the
 # selfie and their centre under FACES_PERSON_AGREEMENT_THRESHOLD; a person of one face
 # needs FACES_MATCH_ALONE_THRESHOLD. Their faces then count up to the guard.
-FACES_MATCH_THRESHOLD = env.float("FACES_MATCH_THRESHOLD", default=0.33)
-FACES_PERSON_AGREEMENT_THRESHOLD = env.float("FACES_PERSON_AGREEMENT_THRESHOLD", default=0.30)
-FACES_MATCH_ALONE_THRESHOLD = env.float("FACES_MATCH_ALONE_THRESHOLD", default=0.30)
-FACES_PERSON_GUARD_THRESHOLD = env.float("FACES_PERSON_GUARD_THRESHOLD", default=0.45)
+FACES_MATCH_THRESHOLD = env.float("FACES_MATCH_THRESHOLD", default=None)
+FACES_PERSON_AGREEMENT_THRESHOLD = env.float("FACES_PERSON_AGREEMENT_THRESHOLD", default=None)
+FACES_MATCH_ALONE_THRESHOLD = env.float("FACES_MATCH_ALONE_THRESHOLD", default=None)
+FACES_PERSON_GUARD_THRESHOLD = env.float("FACES_PERSON_GUARD_THRESHOLD", default=None)
 # "Is this you?": people not found with a face under this are asked about...
-FACES_MAYBE_THRESHOLD = env.float("FACES_MAYBE_THRESHOLD", default=0.40)
+FACES_MAYBE_THRESHOLD = env.float("FACES_MAYBE_THRESHOLD", default=None)
 # ...and so is a found person's face farther than this from the selfie.
-FACES_CHECK_FROM_DISTANCE = env.float("FACES_CHECK_FROM_DISTANCE", default=0.36)
+FACES_CHECK_FROM_DISTANCE = env.float("FACES_CHECK_FROM_DISTANCE", default=None)
 # "Yes" adds the person's faces this close to the selfie or to the face shown.
-FACES_CONFIRM_THRESHOLD = env.float("FACES_CONFIRM_THRESHOLD", default=0.36)
+FACES_CONFIRM_THRESHOLD = env.float("FACES_CONFIRM_THRESHOLD", default=None)
 
 # --- attendees --------------------------------------------------------------------
 # Search results belong to the browser session that searched, for this long.

@@ -90,6 +90,14 @@ def embed_faces(
     ]
 
 
+def embed_vectors(loaded: LoadedImage, faces: list[FoundFace], embedder: Embedder) -> np.ndarray:
+    """Only the vectors (one row per face), for storing with several embedders."""
+    embedded = embed_faces(loaded, faces, embedder)
+    if not embedded:
+        return np.zeros((0, embedder.dimensions), dtype=np.float32)
+    return np.array([face.embedding for face in embedded], dtype=np.float32)
+
+
 def face_sharpness(pixels: np.ndarray, box: Box) -> float:
     """Variance of the Laplacian of the face, resized to 64x64 grey: low means blurred."""
     crop = pixels[box.y : box.y + box.height, box.x : box.x + box.width]

@@ -1,14 +1,21 @@
-"""The face models this app uses, sized for the column faces are stored in.
+"""The face models this app uses: which detector, which embedder for new faces, which
+embedder answers an event's searches.
 
 Thin on purpose: ml.loader builds, caches and checks; this names the settings
-(``FACES_DETECTOR``, ``FACES_EMBEDDER``) and the column (``Face.embedding``).
+(``FACES_DETECTOR``, ``FACES_EMBEDDER``) and the columns (faces.models.VECTOR_MODELS).
+During a model change an event keeps answering from the embedder recorded for it
+(``EventEmbedder``) while new photos get vectors from both (faces.reembedding).
 """
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
-from faces.models import EMBEDDING_DIMENSIONS
+from faces.models import VECTOR_MODELS, EventEmbedder
 from ml import loader
 from ml.base import Detector, Embedder
+
+# Settings names an embedder can be loaded by; a stored name is found among them.
+KNOWN_EMBEDDERS = ("dlib", "dlib-native", "arcface", "clip")
 
 
 def get_detector() -> Detector:
@@ -16,5 +23,48 @@ def get_detector() -> Detector:
 
 
 def get_embedder() -> Embedder:
-    """The configured embedder; ImproperlyConfigured if its vectors do not fit."""
-    return loader.get_embedder(settings.FACES_EMBEDDER, dimensions=EMBEDDING_DIMENSIONS)
+    """The configured embedder (new faces); ImproperlyConfigured if its vectors fit no
+    table."""
+    return loader.get_embedder(settings.FACES_EMBEDDER, dimensions=tuple(VECTOR_MODELS))
+
+
+def embedder_named(name: str) -> Embedder:
+    """The embedder whose vectors are stored as ``name`` (an event's, or another),
+    loaded; ImproperlyConfigured if it cannot be loaded any more (its model file
+    removed, say), with what to do."""
+    configured = get_embedder()
+    if configured.name == name:
+        return configured
+    for key in KNOWN_EMBEDDERS:
+        if key == settings.FACES_EMBEDDER:
+            continue
+        try:
+            embedder = loader.get_embedder(key, dimensions=tuple(VECTOR_MODELS))
+        except (ImproperlyConfigured, ImportError, OSError):
+            continue
+        if embedder.name == name:
+            return embedder
+    raise ImproperlyConfigured(
+        f"Vectors of the face embedder {name!r} are in use, but it cannot be loaded (is its "
+        "model file still configured?). Restore it, or switch the events to the "
+        "configured embedder with `manage.py reembed_faces`."
+    )
+
+
+def event_embedder_name(event_id: int) -> str:
+    """The embedder answering the event's searches: the recorded one, else the
+    configured one (an event with no faces yet)."""
+    row = EventEmbedder.objects.filter(event_id=event_id).values_list("embedder", flat=True)
+    return row.first() or get_embedder().name
+
+
+def embedders_for_new_faces(event_id: int) -> list[Embedder]:
+    """The configured embedder, the event's own while it still answers from another,
+    and the one a model change is computing for it (faces.reembedding): new faces get
+    vectors from each, so no search and no model change ever misses them."""
+    names = [get_embedder().name]
+    row = EventEmbedder.objects.filter(event_id=event_id).first()
+    if row is not None:
+        names += [row.embedder, row.switching_to]
+    unique = [name for i, name in enumerate(names) if name and name not in names[:i]]
+    return [embedder_named(name) for name in unique]

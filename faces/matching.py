@@ -76,6 +76,20 @@ class Decision:
     questions: list[Question]
     photo_faces: dict[int, int] = field(default_factory=dict)  # photo -> its closest face
 
+    @classmethod
+    def merged(cls, decisions: list["Decision"]) -> "Decision":
+        """One decision from searches of different events (each its own embedder):
+        each search's results in turn, in the order given."""
+        if len(decisions) == 1:
+            return decisions[0]
+        merged = cls(sure=[], maybe=[], questions=[])
+        for decision in decisions:
+            merged.sure += decision.sure
+            merged.maybe += decision.maybe
+            merged.questions += decision.questions
+            merged.photo_faces.update(decision.photo_faces)
+        return merged
+
     def answered(self, answers: dict[int, bool]) -> set[int]:
         """The sure photo ids after the attendee answered (face id -> is it me)."""
         photos = {match.photo_id for match in self.sure}
@@ -102,18 +116,22 @@ class MatchRules:
     confirm: float = 0.36
 
     @classmethod
-    def from_settings(cls) -> "MatchRules":
+    def for_embedder(cls, embedder_name: str) -> "MatchRules":
+        """The rules in force for searches among ``embedder_name``'s vectors."""
         from django.conf import settings
 
+        from faces.calibration import calibration_for
+
+        c = calibration_for(embedder_name)
         return cls(
-            sure=settings.FACES_MATCH_THRESHOLD,
-            maybe=max(settings.FACES_MAYBE_THRESHOLD, settings.FACES_MATCH_THRESHOLD),
+            sure=c.sure,
+            maybe=max(c.maybe, c.sure),
             mode=settings.FACES_MATCH_MODE,
-            person_guard=settings.FACES_PERSON_GUARD_THRESHOLD,
-            agreement=settings.FACES_PERSON_AGREEMENT_THRESHOLD,
-            sure_alone=settings.FACES_MATCH_ALONE_THRESHOLD,
-            check_from=settings.FACES_CHECK_FROM_DISTANCE,
-            confirm=settings.FACES_CONFIRM_THRESHOLD,
+            person_guard=c.guard,
+            agreement=c.agreement,
+            sure_alone=c.alone,
+            check_from=c.check_from,
+            confirm=c.confirm,
         )
 
     @property

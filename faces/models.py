@@ -1,24 +1,14 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from pgvector.django import HnswIndex, L2Distance, VectorField
 
 from photos.models import Event, Photo
 
-# The default embedder (dlib ResNet) gives 128 numbers per face. The column has a
-# literal dimension so that pgvector can index it; other embedders must match it.
-EMBEDDING_DIMENSIONS = 128
-
 
 class FaceQuerySet(models.QuerySet):
     def visible(self) -> "FaceQuerySet":
         return self.filter(status=Face.Status.VISIBLE)
-
-    def searchable(self, embedder: str) -> "FaceQuerySet":
-        """Faces a search may return: visible, good enough to match, same embedder."""
-        return self.filter(status=Face.Status.VISIBLE, is_matchable=True, embedder=embedder)
-
-    def with_distance(self, embedding) -> "FaceQuerySet":
-        return self.annotate(distance=L2Distance("embedding", list(map(float, embedding))))
 
 
 class Face(models.Model):
@@ -36,15 +26,15 @@ class Face(models.Model):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     score = models.FloatField(help_text="Detector confidence, 0 to 1.")
+    # Eye, eye, nose tip, mouth corners (x1, y1, ..., x5, y5), in the oriented photo's
+    # pixels, when the detector gives them: another embedder can align on them later.
+    landmarks = ArrayField(models.FloatField(), size=10, null=True, blank=True)
     sharpness = models.FloatField(
         null=True, blank=True, help_text="Variance of the Laplacian of the face crop."
     )
     is_matchable = models.BooleanField(
         default=True, help_text="Large and sharp enough to be used for matching."
     )
-    # None for a hidden face: a person who opted out keeps no biometric vector.
-    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
-    embedder = models.CharField(max_length=50)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.VISIBLE)
     moderated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -61,28 +51,6 @@ class Face(models.Model):
     class Meta:
         # No default ordering: ordering by photo joined photos on every face query.
         indexes = [
-            # m=24, ef_construction=100: identities are tight clusters of faces, and a
-            # sparser graph (m=16, 64) left searches stranded away from them (recall 0.75
-            # against 0.97 at ef_search 200 over 1M faces; docs/performance.md).
-            HnswIndex(
-                name="face_embedding_hnsw",
-                fields=["embedding"],
-                m=24,
-                ef_construction=100,
-                opclasses=["vector_l2_ops"],
-            ),
-            models.Index(
-                fields=["event", "embedder"],
-                name="face_event_searchable_idx",
-                condition=models.Q(status="visible", is_matchable=True),
-            ),
-            # Faces too small to match, for the check that a selfie is not a face cut
-            # out of an event photo (faces.search.has_face_within).
-            models.Index(
-                fields=["event", "embedder"],
-                name="face_event_unmatchable_idx",
-                condition=models.Q(status="visible", is_matchable=False),
-            ),
             # The moderation list: lowest score first, paginated over millions of faces.
             models.Index(fields=["score", "id"], name="face_score_id_idx"),
         ]
@@ -123,12 +91,132 @@ class Face(models.Model):
         )
 
 
+class FaceVectorQuerySet(models.QuerySet):
+    def searchable(self, embedder: str) -> "FaceVectorQuerySet":
+        """Vectors a search may return: this embedder's, of visible faces good enough to
+        match. Hiding a face deletes its vectors; the status is checked as well, at no
+        cost (the face is joined for its person anyway), so that no other path that
+        hides a face can leave it searchable."""
+        return self.filter(embedder=embedder, is_matchable=True, face__status=Face.Status.VISIBLE)
+
+    def with_distance(self, embedding) -> "FaceVectorQuerySet":
+        return self.annotate(distance=L2Distance("embedding", list(map(float, embedding))))
+
+
+class FaceVector(models.Model):
+    """One face's vector from one embedder: a face keeps one per embedder, side by side,
+    so that a model change computes new vectors while the old ones keep serving.
+
+    One table per vector size (FaceVector128, FaceVector512): measured, a single table
+    with an index per embedder on ``embedding::vector(n)`` lost its 512-number index to
+    a sequential scan under prepared statements, 103 ms against 12.6 ms
+    (bench/vector_storage_bench.py, docs/faces.md). Photo, event and is_matchable are
+    copied from the face so that searches and their indexes never join faces.
+    """
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    embedder = models.CharField(max_length=80)
+    is_matchable = models.BooleanField()
+
+    objects = FaceVectorQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.embedder} vector of face {self.face_id}"
+
+
+def _vector_indexes(size: int) -> list:
+    return [
+        # m=24, ef_construction=100: identities are tight clusters of faces, and a
+        # sparser graph (m=16, 64) left searches stranded away from them (recall 0.75
+        # against 0.97 at ef_search 200 over 1M faces; docs/performance.md).
+        HnswIndex(
+            name=f"facevector{size}_hnsw",
+            fields=["embedding"],
+            m=24,
+            ef_construction=100,
+            opclasses=["vector_l2_ops"],
+        ),
+        # Exact search inside events (docs/search.md: a filter after an HNSW scan
+        # loses rows), and the faces too small to match, for the reuse check.
+        models.Index(
+            fields=["event", "embedder"],
+            name=f"facevector{size}_searchable",
+            condition=models.Q(is_matchable=True),
+        ),
+        models.Index(
+            fields=["event", "embedder"],
+            name=f"facevector{size}_unmatchable",
+            condition=models.Q(is_matchable=False),
+        ),
+    ]
+
+
+class FaceVector128(FaceVector):
+    face = models.ForeignKey(Face, on_delete=models.CASCADE, related_name="vectors128")
+    embedding = VectorField(dimensions=128)
+
+    class Meta:
+        indexes = _vector_indexes(128)
+        constraints = [
+            models.UniqueConstraint(fields=["face", "embedder"], name="facevector128_unique")
+        ]
+
+
+class FaceVector512(FaceVector):
+    face = models.ForeignKey(Face, on_delete=models.CASCADE, related_name="vectors512")
+    embedding = VectorField(dimensions=512)
+
+    class Meta:
+        indexes = _vector_indexes(512)
+        constraints = [
+            models.UniqueConstraint(fields=["face", "embedder"], name="facevector512_unique")
+        ]
+
+
+VECTOR_MODELS: dict[int, type[FaceVector]] = {128: FaceVector128, 512: FaceVector512}
+
+
+def vector_model(dimensions: int) -> type[FaceVector]:
+    """The table for vectors of ``dimensions`` numbers (ValueError for another size)."""
+    if dimensions not in VECTOR_MODELS:
+        sizes = ", ".join(map(str, VECTOR_MODELS))
+        raise ValueError(f"Face vectors of {dimensions} numbers have no table (only {sizes}).")
+    return VECTOR_MODELS[dimensions]
+
+
+class EventEmbedder(models.Model):
+    """The embedder whose vectors answer an event's searches and group its faces.
+
+    Set when the event's first photo is processed (the configured embedder then), and
+    changed only when another embedder's vectors cover the whole event
+    (faces.reembedding): a model change never leaves an event answering from vectors
+    it does not have.
+    """
+
+    event = models.OneToOneField(
+        Event, on_delete=models.CASCADE, primary_key=True, related_name="face_embedder"
+    )
+    embedder = models.CharField(max_length=80)
+    since = models.DateTimeField(auto_now=True)
+    # During a model change: the embedder being computed for every face of the event.
+    # New faces get its vectors too, so that the event can be fully covered.
+    switching_to = models.CharField(max_length=80, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.event_id}: {self.embedder}"
+
+
 class FacePerson(models.Model):
     """Which person a face belongs to in its event's grouping (faces.grouping).
 
-    A table of its own, rewritten whole for an event at each grouping: the same update
-    on faces_face would also rewrite every face's entry in the vector index (12.8 s for
-    an event of 10,000 faces, against a fraction of a second here).
+    A table of its own, rewritten whole for an event at each grouping: when the vectors
+    were columns of faces_face, the same update there rewrote every face's entry in the
+    vector index (12.8 s for an event of 10,000 faces, against a fraction of a second
+    here). The grouping is the event's answering embedder's (EventEmbedder).
     """
 
     face = models.OneToOneField(

@@ -15,7 +15,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from PIL import Image
 
-from faces.models import Face, HiddenArea
+from faces.models import VECTOR_MODELS, Face, HiddenArea
 from photos.images import open_image
 from photos.models import Event, Photo
 from photos.services import request_processing
@@ -38,12 +38,12 @@ def hide_faces(*, faces: QuerySet, user) -> int:
             )
             for face in changing
         )
-        Face.objects.filter(pk__in=[face.pk for face in changing]).update(
-            status=Face.Status.HIDDEN,
-            embedding=None,
-            moderated_by=user,
-            moderated_at=timezone.now(),
+        hidden_ids = [face.pk for face in changing]
+        Face.objects.filter(pk__in=hidden_ids).update(
+            status=Face.Status.HIDDEN, moderated_by=user, moderated_at=timezone.now()
         )
+        for model in VECTOR_MODELS.values():  # every embedder's vector of them
+            model.objects.filter(face_id__in=hidden_ids).delete()
         _faces_changed({face.event_id for face in changing})
     return len(changing)
 

@@ -7,13 +7,13 @@ whole upload is absorbed in one run and grouping never races with itself.
 """
 
 import numpy as np
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
-from faces.engines import get_embedder
+from faces.calibration import calibration_for
+from faces.engines import event_embedder_name
 from faces.grouping import group_faces
-from faces.models import Face, FacePerson
+from faces.models import VECTOR_MODELS, FacePerson
 from photos.models import Event
 
 
@@ -45,23 +45,19 @@ def group_event_faces(*, event_id: int) -> int | None:
     if event is None or event.faces_grouped_version >= event.faces_version:
         return None
     version = event.faces_version
-    faces = list(
-        Face.objects.visible()
-        .filter(event_id=event_id, is_matchable=True, embedder=get_embedder().name)
-        .exclude(embedding=None)
-        .order_by("id")
-        .values_list("id", "photo_id", "embedding")
-    )
+    embedder = event_embedder_name(event_id)
+    faces = _matchable_vectors(event_id, embedder)
     labels = np.zeros(0, dtype=int)
     if faces:
         vectors = np.array([row[2] for row in faces], dtype=np.float32)
         photo_ids = np.array([row[1] for row in faces])
+        c = calibration_for(embedder)
         labels = group_faces(
             vectors,
             photo_ids,
-            threshold=settings.FACES_GROUPING_THRESHOLD,
-            relative=settings.FACES_GROUPING_RELATIVE,
-            spread_floor=settings.FACES_GROUPING_SPREAD_FLOOR,
+            threshold=c.grouping,
+            relative=c.grouping_relative,
+            spread_floor=c.grouping_floor,
         )
     people = {label: number for number, label in enumerate(sorted(set(labels.tolist())), 1)}
     with transaction.atomic():
@@ -69,6 +65,19 @@ def group_event_faces(*, event_id: int) -> int | None:
         _replace_people(event_id, [row[0] for row in faces], numbers)
         Event.objects.filter(pk=event_id).update(faces_grouped_version=version)
     return len(people)
+
+
+def _matchable_vectors(event_id: int, embedder: str) -> list[tuple[int, int, np.ndarray]]:
+    """(face id, photo id, vector) of the event's matchable faces, by the embedder
+    answering its searches. Hidden faces keep no vector, so none is here."""
+    rows = []
+    for model in VECTOR_MODELS.values():
+        rows.extend(
+            model.objects.filter(
+                event_id=event_id, embedder=embedder, is_matchable=True
+            ).values_list("face_id", "photo_id", "embedding")
+        )
+    return sorted(rows, key=lambda row: row[0])
 
 
 def _replace_people(event_id: int, face_ids: list[int], people: list[int]) -> None:

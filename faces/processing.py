@@ -19,10 +19,9 @@ from django.utils import timezone
 
 from core.db import DATABASE_ERRORS, through_database_outage
 from faces import people
-from faces.analysis import ANALYSIS_SIDE, FaceRules, find_faces
-from faces.engines import get_detector, get_embedder
-from faces.models import Face, HiddenArea
-from ml.base import DetectedFace
+from faces.analysis import ANALYSIS_SIDE, FaceRules, FoundFace, detect_faces, embed_vectors
+from faces.engines import embedders_for_new_faces, get_detector
+from faces.models import EventEmbedder, Face, HiddenArea, vector_model
 from photos.images import ImageError, LoadedImage, open_image
 from photos.models import Photo
 from photos.services import make_renditions, request_processing
@@ -73,13 +72,12 @@ def _process_claimed_photo(photo_id: int) -> Photo:
     try:
         loaded = load_photo(photo=photo)
         make_renditions(photo=photo, loaded=loaded)
-        faces = find_faces(
-            loaded,
-            detector=get_detector(),
-            embedder=get_embedder(),
-            rules=FaceRules.from_settings(),
-        )
-        store_faces(photo=photo, faces=faces, embedder_name=get_embedder().name)
+        found = detect_faces(loaded, detector=get_detector(), rules=FaceRules.from_settings())
+        vectors = {
+            embedder.name: embed_vectors(loaded, found, embedder)
+            for embedder in embedders_for_new_faces(photo.event_id)
+        }
+        store_faces(photo=photo, faces=found, vectors=vectors)
     except (Photo.DoesNotExist, *DATABASE_ERRORS):
         raise
     except ImageError as error:
@@ -98,11 +96,13 @@ def load_photo(*, photo: Photo) -> LoadedImage:
         return open_image(fp, max_pixels=settings.PHOTOS_MAX_PIXELS, decode_side=ANALYSIS_SIDE)
 
 
-def store_faces(*, photo: Photo, faces: list[DetectedFace], embedder_name: str) -> None:
-    """Replace the photo's faces with ``faces`` in one transaction and mark it done.
+def store_faces(*, photo: Photo, faces: list[FoundFace], vectors: dict[str, np.ndarray]) -> None:
+    """Replace the photo's faces with ``faces`` and their ``vectors`` (embedder name ->
+    one row per face) in one transaction, and mark the photo done.
 
     A face found where staff or the organiser hid one (a :class:`HiddenArea`) is
-    stored hidden and without a vector, whatever detector or embedder found it.
+    stored hidden and without any vector, whatever detector or embedder found it.
+    The first embedder of ``vectors`` is recorded for the event if it has none yet.
     """
     with transaction.atomic():
         # Locked first: a delete of the photo waits for these faces, then removes them
@@ -110,8 +110,13 @@ def store_faces(*, photo: Photo, faces: list[DetectedFace], embedder_name: str) 
         Photo.objects.select_for_update().only("pk").get(pk=photo.pk)
         hidden = list(HiddenArea.objects.filter(photo=photo))
         photo.faces.all().delete()
-        rows = [_face_row(photo, face, embedder_name, hidden) for face in faces]
-        Face.objects.bulk_create(rows)
+        rows = Face.objects.bulk_create([_face_row(photo, face, hidden) for face in faces])
+        for name, embedded in vectors.items():
+            _store_vectors(photo, rows, name, embedded)
+        if vectors:
+            EventEmbedder.objects.get_or_create(
+                event_id=photo.event_id, defaults={"embedder": next(iter(vectors))}
+            )
         Photo.objects.filter(pk=photo.pk).update(
             faces_status=Photo.Status.DONE,
             faces_error="",
@@ -121,10 +126,8 @@ def store_faces(*, photo: Photo, faces: list[DetectedFace], embedder_name: str) 
         people.request_grouping(event_id=photo.event_id)
 
 
-def _face_row(
-    photo: Photo, face: DetectedFace, embedder_name: str, hidden: list[HiddenArea]
-) -> Face:
-    box = face.box
+def _face_row(photo: Photo, face: FoundFace, hidden: list[HiddenArea]) -> Face:
+    box = face.full_box
     row = Face(
         photo=photo,
         event_id=photo.event_id,
@@ -133,16 +136,34 @@ def _face_row(
         width=box.width,
         height=box.height,
         score=box.score,
+        landmarks=list(box.landmarks) if box.landmarks else None,
         sharpness=face.sharpness,
         is_matchable=face.is_matchable,
-        embedding=np.asarray(face.embedding, dtype=np.float32),
-        embedder=embedder_name,
     )
     area = next((a for a in hidden if a.covers(box.x, box.y, box.width, box.height)), None)
     if area is not None:
-        row.status, row.embedding = Face.Status.HIDDEN, None
+        row.status = Face.Status.HIDDEN
         row.moderated_by_id, row.moderated_at = area.hidden_by_id, area.hidden_at
     return row
+
+
+def _store_vectors(photo: Photo, faces: list[Face], embedder: str, vectors: np.ndarray) -> None:
+    """One vector row per visible face (a hidden face keeps none)."""
+    model = vector_model(vectors.shape[1]) if len(vectors) else None
+    rows = [
+        model(
+            face=face,
+            photo=photo,
+            event_id=photo.event_id,
+            embedder=embedder,
+            is_matchable=face.is_matchable,
+            embedding=vector.astype(np.float32),
+        )
+        for face, vector in zip(faces, vectors, strict=True)
+        if face.status == Face.Status.VISIBLE
+    ]
+    if rows:
+        model.objects.bulk_create(rows)
 
 
 def _mark_failed(photo: Photo, message: str) -> Photo:

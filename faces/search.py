@@ -28,16 +28,23 @@ from faces.matching import (
     PhotoMatch,
     decide,
 )
-from faces.models import Face, FacePerson
+from faces.models import FacePerson, vector_model
 from photos.filters import SearchFilters
 
 
-def filtered_faces(*, embedder: str, filters: SearchFilters) -> QuerySet:
-    """Searchable faces of ``embedder`` narrowed by the metadata filters."""
-    return filters.apply(Face.objects.searchable(embedder))
+def filtered_faces(*, embedder: str, dimensions: int, filters: SearchFilters) -> QuerySet:
+    """Searchable face vectors of ``embedder`` narrowed by the metadata filters."""
+    return filters.apply(vector_model(dimensions).objects.searchable(embedder))
 
 
-CANDIDATE_FIELDS = ("photo_id", "id", "distance", "event_id", "grouping__person", "embedding")
+CANDIDATE_FIELDS = (
+    "photo_id",
+    "face_id",
+    "distance",
+    "event_id",
+    "face__grouping__person",
+    "embedding",
+)
 
 
 def exact_candidates(
@@ -45,11 +52,11 @@ def exact_candidates(
 ) -> QuerySet:
     """Every filtered face closer than ``threshold``, its distance computed exactly."""
     return (
-        filtered_faces(embedder=embedder, filters=filters)
+        filtered_faces(embedder=embedder, dimensions=len(embedding), filters=filters)
         .with_distance(embedding)
         .filter(distance__lt=threshold)
-        # No ORDER BY: Face's default ordering joins photos (taken_at) and sorts,
-        # which cost 5x the search itself at 1M faces; classify() orders the result.
+        # No ORDER BY: sorting there (with photos joined) cost 5x the search itself at
+        # 1M faces; faces.matching.decide orders the few rows in Python.
         .order_by()
         .values_list(*CANDIDATE_FIELDS)
     )
@@ -60,7 +67,7 @@ def approximate_nearest(
 ) -> QuerySet:
     """The ``limit`` nearest filtered faces, in an order the HNSW index can serve."""
     return (
-        filtered_faces(embedder=embedder, filters=filters)
+        filtered_faces(embedder=embedder, dimensions=len(embedding), filters=filters)
         .with_distance(embedding)
         .order_by("distance")
         .values_list(*CANDIDATE_FIELDS)[:limit]
@@ -71,7 +78,7 @@ def candidate_faces(
     embedding: np.ndarray, *, embedder: str, filters: SearchFilters, threshold: float
 ) -> list[CandidateFace]:
     """Faces closer than ``threshold`` through the query shape that fits the filters."""
-    if uses_exact_search(embedder=embedder, filters=filters):
+    if uses_exact_search(embedder=embedder, dimensions=len(embedding), filters=filters):
         rows = exact_candidates(embedding, embedder=embedder, filters=filters, threshold=threshold)
     else:
         nearest = _approximate_rows(
@@ -82,7 +89,7 @@ def candidate_faces(
 
 
 def person_summaries(
-    faces: list[CandidateFace], *, embedder: str
+    faces: list[CandidateFace], *, embedder: str, dimensions: int
 ) -> dict[tuple[int, int], PersonSummary]:
     """The centre (pgvector's AVG, made unit length) and size of each grouped person
     among ``faces``, over all their searchable faces (not only those near the selfie)."""
@@ -90,14 +97,15 @@ def person_summaries(
     if not keys:
         return {}
     events = {event for event, _ in keys}
+    vectors = f"face__vectors{dimensions}"
     rows = (
         FacePerson.objects.filter(
             event_id__in=events,
             person__in={person for _, person in keys},
-            face__in=Face.objects.searchable(embedder),
+            **{f"{vectors}__embedder": embedder, f"{vectors}__is_matchable": True},
         )
         .values("event_id", "person")
-        .annotate(centre=Avg("face__embedding", output_field=VectorField()), size=Count("pk"))
+        .annotate(centre=Avg(f"{vectors}__embedding", output_field=VectorField()), size=Count("pk"))
         .order_by()
     )
     summaries = {}
@@ -114,7 +122,9 @@ def find_matches(
 ) -> Decision:
     """The photos of the person whose face is ``embedding``, and the questions to ask."""
     faces = candidate_faces(embedding, embedder=embedder, filters=filters, threshold=rules.reach)
-    people = person_summaries(faces, embedder=embedder) if rules.mode == "person" else {}
+    people = {}
+    if rules.mode == "person":
+        people = person_summaries(faces, embedder=embedder, dimensions=len(embedding))
     return decide(faces, rules, people, np.asarray(embedding, dtype=np.float32))
 
 
@@ -136,21 +146,20 @@ def has_face_within(
     everywhere = SearchFilters(event_ids=event_ids)
     if candidate_faces(embedding, embedder=embedder, filters=everywhere, threshold=distance):
         return True
-    small = Face.objects.visible().filter(
+    small = vector_model(len(embedding)).objects.filter(
         event_id__in=event_ids, embedder=embedder, is_matchable=False
     )
     return small.order_by().with_distance(embedding).filter(distance__lt=distance).exists()
 
 
-def uses_exact_search(*, embedder: str, filters: SearchFilters) -> bool:
+def uses_exact_search(*, embedder: str, dimensions: int, filters: SearchFilters) -> bool:
     if filters.event_ids is None:
         return False
-    return (
-        _searchable_face_count(embedder, filters.event_ids) <= settings.FACES_EXACT_SEARCH_MAX_FACES
-    )
+    count = _searchable_face_count(embedder, dimensions, filters.event_ids)
+    return count <= settings.FACES_EXACT_SEARCH_MAX_FACES
 
 
-def _searchable_face_count(embedder: str, event_ids: list[int]) -> int:
+def _searchable_face_count(embedder: str, dimensions: int, event_ids: list[int]) -> int:
     """How many faces the events hold, cached for a few minutes.
 
     Counting 10,000 rows costs more than searching them, and the answer only picks the
@@ -161,7 +170,8 @@ def _searchable_face_count(embedder: str, event_ids: list[int]) -> int:
     if count is None:
         limit = settings.FACES_EXACT_SEARCH_MAX_FACES
         # Bounded: never counts more than limit + 1 rows.
-        candidates = Face.objects.searchable(embedder).filter(event_id__in=event_ids)
+        candidates = vector_model(dimensions).objects.searchable(embedder)
+        candidates = candidates.filter(event_id__in=event_ids)
         count = candidates[: limit + 1].count()
         cache.set(key, count, timeout=300)
     return count

@@ -12,8 +12,9 @@ import io
 import logging
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
+import numpy as np
 from django.conf import settings
 from PIL import ImageDraw
 
@@ -23,15 +24,18 @@ from faces.analysis import (
     FoundFace,
     detect_faces,
     embed_faces,
+    embed_vectors,
     largest_face,
 )
-from faces.engines import get_detector, get_embedder
+from faces.calibration import calibration_for
+from faces.engines import embedder_named, get_detector, get_embedder
 from faces.matching import Decision, MatchRules, PhotoMatch, Question
+from faces.models import EventEmbedder
 from faces.search import find_matches, has_face_within
-from ml.base import DetectedFace
+from ml.base import DetectedFace, Embedder
 from photos.filters import SearchFilters
 from photos.images import ImageError, LoadedImage, open_image, resized_to_fit
-from photos.models import Photo
+from photos.models import Event, Photo
 from photos.services import file_sha256
 
 logger = logging.getLogger(__name__)
@@ -52,11 +56,15 @@ BUSY_MESSAGE = (
 
 @dataclass(frozen=True)
 class Selfie:
-    face: DetectedFace
+    face: DetectedFace  # embedded by the first embedder asked for
     face_count: int
     width: int
     height: int
     preview_jpeg: bytes  # a small copy with the face used boxed; shown once, never stored
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)  # embedder name -> vector
+
+    def vector(self, embedder: str) -> np.ndarray:
+        return self.vectors.get(embedder, self.face.embedding)
 
 
 _slots: dict[int, threading.BoundedSemaphore] = {}
@@ -101,12 +109,13 @@ def _find_malloc_trim():
 _malloc_trim = _find_malloc_trim()
 
 
-def read_selfie(*, fp, pick=None) -> Selfie:
+def read_selfie(*, fp, pick=None, embedders: list[Embedder] | None = None) -> Selfie:
     """Find the face to search with in a selfie, in memory only.
 
     Several faces: the largest is used (``face_count`` says how many were seen);
     ``pick(faces, loaded)`` chooses otherwise (the evaluation takes the labelled,
-    central face). Only that face is embedded.
+    central face). Only that face is embedded, by each of ``embedders`` (default: the
+    configured one).
     Raises SelfieError for unreadable images, no face, or a face too small or too
     blurred to match reliably; SelfieBusy when too many selfies are being read.
     """
@@ -120,7 +129,11 @@ def read_selfie(*, fp, pick=None) -> Selfie:
         faces = detect_faces(loaded, detector=get_detector(), rules=FaceRules.from_settings())
         face = pick(faces, loaded) if pick else largest_face(faces)
         _check_usable(face)
-        (embedded,) = embed_faces(loaded, [face], get_embedder())
+        embedders = embedders or [get_embedder()]
+        (embedded,) = embed_faces(loaded, [face], embedders[0])
+        vectors = {embedders[0].name: embedded.embedding}
+        for other in embedders[1:]:
+            vectors[other.name] = embed_vectors(loaded, [face], other)[0]
         preview = _selfie_preview(loaded, embedded)
     return Selfie(
         face=embedded,
@@ -128,6 +141,7 @@ def read_selfie(*, fp, pick=None) -> Selfie:
         width=loaded.width,
         height=loaded.height,
         preview_jpeg=preview,
+        vectors=vectors,
     )
 
 
@@ -191,25 +205,63 @@ def search_by_selfie(
 
     The selfie is read in memory and dropped; raises SelfieError for unusable selfies.
     ``refuse_event_faces`` (attendees): a file of the event, or a face that is already
-    in the event (``FACES_SELFIE_REUSE_DISTANCE``), is refused, so nobody can cut
-    other guests' faces out of their results and search for them.
+    in the event (the embedder's ``reuse`` distance, faces.calibration), is refused, so
+    nobody can cut other guests' faces out of their results and search for them.
     """
     if refuse_event_faces and _is_event_photo(fp, filters.event_ids):
         raise SelfieError(REUSED_MESSAGE)
-    selfie = read_selfie(fp=fp)
-    embedder = get_embedder().name
-    if refuse_event_faces and has_face_within(
-        selfie.face.embedding,
-        embedder=embedder,
-        event_ids=filters.event_ids,
-        distance=settings.FACES_SELFIE_REUSE_DISTANCE,
+    plan = events_by_embedder(filters.event_ids)
+    selfie = read_selfie(fp=fp, embedders=[embedder_named(name) for name in plan])
+    if refuse_event_faces and any(
+        has_face_within(
+            selfie.vector(name),
+            embedder=name,
+            event_ids=event_ids,
+            distance=calibration_for(name).reuse,
+        )
+        for name, event_ids in plan.items()
     ):
         logger.info("A selfie that is a face of the event was refused")
         raise SelfieError(REUSED_MESSAGE)
-    decision = find_matches(
-        selfie.face.embedding, embedder=embedder, filters=filters, rules=MatchRules.from_settings()
+    decision = Decision.merged(
+        [
+            find_matches(
+                selfie.vector(name),
+                embedder=name,
+                filters=replace(filters, event_ids=event_ids),
+                rules=MatchRules.for_embedder(name),
+            )
+            for name, event_ids in plan.items()
+        ]
     )
     return SelfieSearch(selfie=selfie, decision=decision)
+
+
+def events_by_embedder(event_ids: list[int] | None) -> dict[str, list[int] | None]:
+    """Which embedder answers for which of the events (None: every event).
+
+    Each event answers from its own embedder's vectors (faces.engines); during a model
+    change, events may differ. The configured embedder comes first, and answers for
+    the events that hold no faces yet.
+    """
+    configured = get_embedder().name
+    if event_ids is None:
+        names = set(EventEmbedder.objects.values_list("embedder", flat=True)) | {configured}
+        if names == {configured}:
+            return {configured: None}
+        answering = dict(EventEmbedder.objects.values_list("event_id", "embedder"))
+        plan = {}
+        for event_id in Event.objects.order_by("pk").values_list("pk", flat=True):
+            plan.setdefault(answering.get(event_id, configured), []).append(event_id)
+    else:
+        answering = dict(
+            EventEmbedder.objects.filter(event_id__in=event_ids).values_list("event_id", "embedder")
+        )
+        plan = {}
+        for event_id in event_ids:
+            plan.setdefault(answering.get(event_id, configured), []).append(event_id)
+    first = {configured: plan.pop(configured)} if configured in plan else {}
+    return {**first, **plan} or {configured: list(event_ids or [])}
 
 
 def _is_event_photo(fp, event_ids: list[int]) -> bool:

@@ -5,7 +5,8 @@ import logging
 from django_q.tasks import async_task
 
 from core.schedules import Periodic
-from faces import people, processing
+from faces import people, processing, reembedding
+from faces.engines import embedder_named
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,34 @@ def group_changed_events() -> int:
     if event_ids:
         logger.info("Faces grouped into people for events %s", event_ids)
     return len(event_ids)
+
+
+def reembed_event(event_id: int, embedder_name: str, after: int = 0) -> int:
+    """Part of a model change: vectors for the next PHOTOS_PER_TASK photos of the event
+    (ids above ``after``), then the same task for the rest, or the switch at the end."""
+    embedder = embedder_named(embedder_name)
+    missing = reembedding.photos_missing(event_id=event_id, embedder=embedder)
+    missing = [photo_id for photo_id in missing if photo_id > after]
+    batch = missing[: reembedding.PHOTOS_PER_TASK]
+    stored, problems = reembedding.reembed_photos(photo_ids=batch, embedder=embedder)
+    for problem in problems:
+        logger.warning("Event %s, switching to %s: %s", event_id, embedder_name, problem)
+    if len(missing) > len(batch):
+        queue_reembedding(event_id, embedder_name, after=batch[-1])
+    elif reembedding.finish_if_covered(event_id=event_id):
+        logger.info("Event %s now answers from %s", event_id, embedder_name)
+    else:
+        logger.warning(
+            "Event %s is not fully covered by %s yet; `manage.py reembed_faces --status` "
+            "shows what is left, and running reembed_faces again resumes",
+            event_id,
+            embedder_name,
+        )
+    return stored
+
+
+def queue_reembedding(event_id: int, embedder_name: str, after: int = 0) -> None:
+    async_task(reembed_event, event_id, embedder_name, after, task_name=f"reembed-{event_id}")
 
 
 PERIODIC = [

@@ -16,6 +16,10 @@ class Box:
     width: int
     height: int
     score: float  # detector confidence, 0..1
+    # Five points when the detector gives them, in the same pixels as the box: the eye,
+    # eye, nose tip, mouth corner, mouth corner, left to right in the image, as
+    # (x1, y1, ..., x5, y5). ArcFace aligns faces on them.
+    landmarks: tuple[float, ...] | None = None
 
     @property
     def short_side(self) -> int:
@@ -26,12 +30,19 @@ class Box:
         return self.width * self.height
 
     def scaled(self, factor: float, offset_x: float = 0, offset_y: float = 0) -> "Box":
+        landmarks = None
+        if self.landmarks is not None:
+            offsets = (offset_x, offset_y) * 5
+            landmarks = tuple(
+                round(v * factor + o, 2) for v, o in zip(self.landmarks, offsets, strict=True)
+            )
         return Box(
             x=round(self.x * factor + offset_x),
             y=round(self.y * factor + offset_y),
             width=round(self.width * factor),
             height=round(self.height * factor),
             score=self.score,
+            landmarks=landmarks,
         )
 
     def iou(self, other: "Box") -> float:

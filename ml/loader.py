@@ -38,6 +38,8 @@ EMBEDDERS = {
     "dlib-native": "ml.embedders.dlib.DlibEmbedder",
     # The original demo's CLIP image tower: 512 numbers, for measurements only.
     "clip": "ml.embedders.clip_face.ClipEmbedder",
+    # InsightFace's ArcFace from a file the operator supplies (FACES_ARCFACE_MODEL).
+    "arcface": "ml.embedders.arcface.ArcFaceEmbedder",
 }
 
 inference_lock = threading.Lock()
@@ -51,16 +53,16 @@ def get_detector(name: str) -> Detector:
     return _cached(("detector", name), lambda: _build_detector(name))
 
 
-def get_embedder(name: str, *, dimensions: int) -> Embedder:
+def get_embedder(name: str, *, dimensions: tuple[int, ...]) -> Embedder:
     """The face embedder called ``name``, loaded; ImproperlyConfigured unless its
-    vectors have ``dimensions`` numbers (the size of the column they go into)."""
+    vectors have one of ``dimensions`` numbers (the sizes there is a column for)."""
     embedder = _cached(("embedder", name), lambda: _build_embedder(name))
-    if embedder.dimensions != dimensions:
+    if embedder.dimensions not in dimensions:
+        sizes = " or ".join(map(str, dimensions))
         raise ImproperlyConfigured(
             f"The face embedder {name!r} makes {embedder.dimensions}-number vectors, but "
-            f"faces are stored with {dimensions}. Set FACES_EMBEDDER to an embedder of "
-            f"{dimensions} numbers (dlib, dlib-native), or store faces in a column of "
-            f"{embedder.dimensions}."
+            f"faces are stored with {sizes}. Choose another FACES_EMBEDDER, or add a "
+            f"table for {embedder.dimensions} numbers (faces.models.VECTOR_MODELS)."
         )
     return embedder
 
@@ -111,6 +113,8 @@ def _build_embedder(name: str) -> Embedder:
         return cls(model_name=settings.FACES_CLIP_MODEL)
     if name == "dlib":
         return cls(threads=settings.FACES_TORCH_THREADS)
+    if name == "arcface":
+        return cls(model_path=settings.FACES_ARCFACE_MODEL, threads=settings.FACES_TORCH_THREADS)
     return cls()
 
 

@@ -1,8 +1,11 @@
 import factory
+import numpy as np
 from django.contrib.auth import get_user_model
 
-from faces.models import Face
+from faces.models import VECTOR_MODELS, Face, FaceVector, vector_model
 from photos.models import Album, Event, Photo
+
+DLIB = "dlib-resnet-v1"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -49,7 +52,8 @@ class PhotoFactory(factory.django.DjangoModelFactory):
 
 
 class FaceFactory(factory.django.DjangoModelFactory):
-    """A face of a photo with a given (unit) ``embedding``."""
+    """A face of a photo; ``embedding=`` (and ``embedder=``, dlib's by default) also
+    stores its vector in the table of its size, as processing does."""
 
     class Meta:
         model = Face
@@ -61,4 +65,32 @@ class FaceFactory(factory.django.DjangoModelFactory):
     width = 80
     height = 80
     score = 0.9
-    embedder = "dlib-resnet-v1"
+
+    @classmethod
+    def _create(cls, model_class, *args, embedding=None, embedder=DLIB, **kwargs):
+        face = super()._create(model_class, *args, **kwargs)
+        if embedding is not None and face.status == Face.Status.VISIBLE:
+            vector_row(face, embedding, embedder).save()
+        return face
+
+
+def vector_row(face: Face, embedding, embedder: str = DLIB) -> FaceVector:
+    """An unsaved vector row of ``face`` (for bulk_create)."""
+    embedding = np.asarray(embedding, dtype=np.float32)
+    return vector_model(len(embedding))(
+        face=face,
+        photo_id=face.photo_id,
+        event_id=face.event_id,
+        embedder=embedder,
+        is_matchable=face.is_matchable,
+        embedding=embedding,
+    )
+
+
+def vector_of(face: Face, embedder: str = DLIB) -> np.ndarray | None:
+    """The face's stored vector from ``embedder``, or None (a hidden face keeps none)."""
+    for model in VECTOR_MODELS.values():
+        row = model.objects.filter(face=face, embedder=embedder).first()
+        if row is not None:
+            return np.asarray(row.embedding, dtype=np.float32)
+    return None

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django_q.models import Failure, Success
 from django_q.tasks import async_task
 
-from faces.models import Face
+from faces.models import FaceVector128
 from photos.models import Photo
 from photos.services import add_photo
 from tests.factories import FaceFactory
@@ -44,7 +44,9 @@ def test_faces_are_ordered_by_l2_distance(album, images):
         # HNSW index, whose scan returns its 40 nearest entries, dead ones included
         # (rolled-back tests), and filters after it (docs/search.md).
         cursor.execute("SET LOCAL enable_indexscan = off")
-        ordered = list(Face.objects.filter(photo=photo).with_distance(query).order_by("distance"))
+        ordered = list(
+            FaceVector128.objects.filter(photo=photo).with_distance(query).order_by("distance")
+        )
     assert [round(face.distance, 3) for face in ordered] == [0.1, 0.5, 0.9]
 
 

@@ -1,16 +1,15 @@
 """The moderation screens: face changelist with crops, and a fast review grid."""
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from faces import moderation
-from faces.models import Face
+from faces.models import VECTOR_MODELS, Face
 from photos.models import Event
 
 REVIEW_PAGE_SIZE = 200
@@ -72,18 +71,6 @@ class SizeBandFilter(admin.SimpleListFilter):
         return queryset.filter(band) if band else queryset
 
 
-class EmbedderFilter(admin.SimpleListFilter):
-    title = "embedder"
-    parameter_name = "embedder"
-
-    def lookups(self, request, model_admin):
-        names = {"dlib-resnet-v1", f"clip:{settings.FACES_CLIP_MODEL}"}
-        return [(name, name) for name in sorted(names)]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(embedder=self.value()) if self.value() else queryset
-
-
 @admin.register(Face)
 class FaceAdmin(admin.ModelAdmin):
     list_display = [
@@ -93,7 +80,6 @@ class FaceAdmin(admin.ModelAdmin):
         "event",
         "score",
         "size",
-        "embedder",
         "status",
         "moderated_by",
     ]
@@ -103,7 +89,6 @@ class FaceAdmin(admin.ModelAdmin):
         "status",
         ScoreBandFilter,
         SizeBandFilter,
-        EmbedderFilter,
         "is_matchable",
     ]
     list_select_related = ["photo", "event", "moderated_by"]
@@ -112,7 +97,6 @@ class FaceAdmin(admin.ModelAdmin):
     ordering = ["score", "id"]
     search_fields = ["=photo__id", "photo__original_filename"]
     raw_id_fields = ["photo", "event", "moderated_by"]
-    exclude = ["embedding"]
     readonly_fields = [
         "crop_large",
         "photo",
@@ -124,7 +108,7 @@ class FaceAdmin(admin.ModelAdmin):
         "score",
         "sharpness",
         "is_matchable",
-        "embedder",
+        "vectors",
         "person",
         "status",
         "moderated_by",
@@ -134,8 +118,12 @@ class FaceAdmin(admin.ModelAdmin):
     actions = ["hide_selected", "restore_selected"]
 
     def get_queryset(self, request):
-        # Vectors are never needed on admin pages.
-        return super().get_queryset(request).defer("embedding", "photo__faces_error")
+        # Which embedders have a vector of each face, without reading the vectors.
+        vectors = [
+            Prefetch(f"vectors{dims}", queryset=model.objects.only("face_id", "embedder"))
+            for dims, model in VECTOR_MODELS.items()
+        ]
+        return super().get_queryset(request).defer("photo__faces_error").prefetch_related(*vectors)
 
     def has_add_permission(self, request):
         return False  # faces come from detection only
@@ -143,6 +131,16 @@ class FaceAdmin(admin.ModelAdmin):
     @admin.display(description="face")
     def crop(self, face):
         return crop_tag(face)
+
+    @admin.display(description="vectors")
+    def vectors(self, face):
+        """Which embedders have a vector of this face (none once it is hidden)."""
+        names = [
+            vector.embedder
+            for dims in VECTOR_MODELS
+            for vector in getattr(face, f"vectors{dims}").all()
+        ]
+        return ", ".join(sorted(names)) or "none"
 
     @admin.display(description="face")
     def crop_large(self, face):
@@ -189,7 +187,6 @@ class FaceAdmin(admin.ModelAdmin):
             faces = (
                 Face.objects.visible()
                 .filter(event=event)
-                .defer("embedding")
                 .order_by("score", "id")[page * REVIEW_PAGE_SIZE : (page + 1) * REVIEW_PAGE_SIZE]
             )
         context = {

@@ -8,11 +8,18 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from faces import moderation
+from faces import moderation, reembedding
 from faces.admin.faces import crop_tag
 from faces.models import Face
 from photos.admin import EventAdmin, PhotoAdmin, count_per_event
 from photos.models import Event, Photo
+
+ARCFACE_LICENCE = (
+    "ArcFace weights (InsightFace's w600k models) are not part of this app: the operator "
+    "supplied the file (FACES_ARCFACE_MODEL). InsightFace licenses them for "
+    "non-commercial research only; any commercial use needs the rights holder's "
+    "permission."
+)
 
 
 class EventWithFacesAdmin(EventAdmin):
@@ -20,13 +27,16 @@ class EventWithFacesAdmin(EventAdmin):
         *EventAdmin.list_display[:-1],
         "faces",
         "hidden_faces",
+        "face_model",
         "is_face_search_enabled",
     ]
+    readonly_fields = [*EventAdmin.readonly_fields, "face_model"]
 
     def get_queryset(self, request):
         return (
             super()
             .get_queryset(request)
+            .select_related("face_embedder")
             .annotate(
                 n_faces=count_per_event(Face),
                 n_hidden=count_per_event(Face, status=Face.Status.HIDDEN),
@@ -41,6 +51,22 @@ class EventWithFacesAdmin(EventAdmin):
     def hidden_faces(self, event):
         return event.n_hidden
 
+    @admin.display(description="face model")
+    def face_model(self, event):
+        """The embedder answering the event's searches, and a model change's progress
+        (manage.py reembed_faces)."""
+        row = getattr(event, "face_embedder", None)
+        if row is None:
+            return "none yet"
+        text = row.embedder
+        if row.switching_to:
+            state = reembedding.coverage(event.pk)
+            text += f" (switching to {row.switching_to}: {state.share:.0%} of faces done)"
+        names = f"{row.embedder} {row.switching_to}"
+        if "arcface" in names:
+            return format_html("{}<br><small>{}</small>", text, ARCFACE_LICENCE)
+        return text
+
 
 class FaceInline(admin.TabularInline):
     model = Face
@@ -51,7 +77,7 @@ class FaceInline(admin.TabularInline):
     show_change_link = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("embedding").select_related("moderated_by")
+        return super().get_queryset(request).select_related("moderated_by")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -84,7 +110,7 @@ class PhotoWithFacesAdmin(PhotoAdmin):
                     *face.box_percentages(photo).values(),
                     "#c0362c" if face.status == Face.Status.HIDDEN else "#31d07c",
                 )
-                for face in photo.faces.defer("embedding")
+                for face in photo.faces.all()
             ),
         )
         return format_html(

@@ -18,12 +18,14 @@ import itertools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from faces.calibration import calibrated, family
 from faces.engines import get_detector
 from faces.evaluation.cache import FaceCache
 from faces.evaluation.dataset import Dataset, split
 from faces.evaluation.engine import Grouping, IndexedEvent
 from faces.evaluation.scoring import Score, answers_for, score_search
 from faces.matching import MatchRules
+from ml.base import Embedder
 
 ANSWERS = (0, 1, 3)
 
@@ -34,8 +36,9 @@ class Setting:
     rules: MatchRules
 
     @classmethod
-    def from_settings(cls) -> "Setting":
-        return cls(Grouping.from_settings(), MatchRules.from_settings())
+    def for_embedder(cls, embedder_name: str) -> "Setting":
+        """The product's defaults for that embedder (faces.calibration)."""
+        return cls(Grouping.for_embedder(embedder_name), MatchRules.for_embedder(embedder_name))
 
     def describe(self) -> dict:
         g, r = self.grouping, self.rules
@@ -60,17 +63,42 @@ PREVIOUS = Setting(
 SINGLE = Setting(Grouping(relative=None), MatchRules(sure=0.33, maybe=0.38, mode="single"))
 
 
+def baselines(embedder_name: str) -> dict[str, Setting]:
+    """What the defaults are compared with: dlib's previous rules and single-shot, or
+    single-shot at the embedder's own sure threshold."""
+    if family(embedder_name) == "dlib":
+        return {"previous": PREVIOUS, "single": SINGLE}
+    c = calibrated(embedder_name)
+    return {
+        "single": Setting(
+            Grouping(threshold=c.grouping, relative=None),
+            MatchRules(sure=c.sure, maybe=c.maybe, mode="single"),
+        )
+    }
+
+
 def grid(base: Setting) -> list[Setting]:
     """The settings tried while tuning: the grouping's relative rule, the agreement and
     the thresholds around the defaults."""
+    r = base.rules
     settings = []
+    # Steps relative to the defaults, so that one grid fits every embedder's scale
+    # (for dlib: agreement 0.28/0.30/0.32, sure 0.33/0.34/0.36, alone 0.30/0.32).
     for relative, agreement, sure, alone in itertools.product(
-        (None, 1.4, 1.6, 1.8), (0.28, 0.30, 0.32), (0.33, 0.34, 0.36), (0.30, 0.32)
+        (None, 1.4, 1.6, 1.8),
+        (r.agreement * 0.933, r.agreement, r.agreement * 1.067),
+        (r.sure, r.sure * 1.03, r.sure * 1.09),
+        (r.sure_alone, r.sure_alone * 1.067),
     ):
         settings.append(
             Setting(
                 replace(base.grouping, relative=relative),
-                replace(base.rules, agreement=agreement, sure=sure, sure_alone=alone),
+                replace(
+                    r,
+                    agreement=round(agreement, 3),
+                    sure=round(sure, 3),
+                    sure_alone=round(alone, 3),
+                ),
             )
         )
     return settings
@@ -120,11 +148,12 @@ def cross_validate(
     min_precision: float = 0.98,
     defaults: Setting | None = None,
     answers: tuple[int, ...] = ANSWERS,
+    embedder: Embedder | None = None,
     progress=None,
 ) -> list[FoldResult]:
     """Tune on the other folds' people, report on each fold's (see the module doc)."""
-    defaults = defaults or Setting.from_settings()
-    cache, detector = FaceCache(), get_detector()
+    cache, detector = FaceCache(embedder=embedder), get_detector()
+    defaults = defaults or Setting.for_embedder(cache.embedder.name)
     parts = split(root, folds)
     results = []
     for fold in range(folds):
@@ -148,12 +177,8 @@ def cross_validate(
         chosen = tune(tuning, grid(defaults), min_precision)
         held = event(held_people, held_strangers, seed=fold)
         result = FoldResult(fold, len(held.selfies), len(tuning.selfies), len(held.photos), chosen)
-        for label, setting in (
-            ("tuned", chosen),
-            ("defaults", defaults),
-            ("previous", PREVIOUS),
-            ("single", SINGLE),
-        ):
+        compared = {"tuned": chosen, "defaults": defaults, **baselines(cache.embedder.name)}
+        for label, setting in compared.items():
             result.scores[label] = run(held, setting, answers)
         results.append(result)
     return results
@@ -177,6 +202,7 @@ def evaluate_all(
     groups: int = 20,
     hard_groups: int = 30,
     answers: tuple[int, ...] = ANSWERS,
+    embedder: Embedder | None = None,
     progress=None,
 ) -> dict[str, dict[int, Score]]:
     """Everyone in one bigger event, the defaults and the previous rules: no tuning and
@@ -184,12 +210,8 @@ def evaluate_all(
     dataset = Dataset.from_folder(
         root, groups=groups, hard_groups=hard_groups, detector=get_detector()
     )
-    event = IndexedEvent(dataset, FaceCache(), progress)
-    return {
-        label: run(event, setting, answers)
-        for label, setting in (
-            ("defaults", Setting.from_settings()),
-            ("previous", PREVIOUS),
-            ("single", SINGLE),
-        )
-    }
+    cache = FaceCache(embedder=embedder)
+    event = IndexedEvent(dataset, cache, progress)
+    compared = {"defaults": Setting.for_embedder(cache.embedder.name)}
+    compared.update(baselines(cache.embedder.name))
+    return {label: run(event, setting, answers) for label, setting in compared.items()}

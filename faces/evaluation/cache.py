@@ -17,7 +17,7 @@ from django.conf import settings
 
 from faces.analysis import ANALYSIS_SIDE, FaceRules, find_faces
 from faces.engines import get_detector, get_embedder
-from ml.base import Box, DetectedFace
+from ml.base import Box, DetectedFace, Embedder
 from photos.images import ImageError, open_image
 
 CACHE_DIR = Path(settings.BASE_DIR) / "var" / "cache" / "evaluation"
@@ -32,10 +32,10 @@ class PhotoFaces:
 
 
 class FaceCache:
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, embedder: Embedder | None = None) -> None:
         self.folder = folder or CACHE_DIR
         self.detector = get_detector()
-        self.embedder = get_embedder()
+        self.embedder = embedder or get_embedder()
         self.rules = FaceRules.from_settings()
         self.salt = f"{self.detector.name}|{self.embedder.name}|{self.rules}|{ANALYSIS_SIDE}"
 
@@ -70,6 +70,9 @@ def _save(path: Path, photo: PhotoFaces) -> None:
         embeddings=np.array([f.embedding for f in faces], dtype=np.float32).reshape(
             len(faces), -1 if faces else 0
         ),
+        landmarks=np.array(
+            [f.box.landmarks or [np.nan] * 10 for f in faces], dtype=np.float64
+        ).reshape(-1, 10),
         sharpness=np.array([f.sharpness for f in faces], dtype=np.float64),
         matchable=np.array([f.is_matchable for f in faces], dtype=bool),
         error=np.array(photo.error),
@@ -78,9 +81,19 @@ def _save(path: Path, photo: PhotoFaces) -> None:
 
 def _load(path: Path) -> PhotoFaces:
     with np.load(path) as data:
+        points = (
+            data["landmarks"] if "landmarks" in data else np.full((len(data["boxes"]), 10), np.nan)
+        )
         faces = [
             DetectedFace(
-                Box(int(b[0]), int(b[1]), int(b[2]), int(b[3]), float(b[4])),
+                Box(
+                    int(b[0]),
+                    int(b[1]),
+                    int(b[2]),
+                    int(b[3]),
+                    float(b[4]),
+                    None if np.isnan(points[i]).any() else tuple(map(float, points[i])),
+                ),
                 data["embeddings"][i],
                 float(data["sharpness"][i]),
                 bool(data["matchable"][i]),

@@ -24,13 +24,12 @@ class Grouping:
     spread_floor: float = 0.28
 
     @classmethod
-    def from_settings(cls) -> "Grouping":
-        from django.conf import settings
+    def for_embedder(cls, embedder_name: str) -> "Grouping":
+        from faces.calibration import calibration_for
 
+        c = calibration_for(embedder_name)
         return cls(
-            threshold=settings.FACES_GROUPING_THRESHOLD,
-            relative=settings.FACES_GROUPING_RELATIVE,
-            spread_floor=settings.FACES_GROUPING_SPREAD_FLOOR,
+            threshold=c.grouping, relative=c.grouping_relative, spread_floor=c.grouping_floor
         )
 
 

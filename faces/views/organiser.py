@@ -85,9 +85,7 @@ def _faces_for(user):
 @login_required
 def face_crop(request, pk):
     """A face's crop for moderation screens: staff, or the event's organiser."""
-    face = get_object_or_404(
-        _faces_for(request.user).select_related("photo").defer("embedding"), pk=pk
-    )
+    face = get_object_or_404(_faces_for(request.user).select_related("photo"), pk=pk)
     response = HttpResponse(moderation.face_crop_jpeg(face), content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"
     return response

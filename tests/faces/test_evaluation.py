@@ -98,7 +98,7 @@ def test_the_evaluation_engine_answers_like_the_database(dataset_root, album, se
     """The in-memory event (tuning) and the real search (product) agree, photo for photo."""
     dataset = Dataset.from_folder(dataset_root, hard_groups=2, detector=get_detector())
     event = IndexedEvent(dataset, FaceCache())
-    setting = Setting.from_settings()
+    setting = Setting.for_embedder(get_embedder().name)
     event.group(setting.grouping)
     pk_of = {}
     for number, item in enumerate(event.photos):

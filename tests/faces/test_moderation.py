@@ -8,6 +8,7 @@ from faces.models import Face
 from faces.processing import process_photo
 from photos.models import Photo
 from photos.services import add_photo
+from tests.factories import vector_of
 
 
 @pytest.fixture
@@ -156,12 +157,12 @@ def test_hidden_faces_are_excluded_from_every_search_path(
             ).photo.pk
         )
     face = obama.faces.get()
-    Face.objects.filter(pk=face.pk).update(status="hidden")
-    embedding = face.embedding
+    embedding = vector_of(face)
+    moderation.hide_faces(faces=Face.objects.filter(pk=face.pk), user=staff)
     for event_ids in ([event.pk], None):  # exact and approximate paths
         decision = find_matches(
             embedding,
-            embedder=face.embedder,
+            embedder="dlib-resnet-v1",
             filters=SearchFilters(event_ids=event_ids),
             rules=MatchRules(sure=0.5, sure_alone=0.5, maybe=0.6),
         )

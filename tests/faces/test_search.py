@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from faces.models import Face
+from faces.models import Face, FaceVector128
 from faces.processing import process_photo
 from faces.search import (
     approximate_nearest,
@@ -17,7 +17,7 @@ from faces.search import (
 from photos.filters import SearchFilters
 from photos.models import Album, Photo
 from photos.services import add_photo
-from tests.factories import AlbumFactory, EventFactory, FaceFactory, PhotoFactory
+from tests.factories import AlbumFactory, EventFactory, FaceFactory, PhotoFactory, vector_row
 
 EMBEDDER = "synthetic"
 
@@ -44,12 +44,14 @@ def synthetic_faces(owner, images):
         identity = 0 if index < 50 else int(rng.integers(1, 400))
         photo = photos[index % 5] if identity == 0 else photos[int(rng.integers(5, len(photos)))]
         vector = unit(centres[identity] + rng.normal(scale=0.03, size=128))
-        faces.append(
-            FaceFactory.build(photo=photo, embedding=vector.astype(np.float32), embedder=EMBEDDER)
-        )
-    Face.objects.bulk_create(faces, batch_size=2000)
+        faces.append((FaceFactory.build(photo=photo), vector))
+    Face.objects.bulk_create([face for face, _ in faces], batch_size=2000)
+    FaceVector128.objects.bulk_create(
+        [vector_row(face, vector, EMBEDDER) for face, vector in faces], batch_size=2000
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE faces_face")
+        cursor.execute("ANALYZE faces_facevector128")
     return {"events": events, "query": centres[0], "centres": centres}
 
 
@@ -59,7 +61,7 @@ def plan(queryset) -> str:
 
 def test_search_inside_one_event_is_exact_through_the_event_index(synthetic_faces):
     filters = SearchFilters(event_ids=[synthetic_faces["events"][0].pk])
-    assert uses_exact_search(embedder=EMBEDDER, filters=filters) is True
+    assert uses_exact_search(embedder=EMBEDDER, dimensions=128, filters=filters) is True
     query_plan = plan(
         exact_candidates(
             synthetic_faces["query"], embedder=EMBEDDER, filters=filters, threshold=0.5
@@ -77,7 +79,7 @@ def test_search_across_all_events_uses_hnsw_and_finds_what_exact_search_finds(
     synthetic_faces, settings
 ):
     everything = SearchFilters(event_ids=None)
-    assert uses_exact_search(embedder=EMBEDDER, filters=everything) is False
+    assert uses_exact_search(embedder=EMBEDDER, dimensions=128, filters=everything) is False
     with connection.cursor() as cursor:
         cursor.execute("SET hnsw.iterative_scan = relaxed_order")
     query_plan = plan(
@@ -85,7 +87,7 @@ def test_search_across_all_events_uses_hnsw_and_finds_what_exact_search_finds(
             synthetic_faces["query"], embedder=EMBEDDER, filters=everything, limit=100
         )
     )
-    assert "face_embedding_hnsw" in query_plan
+    assert "facevector128_hnsw" in query_plan
     rng = np.random.default_rng(1)
     found = expected = 0
     for identity in rng.choice(400, size=20, replace=False):
@@ -109,7 +111,7 @@ def test_search_across_all_events_uses_hnsw_and_finds_what_exact_search_finds(
 def test_big_event_sets_switch_to_the_approximate_path(synthetic_faces, settings):
     settings.FACES_EXACT_SEARCH_MAX_FACES = 1000
     filters = SearchFilters(event_ids=[e.pk for e in synthetic_faces["events"]])
-    assert uses_exact_search(embedder=EMBEDDER, filters=filters) is False
+    assert uses_exact_search(embedder=EMBEDDER, dimensions=128, filters=filters) is False
     matches = find_photo_matches(
         synthetic_faces["query"], embedder=EMBEDDER, filters=filters, threshold=0.5
     )

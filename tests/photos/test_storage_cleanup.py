@@ -185,7 +185,7 @@ def test_processing_again_replaces_the_renditions_and_deletes_the_old_ones(
 # --- a photo deleted while a worker processes it ------------------------------------------
 
 
-@pytest.mark.parametrize("step", ["load_photo", "find_faces"])
+@pytest.mark.parametrize("step", ["load_photo", "detect_faces", "embed_vectors"])
 def test_a_photo_deleted_while_it_is_processed_leaves_no_files_and_no_faces(
     step, monkeypatch, album, images, media_root, caplog, django_capture_on_commit_callbacks
 ):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from PIL import Image
 
 from faces import moderation
-from faces.models import Face
+from faces.models import FaceVector128, FaceVector512
 from faces.processing import process_photo
 from photos.services import add_photo
 
@@ -147,7 +147,9 @@ def test_hidden_faces_keep_no_vector_and_are_never_candidates(
 ):
     matched = photos["obama.jpg"]
     moderation.hide_faces(faces=matched.faces.all(), user=owner)
-    assert Face.objects.filter(photo=matched, embedding__isnull=False).count() == 0
+    assert matched.faces.count() == 1  # the face stays, hidden, with no vector at all
+    assert not FaceVector128.objects.filter(photo=matched).exists()
+    assert not FaceVector512.objects.filter(photo=matched).exists()
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = search(client, event, images)
     assert matched.pk not in [p.pk for p in response.context["sure"]]

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from faces.models import Face
+from faces.models import FaceVector128
 from faces.processing import process_photo
 from faces.selfies import search_by_selfie
 from ml.clip import ClipUnavailable
@@ -292,11 +292,15 @@ def test_face_search_is_untouched_by_smart_search(clip_on, album, images):
         with images[name].open("rb") as fp:
             added = add_photo(album=album, fp=fp, original_filename=name, queue=False)
             photos[name] = process_photo(photo_id=added.photo.pk)
-    faces_before = list(Face.objects.order_by("id").values_list("id", "photo_id", "embedding"))
+    faces_before = list(
+        FaceVector128.objects.order_by("face_id").values_list("face_id", "photo_id", "embedding")
+    )
 
     smart_search.embed_pending_photos()
     assert PhotoEmbedding.objects.count() == 2
-    faces_after = list(Face.objects.order_by("id").values_list("id", "photo_id", "embedding"))
+    faces_after = list(
+        FaceVector128.objects.order_by("face_id").values_list("face_id", "photo_id", "embedding")
+    )
     assert [f[:2] for f in faces_after] == [f[:2] for f in faces_before]
     assert all(np.array_equal(a[2], b[2]) for a, b in zip(faces_after, faces_before, strict=True))
     with images["obama2.jpg"].open("rb") as fp:

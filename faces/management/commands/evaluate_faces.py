@@ -1,13 +1,19 @@
 """Measure face matching on a labelled folder: tuned on some people, reported on others."""
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from faces.calibration import calibration_for
+from faces.engines import KNOWN_EMBEDDERS, get_embedder
 from faces.evaluation import cross_validate, evaluate_all, pooled
 from faces.evaluation.scoring import Score
+from faces.models import VECTOR_MODELS
+from ml import loader
 
 LABELS = {
     "tuned": "tuned on the other folds",
@@ -56,6 +62,12 @@ class Command(BaseCommand):
             default=0.98,
             help="Tuning picks the best recall at this precision (default 0.98).",
         )
+        parser.add_argument(
+            "--embedder",
+            choices=KNOWN_EMBEDDERS,
+            help="Measure this embedder with its own calibrated thresholds (default: the "
+            "configured one, FACES_EMBEDDER). arcface reads FACES_ARCFACE_MODEL.",
+        )
         parser.add_argument("--json", action="store_true", help="Print JSON.")
 
     def handle(self, *args, **options):
@@ -70,10 +82,31 @@ class Command(BaseCommand):
         progress = (
             None if options["json"] else lambda items: tqdm(items, desc="Photos", leave=False)
         )
-        common = dict(groups=options["groups"], hard_groups=options["hard_groups"], answers=answers)
+        try:
+            embedder = (
+                loader.get_embedder(options["embedder"], dimensions=tuple(VECTOR_MODELS))
+                if options["embedder"]
+                else get_embedder()
+            )
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from error
+        calibration = asdict(calibration_for(embedder.name))
+        if not options["json"]:
+            self.stdout.write(f"Embedder {embedder.name}; its thresholds: {calibration}")
+        common = dict(
+            groups=options["groups"],
+            hard_groups=options["hard_groups"],
+            answers=answers,
+            embedder=embedder,
+        )
         if options["all"]:
             scores = evaluate_all(root, progress=progress, **common)
-            report = {"mode": "all", "scores": _scores(scores)}
+            report = {
+                "mode": "all",
+                "embedder": embedder.name,
+                "calibration": calibration,
+                "scores": _scores(scores),
+            }
             if options["json"]:
                 self.stdout.write(json.dumps(report, indent=2))
                 return
@@ -88,8 +121,11 @@ class Command(BaseCommand):
             progress=progress,
             **common,
         )
+        labels = list(folds[0].scores)
         report = {
             "mode": "folds",
+            "embedder": embedder.name,
+            "calibration": calibration,
             "folds": [
                 {
                     "fold": fold.fold,
@@ -102,7 +138,7 @@ class Command(BaseCommand):
                 for fold in folds
             ],
             "pooled": _scores(
-                {label: {n: pooled(folds, label, n) for n in answers} for label in LABELS}
+                {label: {n: pooled(folds, label, n) for n in answers} for label in labels}
             ),
         }
         if options["json"]:
@@ -117,7 +153,7 @@ class Command(BaseCommand):
             self.print_scores(fold.scores)
         self.stdout.write("\nAll folds together (every person held out once):")
         self.print_scores(
-            {label: {n: pooled(folds, label, n) for n in answers} for label in LABELS}
+            {label: {n: pooled(folds, label, n) for n in answers} for label in labels}
         )
         self.print_worst(pooled(folds, "defaults", 0))
 

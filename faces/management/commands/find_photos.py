@@ -9,9 +9,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from faces import selfies
-from faces.engines import get_embedder
+from faces.engines import embedder_named, event_embedder_name
 from faces.matching import MatchRules
 from faces.search import find_matches
+from ml.base import Embedder
 from photos.filters import SearchFilters
 from photos.models import Album, Event, Photo
 
@@ -52,13 +53,11 @@ class Command(BaseCommand):
             taken_from=parse_moment(options["taken_from"], end_of_day=False),
             taken_to=parse_moment(options["taken_to"], end_of_day=True),
         )
-        selfie = self.read_selfie(options["selfie"])
-        rules = self.rules(options)
+        embedder = embedder_named(event_embedder_name(event.pk))
+        selfie = self.read_selfie(options["selfie"], embedder)
+        rules = self.rules(options, embedder.name)
         decision = find_matches(
-            selfie.face.embedding,
-            embedder=get_embedder().name,
-            filters=filters,
-            rules=rules,
+            selfie.face.embedding, embedder=embedder.name, filters=filters, rules=rules
         )
         matches = [(m, "sure") for m in decision.sure]
         if options["maybe"]:
@@ -72,8 +71,8 @@ class Command(BaseCommand):
             self.stderr.write(GROUPING_OUT_OF_DATE)
         self.print_matches(matches, as_json=options["json"], grouping_out_of_date=out_of_date)
 
-    def rules(self, options) -> MatchRules:
-        rules = MatchRules.from_settings()
+    def rules(self, options, embedder: str) -> MatchRules:
+        rules = MatchRules.for_embedder(embedder)
         if options["threshold"]:
             threshold = options["threshold"]
             rules = replace(
@@ -94,10 +93,10 @@ class Command(BaseCommand):
             raise CommandError(f"No album {title!r} in event {event.slug!r}.")
         return album.pk
 
-    def read_selfie(self, path: str) -> selfies.Selfie:
+    def read_selfie(self, path: str, embedder: Embedder) -> selfies.Selfie:
         try:
             with open(path, "rb") as fp:
-                selfie = selfies.read_selfie(fp=fp)
+                selfie = selfies.read_selfie(fp=fp, embedders=[embedder])
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror or error}.")
         except selfies.SelfieError as error:
