@@ -15,8 +15,8 @@ FROM faces_face WHERE embedding IS NOT NULL AND vector_dims(embedding) = 128
 """
 # Each event keeps answering from the embedder most of its faces have.
 RECORD_EVENT_EMBEDDERS = """
-INSERT INTO faces_eventembedder (event_id, embedder, since)
-SELECT DISTINCT ON (event_id) event_id, embedder, now()
+INSERT INTO faces_eventembedder (event_id, embedder, since, switching_to)
+SELECT DISTINCT ON (event_id) event_id, embedder, now(), ''
 FROM faces_face GROUP BY event_id, embedder ORDER BY event_id, count(*) DESC
 """
 
