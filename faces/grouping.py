@@ -14,8 +14,6 @@ closest first; two groups merge when
 
 import numpy as np
 
-CHUNK = 2048
-
 
 def group_faces(
     vectors: np.ndarray,
@@ -29,9 +27,11 @@ def group_faces(
     count = len(vectors)
     vectors = np.asarray(vectors, dtype=np.float32)
     parent = np.arange(count)
-    sums = {i: vectors[i].astype(np.float64) for i in range(count)}
-    sizes = {i: 1 for i in range(count)}
-    photos = {i: {int(photo_ids[i])} for i in range(count)}
+    # Only groups of two or more get a sum of their own (a face alone is its vector):
+    # one float64 copy per face would be 400 MB at 100,000 faces of 512 numbers.
+    sums: dict[int, np.ndarray] = {}
+    sizes: dict[int, int] = {}
+    photos: dict[int, set[int]] = {}
     floor = spread_floor * spread_floor
 
     def root(i: int) -> int:
@@ -40,58 +40,81 @@ def group_faces(
             i = parent[i]
         return i
 
+    def total(group: int) -> np.ndarray:
+        return sums[group] if group in sums else vectors[group]
+
+    def size(group: int) -> int:
+        return sizes.get(group, 1)
+
+    def faces_photos(group: int) -> set[int]:
+        return photos[group] if group in photos else {int(photo_ids[group])}
+
     def spread(group: int) -> float:
         """Mean squared distance between the group's members (the floor for one face)."""
-        n = sizes[group]
+        n = size(group)
         if n < 2:
             return floor
         inner = (sums[group].dot(sums[group]) - n) / (n * (n - 1))
         return max(floor, 2 - 2 * inner)
 
     limit = threshold * threshold
-    for _, i, j in _close_pairs(vectors, threshold):
+    for i, j in _close_pairs(vectors, threshold):
         a, b = root(i), root(j)
-        if a == b or photos[a] & photos[b]:
+        if a == b or faces_photos(a) & faces_photos(b):
             continue
-        between = 2 - 2 * sums[a].dot(sums[b]) / (sizes[a] * sizes[b])
+        between = 2 - 2 * float(total(a).dot(total(b))) / (size(a) * size(b))
         if between >= limit:
             continue
         if relative is not None and between > relative * max(spread(a), spread(b)):
             continue
-        if sizes[a] < sizes[b]:
+        if size(a) < size(b):
             a, b = b, a
         parent[b] = a
-        sums[a] += sums.pop(b)
-        sizes[a] += sizes.pop(b)
-        photos[a] |= photos.pop(b)
+        sums[a] = total(a).astype(np.float64) + total(b)
+        sizes[a] = size(a) + size(b)
+        photos[a] = faces_photos(a) | faces_photos(b)
+        for merged in (sums, sizes, photos):
+            merged.pop(b, None)
     return np.array([root(i) for i in range(count)])
 
 
-def _close_pairs(vectors: np.ndarray, threshold: float) -> list[tuple[float, int, int]]:
-    """(squared distance, i, j) for i < j closer than ``threshold``, closest first.
+# Entries of one block of the similarity matrix: 16M float32 (64 MB) whatever the event.
+BLOCK_ENTRIES = 16 * 1024 * 1024
 
-    Computed in blocks of rows (bounded memory), kept as arrays and sorted once: a
-    10,000-face event has a quarter of a million such pairs.
+
+def _close_pairs(vectors: np.ndarray, threshold: float):
+    """(i, j) for i < j closer than ``threshold``, closest first.
+
+    Computed in blocks of rows sized so that one block stays at BLOCK_ENTRIES entries
+    (64 MB) however many faces there are, kept as compact arrays, sorted once, and
+    handed out in slices (a 100,000-face event has millions of such pairs).
     """
-    limit = threshold * threshold
-    found_i, found_j, found_d = [], [], []
-    for start in range(0, len(vectors), CHUNK):
-        block = vectors[start : start + CHUNK]
+    count = len(vectors)
+    rows_per_block = max(16, BLOCK_ENTRIES // max(1, count))
+    # For unit vectors |a-b|^2 = 2 - 2 a.b: closer than threshold <=> a.b > this.
+    min_dot = 1.0 - threshold * threshold / 2.0
+    found_i, found_j, found_dot = [], [], []
+    for start in range(0, count, rows_per_block):
+        block = vectors[start : start + rows_per_block]
         # Only the columns from this block on: the pairs before were seen already.
-        squared = 2.0 - 2.0 * (block @ vectors[start:].T)
-        rows, cols = np.nonzero(squared < limit)
+        dots = block @ vectors[start:].T
+        rows, cols = np.nonzero(dots > min_dot)
         keep = cols > rows
         rows, cols = rows[keep], cols[keep]
-        found_i.append(rows + start)
-        found_j.append(cols + start)
-        found_d.append(np.maximum(squared[rows, cols], 0.0))
-    if not found_d:
-        return []
-    order = np.argsort(np.concatenate(found_d), kind="stable")
-    d = np.concatenate(found_d)[order].tolist()
-    i = np.concatenate(found_i)[order].tolist()
-    j = np.concatenate(found_j)[order].tolist()
-    return list(zip(d, i, j, strict=True))
+        found_dot.append(dots[rows, cols])
+        found_i.append((rows + start).astype(np.int32))
+        found_j.append((cols + start).astype(np.int32))
+        del dots
+    if not found_dot:
+        return
+    dot = np.concatenate(found_dot)
+    order = np.argsort(-dot, kind="stable")  # closest (largest dot) first
+    del dot
+    pair_i, pair_j = np.concatenate(found_i)[order], np.concatenate(found_j)[order]
+    del order
+    for first in range(0, len(pair_i), 65536):
+        rows, cols = pair_i[first : first + 65536], pair_j[first : first + 65536]
+        yield from zip(rows.tolist(), cols.tolist(), strict=True)
 
 
 def centres(vectors: np.ndarray, labels: np.ndarray) -> dict[int, tuple[np.ndarray, int]]:
