@@ -39,11 +39,24 @@ import numpy as np  # noqa: E402
 from faces.analysis import FaceRules, detect_faces, embed_faces  # noqa: E402
 from faces.calibration import calibrated, family  # noqa: E402
 from faces.engines import get_detector, get_embedder  # noqa: E402
-from faces.evaluation import central_face  # noqa: E402
 from photos.images import open_image  # noqa: E402
 
 # Multiples of the embedder's calibrated reuse distance (dlib: 0.05 ... 0.20).
 THRESHOLD_STEPS = [0.42, 0.67, 0.83, 1.0, 1.25, 1.5, 1.67]
+
+
+def central_face(faces, loaded):
+    """The face nearest the photo's centre: the labelled person of an identity photo
+    (as the evaluation labels it)."""
+    middle_x, middle_y = loaded.width / 2, loaded.height / 2
+    return min(
+        faces,
+        key=lambda f: (
+            abs(f.full_box.x + f.full_box.width / 2 - middle_x)
+            + abs(f.full_box.y + f.full_box.height / 2 - middle_y)
+        ),
+        default=None,
+    )
 
 
 def face_of(data: bytes):

@@ -110,7 +110,7 @@ class FaceVector(models.Model):
     One table per vector size (FaceVector128, FaceVector512): measured, a single table
     with an index per embedder on ``embedding::vector(n)`` lost its 512-number index to
     a sequential scan under prepared statements, 103 ms against 12.6 ms
-    (bench/vector_storage_bench.py, docs/faces.md). Photo, event and is_matchable are
+    (bench/vector_storage_bench.py, docs/architecture.md). Photo, event and is_matchable are
     copied from the face so that searches and their indexes never join faces.
     """
 
