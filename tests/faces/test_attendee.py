@@ -64,6 +64,17 @@ def test_the_attendee_page_explains_the_selfie_and_asks_consent(client, event):
     assert client.get(page_url(event))["Cache-Control"] == "private, no-store"
 
 
+def test_attendee_pages_title_leads_back_to_the_event_never_to_the_organiser_login(client, event):
+    import re
+
+    page = client.get(page_url(event)).content.decode()
+    brand = re.search(r'<a class="brand" href="([^"]*)"', page).group(1)
+    assert brand == page_url(event)
+    unknown = client.get("/e/nope/").content.decode()
+    assert re.search(r'<a class="brand" href="([^"]*)"', unknown).group(1) == "/e/nope/"
+    assert 'rel="icon"' in page  # no favicon 404 on every page
+
+
 @pytest.mark.parametrize("token", ["nope", "x" * 43, ""])
 def test_a_wrong_token_says_so_and_leaks_nothing(client, event, token):
     response = client.get(f"/e/{token}/") if token else client.get("/e/")
