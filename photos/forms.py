@@ -2,10 +2,11 @@ import datetime as dt
 
 from django import forms
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from photos.filters import SearchFilters
-from photos.models import Album, Event, manages_all_events
+from photos.models import Album, Event, Photo, manages_all_events
 
 
 class EventForm(forms.ModelForm):
@@ -94,9 +95,12 @@ class SearchFiltersForm(forms.Form):
 
     def __init__(self, *args, events, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["album"].queryset = Album.objects.filter(event__in=events).select_related(
-            "event"
+        # Only albums with photos: an empty one (the "Photos" album every new event
+        # starts with) can only narrow a search to nothing.
+        albums = Album.objects.filter(event__in=events).filter(
+            Exists(Photo.objects.filter(album=OuterRef("pk")))
         )
+        self.fields["album"].queryset = albums.select_related("event")
 
     def clean(self):
         cleaned = super().clean()

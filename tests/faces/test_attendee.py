@@ -162,6 +162,13 @@ def test_filters_by_album_and_date_narrow_the_search(client, event, gallery, ima
     assert matched_ids(on_day2) == set()
 
 
+def test_the_album_filter_offers_only_albums_with_photos(client, event, gallery):
+    get_or_create_album(event=event, title="Photos")  # what a new event starts with
+    page = client.get(page_url(event)).content.decode()
+    assert ">Ceremony<" in page and ">Party<" in page
+    assert ">Photos<" not in page
+
+
 def test_results_can_be_filtered_after_the_search(client, event, gallery, images):
     search(client, event, images["obama2.jpg"])
     url = page_url(event, "attendee_results")
