@@ -9,4 +9,25 @@
   document.querySelectorAll("[data-select-on-click]").forEach((input) => {
     input.addEventListener("click", () => input.select());
   });
+  // "Copy link": the clipboard API where the page is a secure context (HTTPS or
+  // localhost), else the older copy command on the selected text; the result is said.
+  document.querySelectorAll("button[data-copy]").forEach((button) => {
+    const source = document.getElementById(button.dataset.copy);
+    const status = document.getElementById(button.dataset.copyStatus);
+    const say = (text) => { if (status) status.textContent = text; };
+    button.addEventListener("click", async () => {
+      try {
+        if (navigator.clipboard && window.isSecureContext) {
+          await navigator.clipboard.writeText(source.value);
+        } else {
+          source.select();
+          if (!document.execCommand("copy")) throw new Error("copy refused");
+        }
+        say("Link copied.");
+      } catch (error) {
+        source.select();
+        say("Could not copy: the link is selected, press Ctrl+C (or ⌘C) to copy it.");
+      }
+    });
+  });
 })();

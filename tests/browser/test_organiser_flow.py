@@ -41,6 +41,10 @@ def test_organiser_uploads_photos_and_a_zip_and_sees_faces(
     page.click("text=Create event")
     page.wait_for_selector("text=Attendee link")
     assert page.input_value("#attendee-url").startswith(f"{live_server.url}/e/")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click("button:text-is('Copy link')")
+    page.wait_for_selector("#copy-status:text-is('Link copied.')")
+    assert page.evaluate("navigator.clipboard.readText()") == page.input_value("#attendee-url")
     screenshot("event")
 
     page.click("a:text-is('Photos')")
