@@ -235,7 +235,20 @@ def test_without_a_model_the_page_explains_how_to_enable_it_and_nothing_else_bre
     assert PhotoEmbedding.objects.count() == 0
     assert photo.faces_status == Photo.Status.DONE
     for url in (photo.event.get_absolute_url(), photo.get_absolute_url()):
-        assert owner_client.get(url).status_code == 200
+        page = owner_client.get(url)
+        assert page.status_code == 200
+        # No box that could only answer "not set up".
+        assert "event-smart-search" not in page.content.decode()
+        assert "More like this" not in page.content.decode()
+
+
+def test_with_a_model_the_event_and_photo_pages_offer_smart_search(clip_on, owner_client, album):
+    photo = add_image(album, scenery(1), "a.jpg")
+    assert (
+        'id="event-smart-search"'
+        in owner_client.get(photo.event.get_absolute_url()).content.decode()
+    )
+    assert "More like this" in owner_client.get(photo.get_absolute_url()).content.decode()
 
 
 def test_weights_that_cannot_load_are_explained(settings, owner_client, tmp_path):
