@@ -29,6 +29,10 @@ from photos.services import make_renditions, request_processing
 logger = logging.getLogger(__name__)
 
 ERROR_MESSAGE_LIMIT = 1000
+UNEXPECTED_FAILURE = (
+    "Something went wrong while finding the faces in this photo. Retry it; if it fails "
+    "again, the administrator can find the cause in the worker's log."
+)
 
 
 def claim_photo(*, photo_id: int) -> bool:
@@ -85,8 +89,9 @@ def _process_claimed_photo(photo_id: int) -> Photo:
     except Exception as error:
         if not Photo.objects.filter(pk=photo_id).exists():
             raise Photo.DoesNotExist from error  # deleted meanwhile, its file with it
+        # The technical cause goes to the log; the organiser reads what to do.
         logger.exception("Processing photo %s failed", photo_id)
-        return _mark_failed(photo, f"{type(error).__name__}: {error}")
+        return _mark_failed(photo, UNEXPECTED_FAILURE)
     photo.refresh_from_db()
     return photo
 

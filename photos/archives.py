@@ -6,10 +6,15 @@ entries that inflate suspiciously (zip bombs) never get near the disk.
 """
 
 import io
+import logging
 import posixpath
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from photos.units import megabytes
+
+logger = logging.getLogger(__name__)
 
 # A photo compresses a few percent at most; text and zeros compress 100-1000x.
 MAX_COMPRESSION_RATIO = 50
@@ -42,7 +47,11 @@ def read_zip(
     try:
         archive = zipfile.ZipFile(fp)
     except (zipfile.BadZipFile, OSError) as error:
-        raise ArchiveError(f"This zip file cannot be read ({error}).")
+        logger.info("Unreadable zip file refused: %s: %s", type(error).__name__, error)
+        raise ArchiveError(
+            "This zip file cannot be opened: it may be damaged or not fully uploaded. "
+            "Nothing in it was added."
+        ) from error
     members = [info for info in archive.infolist() if not info.is_dir()]
     if len(members) > max_entries:
         raise ArchiveError(
@@ -62,7 +71,8 @@ def read_zip(
         try:
             data = _read_capped(archive, info, max_entry_bytes)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
-            yield ArchiveEntry(name, rejection=f"damaged inside the archive ({error})")
+            logger.info("Damaged zip entry %r: %s: %s", name, type(error).__name__, error)
+            yield ArchiveEntry(name, rejection="damaged inside the archive, so it was skipped")
             continue
         total += len(data)
         if is_zip(io.BytesIO(data)):
@@ -79,7 +89,7 @@ def _entry_problem(info: zipfile.ZipInfo, max_entry_bytes: int) -> str:
     if info.flag_bits & 0x1:
         return "encrypted entries are not accepted"
     if info.file_size > max_entry_bytes:
-        return f"larger than the {max_entry_bytes / 1e6:.0f} MB limit per photo"
+        return f"larger than the {megabytes(max_entry_bytes)} limit per photo"
     if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
         return "compressed suspiciously well for a photo (possible zip bomb)"
     return ""

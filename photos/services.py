@@ -20,6 +20,7 @@ from photos.images import ImageError, LoadedImage, open_image, resized_to_fit
 from photos.models import Album, Event, Photo, new_attendee_token
 from photos.signals import processing_requested
 from photos.storage_cleanup import queue_file_deletion
+from photos.units import megabytes
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +67,8 @@ def add_photo(
         raise ImageError("This file is empty.")
     if size > settings.PHOTOS_MAX_UPLOAD_BYTES:
         raise ImageError(
-            f"This file is {size / 1e6:.0f} MB; the limit is "
-            f"{settings.PHOTOS_MAX_UPLOAD_BYTES / 1e6:.0f} MB."
+            f"This file is {megabytes(size)}; the limit is "
+            f"{megabytes(settings.PHOTOS_MAX_UPLOAD_BYTES)}."
         )
     loaded = open_image(fp, max_pixels=settings.PHOTOS_MAX_PIXELS, decode_side=64)
     fp.seek(0)

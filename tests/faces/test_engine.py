@@ -295,3 +295,17 @@ def test_a_database_that_stays_away_is_given_up_on_with_its_error():
     with pytest.raises(OperationalError, match="connection refused"):
         through_database_outage(always_down, give_up_after=20, sleep=waits.append)
     assert waits == [1.0, 2.0, 4.0, 8.0]  # the next wait, 15 s, would pass the deadline
+
+
+def test_an_unexpected_failure_tells_the_organiser_what_to_do_and_logs_the_cause(
+    album, images, monkeypatch, caplog
+):
+    def broken(*args, **kwargs):
+        raise OSError("image file is truncated (58 bytes not processed)")
+
+    monkeypatch.setattr(processing, "detect_faces", broken)
+    photo = process(add(album, images["obama.jpg"]))
+    assert photo.faces_status == Photo.Status.FAILED
+    assert photo.faces_error == processing.UNEXPECTED_FAILURE
+    assert "bytes not processed" not in photo.faces_error
+    assert "58 bytes not processed" in caplog.text  # the cause, for the administrator

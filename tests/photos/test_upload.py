@@ -135,7 +135,20 @@ def test_a_zip_bomb_is_refused(owner_client, album):
 def test_a_damaged_zip_is_rejected(owner_client, album):
     broken = make_zip([("a.jpg", jpeg())])[:-30]
     found = results(upload(owner_client, album, ("broken.zip", broken)))
-    assert "cannot be read" in found["broken.zip"]["reason"]
+    reason = found["broken.zip"]["reason"]
+    assert "cannot be opened" in reason and "Nothing in it was added" in reason
+    assert "zip file" in reason and "File is not" not in reason and "(" not in reason
+
+
+def test_an_entry_over_the_limit_states_the_same_limit_as_the_page(owner_client, album, settings):
+    settings.PHOTOS_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+    page = owner_client.get(album.get_absolute_url()).content.decode()
+    assert "up to 50 MB each" in page
+    big = io.BytesIO()
+    with zipfile.ZipFile(big, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("huge.jpg", b"\xff" * (51 * 1024 * 1024))
+    found = results(upload(owner_client, album, ("big.zip", big.getvalue())))
+    assert found["big.zip/huge.jpg"]["reason"] == "larger than the 50 MB limit per photo"
 
 
 def _with_exif(image: Image.Image, *, orientation=1, taken=None, offset=None) -> bytes:
