@@ -76,3 +76,26 @@ def test_organiser_uploads_photos_and_a_zip_and_sees_faces(
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     page.goto(f"{live_server.url}/albums/{group.album_id}/")
     screenshot("album-phone")
+
+
+def test_on_a_phone_the_menu_items_never_split_over_two_lines(browser, live_server, request):
+    from tests.browser.conftest import ARTIFACTS
+
+    UserFactory(username="olivia")
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/")
+        page.fill("#id_username", "olivia")
+        page.fill("#id_password", "correct horse battery staple")
+        page.click("button[type=submit]")
+        page.wait_for_selector(".topbar nav")
+        for item in page.query_selector_all(".topbar nav a, .topbar nav button"):
+            box = item.bounding_box()
+            line = float(item.evaluate("e => parseFloat(getComputedStyle(e).lineHeight) || 24"))
+            assert box["height"] < 1.6 * line, item.inner_text()  # one line each
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 360, item.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-phone.png"), full_page=True)
+    finally:
+        context.close()
