@@ -10,6 +10,7 @@ which calls :func:`process_photo` here.
 
 import datetime as dt
 import logging
+import time
 
 import numpy as np
 from django.conf import settings
@@ -57,14 +58,20 @@ def process_photo(*, photo_id: int) -> Photo | None:
     Returns None if another worker has it, or if the photo was deleted before or while
     it was processed (then the renditions it wrote are queued for deletion).
     """
-    if not claim_photo(photo_id=photo_id):
+    # A database that is away for a moment (a restart, a failover) is waited for, at
+    # the claim and during the work: the task has already been taken from the queue,
+    # so failing it would leave the photo to the stale-photo sweep, minutes later.
+    # One budget for both waits, within the task timeout (the rest is for the work).
+    deadline = time.monotonic() + settings.Q_CLUSTER["timeout"] * 0.8
+    claimed = through_database_outage(
+        lambda: claim_photo(photo_id=photo_id), give_up_after=deadline - time.monotonic()
+    )
+    if not claimed:
         return None
-    # The claim is ours: if the database goes away mid-way, the same claimed work is
-    # tried again once it is back, rather than waiting for the stale-photo sweep.
-    give_up_after = settings.Q_CLUSTER["timeout"] * 0.8
     try:
         return through_database_outage(
-            lambda: _process_claimed_photo(photo_id), give_up_after=give_up_after
+            lambda: _process_claimed_photo(photo_id),
+            give_up_after=max(1.0, deadline - time.monotonic()),
         )
     except Photo.DoesNotExist:
         logger.info("Photo %s was deleted while it was processed; nothing stored", photo_id)

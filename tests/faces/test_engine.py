@@ -282,6 +282,24 @@ def test_a_database_outage_mid_way_is_ridden_out_on_the_same_claim(album, images
     assert photo.processing_attempts == 1  # the same claim, not a second attempt
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_database_outage_at_the_claim_is_waited_for(album, images, monkeypatch):
+    from django.db import OperationalError
+
+    real_claim = processing.claim_photo
+    calls = []
+
+    def claim_once_failing(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("the database system is shutting down")
+        return real_claim(**kwargs)
+
+    monkeypatch.setattr(processing, "claim_photo", claim_once_failing)
+    photo = process(add(album, images["obama.jpg"]))
+    assert len(calls) == 2 and photo.faces_status == Photo.Status.DONE
+
+
 def test_a_database_that_stays_away_is_given_up_on_with_its_error():
     from django.db import OperationalError
 

@@ -71,6 +71,10 @@ def test_uploads_fail_cleanly_while_the_database_is_down_and_work_again_after(
         "SECRET_KEY": "outage-test",
         "MEDIA_ROOT": str(media),
         "Q_WORKERS": "1",
+        # A task in flight when the database went away and whose worker process died
+        # with it is delivered again after Q_RETRY: short here, so the test sees it.
+        "Q_TIMEOUT": "60",
+        "Q_RETRY": "90",
         "CONN_MAX_AGE": "60",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
