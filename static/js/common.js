@@ -9,6 +9,10 @@
   document.querySelectorAll("[data-select-on-click]").forEach((input) => {
     input.addEventListener("click", () => input.select());
   });
+  // Filter panels: closed on phones (the results come first), open on wider screens.
+  if (window.matchMedia("(min-width: 700px)").matches) {
+    document.querySelectorAll("details[data-open-wide]").forEach((panel) => { panel.open = true; });
+  }
   // "Copy link": the clipboard API where the page is a secure context (HTTPS or
   // localhost), else the older copy command on the selected text; the result is said.
   document.querySelectorAll("button[data-copy]").forEach((button) => {

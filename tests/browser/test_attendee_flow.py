@@ -64,8 +64,16 @@ def test_attendee_finds_their_photos_and_downloads_them(
     assert response.status == 404
     other.close()
 
+    assert page.evaluate("document.getElementById('filters').open")  # laptop: open
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/e/{event.attendee_token}/photos/")
+    page.wait_for_selector(".gallery .viewer-link")
+    # Phone: the filters are folded away and the first photo shows without scrolling.
+    assert not page.evaluate("document.getElementById('filters').open")
+    assert page.locator("#filters").bounding_box()["height"] < 80  # one line, not a form
+    assert page.locator(".gallery .viewer-link").first.bounding_box()["y"] < 844
+    page.click("#filters summary")
+    assert page.is_visible("#id_album")
     screenshot("results-phone")
 
 
