@@ -10,45 +10,47 @@ During a model change an event keeps answering from the embedder recorded for it
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from faces.calibration import family
 from faces.models import VECTOR_MODELS, EventEmbedder
 from ml import loader
 from ml.base import Detector, Embedder
 
-# Settings names an embedder can be loaded by; a stored name is found among them.
-KNOWN_EMBEDDERS = ("dlib", "dlib-native", "arcface", "clip")
+# Settings names an embedder can be loaded by (FACES_EMBEDDER, the commands' --embedder).
+KNOWN_EMBEDDERS = tuple(loader.EMBEDDERS)
 
 
 def get_detector() -> Detector:
     return loader.get_detector(settings.FACES_DETECTOR)
 
 
-def get_embedder() -> Embedder:
-    """The configured embedder (new faces); ImproperlyConfigured if its vectors fit no
-    table."""
-    return loader.get_embedder(settings.FACES_EMBEDDER, dimensions=tuple(VECTOR_MODELS))
+def get_embedder(key: str | None = None) -> Embedder:
+    """The embedder of settings name ``key`` (default: the configured one, for new
+    faces), loaded; ImproperlyConfigured if it cannot load or its vectors fit no table."""
+    return loader.get_embedder(key or settings.FACES_EMBEDDER, dimensions=tuple(VECTOR_MODELS))
 
 
 def embedder_named(name: str) -> Embedder:
     """The embedder whose vectors are stored as ``name`` (an event's, or another),
-    loaded; ImproperlyConfigured if it cannot be loaded any more (its model file
-    removed, say), with what to do."""
+    loaded from the settings name of its family ("arcface-w600k_mbf-9cc6e4a7" ->
+    "arcface"); ImproperlyConfigured if it cannot be loaded any more (its model file
+    removed or replaced, say), with what to do."""
     configured = get_embedder()
     if configured.name == name:
         return configured
-    for key in KNOWN_EMBEDDERS:
-        if key == settings.FACES_EMBEDDER:
-            continue
+    key = family(name)
+    embedder = None
+    if key in loader.EMBEDDERS:
         try:
-            embedder = loader.get_embedder(key, dimensions=tuple(VECTOR_MODELS))
+            embedder = get_embedder(key)
         except (ImproperlyConfigured, ImportError, OSError):
-            continue
-        if embedder.name == name:
-            return embedder
-    raise ImproperlyConfigured(
-        f"Vectors of the face embedder {name!r} are in use, but it cannot be loaded (is its "
-        "model file still configured?). Restore it, or switch the events to the "
-        "configured embedder with `manage.py reembed_faces`."
-    )
+            embedder = None
+    if embedder is None or embedder.name != name:
+        raise ImproperlyConfigured(
+            f"Vectors of the face embedder {name!r} are in use, but it cannot be loaded (is "
+            "its model file still configured?). Restore it, or switch the events to the "
+            "configured embedder with `manage.py reembed_faces`."
+        )
+    return embedder
 
 
 def event_embedder_name(event_id: int) -> str:

@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from faces import moderation, reembedding
 from faces.admin.faces import crop_tag
+from faces.calibration import family
 from faces.models import Face
 from photos.admin import EventAdmin, PhotoAdmin, count_per_event
 from photos.models import Event, Photo
@@ -62,8 +63,7 @@ class EventWithFacesAdmin(EventAdmin):
         if row.switching_to:
             state = reembedding.coverage(event.pk)
             text += f" (switching to {row.switching_to}: {state.share:.0%} of faces done)"
-        names = f"{row.embedder} {row.switching_to}"
-        if "arcface" in names:
+        if "arcface" in {family(row.embedder), family(row.switching_to)}:
             return format_html("{}<br><small>{}</small>", text, ARCFACE_LICENCE)
         return text
 

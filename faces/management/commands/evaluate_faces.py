@@ -12,8 +12,6 @@ from faces.calibration import calibration_for
 from faces.engines import KNOWN_EMBEDDERS, get_embedder
 from faces.evaluation import cross_validate, evaluate_all, pooled
 from faces.evaluation.scoring import Score
-from faces.models import VECTOR_MODELS
-from ml import loader
 
 LABELS = {
     "tuned": "tuned on the other folds",
@@ -83,11 +81,7 @@ class Command(BaseCommand):
             None if options["json"] else lambda items: tqdm(items, desc="Photos", leave=False)
         )
         try:
-            embedder = (
-                loader.get_embedder(options["embedder"], dimensions=tuple(VECTOR_MODELS))
-                if options["embedder"]
-                else get_embedder()
-            )
+            embedder = get_embedder(options["embedder"])
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
         calibration = asdict(calibration_for(embedder.name))

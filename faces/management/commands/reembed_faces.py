@@ -6,8 +6,7 @@ from tqdm import tqdm
 
 from faces import people, reembedding, tasks
 from faces.engines import KNOWN_EMBEDDERS, get_embedder
-from faces.models import VECTOR_MODELS, EventEmbedder
-from ml import loader
+from faces.models import EventEmbedder
 from ml.base import Embedder
 from photos.models import Event
 
@@ -69,7 +68,7 @@ class Command(BaseCommand):
 
     def load(self, key: str) -> Embedder:
         try:
-            return loader.get_embedder(key, dimensions=tuple(VECTOR_MODELS))
+            return get_embedder(key)
         except (ImproperlyConfigured, ImportError, OSError) as error:
             raise CommandError(str(error)) from error
 
