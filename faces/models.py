@@ -1,3 +1,4 @@
+import numpy as np
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -186,6 +187,20 @@ def vector_model(dimensions: int) -> type[FaceVector]:
         sizes = ", ".join(map(str, VECTOR_MODELS))
         raise ValueError(f"Face vectors of {dimensions} numbers have no table (only {sizes}).")
     return VECTOR_MODELS[dimensions]
+
+
+def vector_row(face: Face, embedder: str, vector) -> FaceVector:
+    """An unsaved row holding ``face``'s vector from ``embedder``, in the table of its
+    size, with the face's photo, event and matchability copied for the indexes."""
+    vector = np.asarray(vector, dtype=np.float32)
+    return vector_model(len(vector))(
+        face=face,
+        photo_id=face.photo_id,
+        event_id=face.event_id,
+        embedder=embedder,
+        is_matchable=face.is_matchable,
+        embedding=vector,
+    )
 
 
 class EventEmbedder(models.Model):

@@ -22,7 +22,7 @@ from core.db import DATABASE_ERRORS, through_database_outage
 from faces import people
 from faces.analysis import ANALYSIS_SIDE, FaceRules, FoundFace, detect_faces, embed_vectors
 from faces.engines import embedders_for_new_faces, get_detector
-from faces.models import EventEmbedder, Face, HiddenArea, vector_model
+from faces.models import EventEmbedder, Face, HiddenArea, vector_row
 from photos.images import ImageError, LoadedImage, open_image
 from photos.models import Photo
 from photos.services import make_renditions, request_processing
@@ -124,7 +124,7 @@ def store_faces(*, photo: Photo, faces: list[FoundFace], vectors: dict[str, np.n
         photo.faces.all().delete()
         rows = Face.objects.bulk_create([_face_row(photo, face, hidden) for face in faces])
         for name, embedded in vectors.items():
-            _store_vectors(photo, rows, name, embedded)
+            _store_vectors(rows, name, embedded)
         if vectors:
             EventEmbedder.objects.get_or_create(
                 event_id=photo.event_id, defaults={"embedder": next(iter(vectors))}
@@ -159,23 +159,15 @@ def _face_row(photo: Photo, face: FoundFace, hidden: list[HiddenArea]) -> Face:
     return row
 
 
-def _store_vectors(photo: Photo, faces: list[Face], embedder: str, vectors: np.ndarray) -> None:
+def _store_vectors(faces: list[Face], embedder: str, vectors: np.ndarray) -> None:
     """One vector row per visible face (a hidden face keeps none)."""
-    model = vector_model(vectors.shape[1]) if len(vectors) else None
     rows = [
-        model(
-            face=face,
-            photo=photo,
-            event_id=photo.event_id,
-            embedder=embedder,
-            is_matchable=face.is_matchable,
-            embedding=vector.astype(np.float32),
-        )
+        vector_row(face, embedder, vector)
         for face, vector in zip(faces, vectors, strict=True)
         if face.status == Face.Status.VISIBLE
     ]
     if rows:
-        model.objects.bulk_create(rows)
+        type(rows[0]).objects.bulk_create(rows)
 
 
 def _mark_failed(photo: Photo, message: str) -> Photo:

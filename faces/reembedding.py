@@ -23,7 +23,7 @@ from django.db.models import Exists, OuterRef
 
 from faces import people
 from faces.engines import get_detector
-from faces.models import VECTOR_MODELS, EventEmbedder, Face, vector_model
+from faces.models import VECTOR_MODELS, EventEmbedder, Face, vector_model, vector_row
 from faces.processing import load_photo
 from ml.base import Box, Embedder
 from ml.loader import inference_lock
@@ -149,7 +149,6 @@ def _with_detected_landmarks(pixels: np.ndarray, boxes: list[Box]) -> list[Box]:
 def store_new_vectors(faces: list[Face], vectors: np.ndarray, embedder: str) -> int:
     """Store one vector per face, for the faces still visible (hidden or deleted
     meanwhile: skipped). Returns how many were stored."""
-    model = vector_model(vectors.shape[1])
     with transaction.atomic():
         # Locked: a hide of one of these faces waits, then deletes what is stored here.
         visible = set(
@@ -158,19 +157,13 @@ def store_new_vectors(faces: list[Face], vectors: np.ndarray, embedder: str) -> 
             .values_list("pk", flat=True)
         )
         rows = [
-            model(
-                face_id=face.pk,
-                photo_id=face.photo_id,
-                event_id=face.event_id,
-                embedder=embedder,
-                is_matchable=face.is_matchable,
-                embedding=vector,
-            )
+            vector_row(face, embedder, vector)
             for face, vector in zip(faces, vectors, strict=True)
             if face.pk in visible
         ]
-        # A photo processed meanwhile may have stored the same vectors already.
-        model.objects.bulk_create(rows, ignore_conflicts=True)
+        if rows:
+            # A photo processed meanwhile may have stored the same vectors already.
+            type(rows[0]).objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 
 

@@ -2,7 +2,7 @@ import factory
 import numpy as np
 from django.contrib.auth import get_user_model
 
-from faces.models import VECTOR_MODELS, Face, FaceVector, vector_model
+from faces.models import VECTOR_MODELS, Face, vector_row
 from photos.models import Album, Event, Photo
 
 DLIB = "dlib-resnet-v1"
@@ -70,21 +70,8 @@ class FaceFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, embedding=None, embedder=DLIB, **kwargs):
         face = super()._create(model_class, *args, **kwargs)
         if embedding is not None and face.status == Face.Status.VISIBLE:
-            vector_row(face, embedding, embedder).save()
+            vector_row(face, embedder, embedding).save()
         return face
-
-
-def vector_row(face: Face, embedding, embedder: str = DLIB) -> FaceVector:
-    """An unsaved vector row of ``face`` (for bulk_create)."""
-    embedding = np.asarray(embedding, dtype=np.float32)
-    return vector_model(len(embedding))(
-        face=face,
-        photo_id=face.photo_id,
-        event_id=face.event_id,
-        embedder=embedder,
-        is_matchable=face.is_matchable,
-        embedding=embedding,
-    )
 
 
 def vector_of(face: Face, embedder: str = DLIB) -> np.ndarray | None:

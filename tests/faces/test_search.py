@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from faces.models import Face, FaceVector128
+from faces.models import Face, FaceVector128, vector_row
 from faces.processing import process_photo
 from faces.search import (
     approximate_nearest,
@@ -17,7 +17,7 @@ from faces.search import (
 from photos.filters import SearchFilters
 from photos.models import Album, Photo
 from photos.services import add_photo
-from tests.factories import AlbumFactory, EventFactory, FaceFactory, PhotoFactory, vector_row
+from tests.factories import AlbumFactory, EventFactory, FaceFactory, PhotoFactory
 
 EMBEDDER = "synthetic"
 
@@ -47,7 +47,7 @@ def synthetic_faces(owner, images):
         faces.append((FaceFactory.build(photo=photo), vector))
     Face.objects.bulk_create([face for face, _ in faces], batch_size=2000)
     FaceVector128.objects.bulk_create(
-        [vector_row(face, vector, EMBEDDER) for face, vector in faces], batch_size=2000
+        [vector_row(face, EMBEDDER, vector) for face, vector in faces], batch_size=2000
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE faces_face")
