@@ -64,7 +64,7 @@ class Selfie:
     vectors: dict[str, np.ndarray] = field(default_factory=dict)  # embedder name -> vector
 
     def vector(self, embedder: str) -> np.ndarray:
-        return self.vectors.get(embedder, self.face.embedding)
+        return self.vectors[embedder]
 
 
 _slots: dict[int, threading.BoundedSemaphore] = {}
@@ -241,27 +241,24 @@ def events_by_embedder(event_ids: list[int] | None) -> dict[str, list[int] | Non
     """Which embedder answers for which of the events (None: every event).
 
     Each event answers from its own embedder's vectors (faces.engines); during a model
-    change, events may differ. The configured embedder comes first, and answers for
-    the events that hold no faces yet.
+    change, events may differ. The configured embedder answers for the rest, the
+    events without faces included; it is left out when no event is left for it, so
+    the selfie is not embedded for nothing.
     """
     configured = get_embedder().name
+    elsewhere = EventEmbedder.objects.exclude(embedder=configured)
+    if event_ids is not None:
+        elsewhere = elsewhere.filter(event_id__in=event_ids)
+    others: dict[str, list[int] | None] = {}
+    for event_id, name in elsewhere.order_by("event_id").values_list("event_id", "embedder"):
+        others.setdefault(name, []).append(event_id)
+    if not others:
+        return {configured: event_ids}
+    moved = {event_id for ids in others.values() for event_id in ids}
     if event_ids is None:
-        names = set(EventEmbedder.objects.values_list("embedder", flat=True)) | {configured}
-        if names == {configured}:
-            return {configured: None}
-        answering = dict(EventEmbedder.objects.values_list("event_id", "embedder"))
-        plan = {}
-        for event_id in Event.objects.order_by("pk").values_list("pk", flat=True):
-            plan.setdefault(answering.get(event_id, configured), []).append(event_id)
-    else:
-        answering = dict(
-            EventEmbedder.objects.filter(event_id__in=event_ids).values_list("event_id", "embedder")
-        )
-        plan = {}
-        for event_id in event_ids:
-            plan.setdefault(answering.get(event_id, configured), []).append(event_id)
-    first = {configured: plan.pop(configured)} if configured in plan else {}
-    return {**first, **plan} or {configured: list(event_ids or [])}
+        event_ids = list(Event.objects.order_by("pk").values_list("pk", flat=True))
+    rest = [event_id for event_id in event_ids if event_id not in moved]
+    return {configured: rest, **others} if rest else others
 
 
 def _is_event_photo(fp, event_ids: list[int]) -> bool:
