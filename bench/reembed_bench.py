@@ -73,7 +73,7 @@ class Searcher(threading.Thread):
             started = time.perf_counter()
             try:
                 name = event_embedder_name(self.event_id)
-                vectors = self.selfies.get(name) or self.selfies[_family_key(self.selfies, name)]
+                vectors = self.selfies[name]
                 decision = find_matches(
                     vectors[index],
                     embedder=name,
@@ -104,10 +104,6 @@ class Searcher(threading.Thread):
             "p50_ms": round(1000 * ordered[len(ordered) // 2], 1),
             "p95_ms": round(1000 * ordered[int(0.95 * (len(ordered) - 1))], 1),
         }
-
-
-def _family_key(selfies: dict, name: str) -> str:
-    return next(key for key in selfies if key.split("-")[0] == name.split("-")[0])
 
 
 def real_photos(args) -> dict:

@@ -21,6 +21,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 
+from photos.units import megabytes
+
 # Room for the form's other fields and the multipart boundaries around the file.
 FORM_OVERHEAD_BYTES = 64 * 1024
 SELFIE_FIELD = "selfie"
@@ -91,6 +93,6 @@ def use_selfie_upload_handler(request) -> SelfieUploadHandler:
 
 def too_large_message() -> str:
     return (
-        f"The picture is larger than {settings.SELFIE_MAX_BYTES // 2**20} MB. "
+        f"The picture is larger than {megabytes(settings.SELFIE_MAX_BYTES)}. "
         "Take a new selfie, or choose a smaller picture."
     )
