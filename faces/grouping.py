@@ -125,3 +125,95 @@ def centres(vectors: np.ndarray, labels: np.ndarray) -> dict[int, tuple[np.ndarr
         mean = members.mean(axis=0)
         out[int(label)] = (mean / (np.linalg.norm(mean) or 1.0), len(members))
     return out
+
+
+class GroupSums:
+    """Running sums of groups' unit vectors, for assigning new faces one at a time.
+
+    Room for ``capacity`` groups is allocated at once: a new face that starts a group of
+    its own must not copy the whole matrix.
+    """
+
+    def __init__(self, sums: np.ndarray, counts: np.ndarray, capacity: int) -> None:
+        dims = sums.shape[1] if sums.ndim == 2 and len(sums) else 1
+        self.sums = np.zeros((capacity, dims), dtype=np.float64)
+        self.counts = np.zeros(capacity, dtype=np.int64)
+        self.active = len(counts)
+        self.sums[: self.active] = sums
+        self.counts[: self.active] = counts
+
+    def add_group(self, vector: np.ndarray) -> int:
+        index = self.active
+        self.sums[index], self.counts[index] = vector, 1
+        self.active += 1
+        return index
+
+    def add_member(self, index: int, vector: np.ndarray) -> None:
+        self.sums[index] += vector
+        self.counts[index] += 1
+
+    def spreads(self, floor: float) -> np.ndarray:
+        """Each group's mean squared distance between members (``floor``² at least)."""
+        sums, counts = self.sums[: self.active], self.counts[: self.active].astype(np.float64)
+        squared = np.einsum("ij,ij->i", sums, sums)
+        pairs = np.maximum(counts * (counts - 1), 1.0)
+        inner = (squared - counts) / pairs
+        return np.where(counts >= 2, np.maximum(floor * floor, 2 - 2 * inner), floor * floor)
+
+
+def assign_faces(
+    groups: GroupSums,
+    vectors: np.ndarray,
+    photo_ids: list[int],
+    group_photos: list[set[int]],
+    *,
+    threshold: float,
+    relative: float | None,
+    spread_floor: float,
+) -> list[int]:
+    """The group each new face joins (an index into ``groups``), in order; a face that
+    joins none starts a group of its own, which later faces can join.
+
+    The same rule as :func:`group_faces` applies between one face and a group: mean
+    squared distance to its members under ``threshold``², at most ``relative`` times the
+    group's spread, and no face of the group in the same photo. ``group_photos`` holds
+    each existing group's photos among those of the new faces, and grows here.
+    """
+    limit = threshold * threshold
+    floor = spread_floor * spread_floor
+    chosen = []
+    for vector, photo_id in zip(np.asarray(vectors, dtype=np.float64), photo_ids, strict=True):
+        active = groups.active
+        between = 2 - 2 * (groups.sums[:active] @ vector) / np.maximum(groups.counts[:active], 1)
+        allowed = between < limit
+        if relative is not None:
+            allowed &= between <= relative * np.maximum(groups.spreads(spread_floor), floor)
+        for index in np.flatnonzero(allowed):
+            if photo_id in group_photos[index]:
+                allowed[index] = False
+        if allowed.any():
+            index = int(np.flatnonzero(allowed)[np.argmin(between[allowed])])
+            groups.add_member(index, vector)
+        else:
+            index = groups.add_group(vector)
+            group_photos.append(set())
+        group_photos[index].add(photo_id)
+        chosen.append(index)
+    return chosen
+
+
+def map_groups(labels: np.ndarray, previous: list[int | None]) -> dict[int, int | None]:
+    """Which earlier person each new group continues: the one most of its faces were in,
+    largest overlaps first, each person continued by one group at most (None: a new
+    person). ``previous[i]`` is face i's person before, None for a new face."""
+    overlaps: dict[tuple[int, int], int] = {}
+    for label, person in zip(labels.tolist(), previous, strict=True):
+        if person is not None:
+            overlaps[(label, person)] = overlaps.get((label, person), 0) + 1
+    mapping: dict[int, int | None] = {label: None for label in set(labels.tolist())}
+    taken: set[int] = set()
+    for (label, person), _ in sorted(overlaps.items(), key=lambda item: (-item[1], item[0][1])):
+        if mapping[label] is None and person not in taken:
+            mapping[label] = person
+            taken.add(person)
+    return mapping

@@ -48,12 +48,6 @@ def hide_faces(*, faces: QuerySet, user) -> int:
     return len(changing)
 
 
-def hide_person(*, event: Event, person: int, user) -> int:
-    """Hide every face of one person (the event's grouping) in one action."""
-    faces = Face.objects.filter(event=event, grouping__person=person)
-    return hide_faces(faces=faces, user=user)
-
-
 def restore_faces(*, faces: QuerySet, user) -> int:
     """Show ``faces`` again: forget their hidden areas and re-run detection on their
     photos (a hidden face has no vector left to search with). Returns how many."""

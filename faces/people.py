@@ -1,33 +1,50 @@
-"""Grouping each event's faces into people (faces.grouping), kept up to date.
+"""Each event's faces in people (faces.models.Person), kept up to date without a human.
 
 Processing notes that an event's faces changed (:func:`request_grouping`); a job every
-minute (``faces.tasks.group_changed_events``) regroups the events that changed, so a
-whole upload is absorbed in one run and grouping never races with itself.
-``index_photos --sync`` groups at once.
+minute (``faces.tasks.group_changed_events``) brings each changed event up to date:
+
+- **new faces join their person** (:func:`assign_new_faces`): the grouping's own merge
+  rule (faces.grouping) between each face and each person's sum of vectors. Seconds
+  for a 300-photo upload into a 10,000-face event (bench/people_bench.py);
+- **a full regrouping** (:func:`regroup_event`) when the event is new, its new faces
+  are many compared with those grouped, or its embedder changed: every face is grouped
+  afresh, then the groups are mapped onto the existing people by overlap, so ids and
+  names stay; a face an organiser placed (``FacePerson.locked``) never moves, and a
+  hidden person keeps its (hidden) faces.
+
+``index_photos --sync`` brings the event up to date at once. docs/people.md.
 """
+
+import logging
+from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Avg, Count, F
+from pgvector.django import VectorField
 
 from faces.calibration import calibration_for
 from faces.engines import event_embedder_name
-from faces.grouping import group_faces
-from faces.models import VECTOR_MODELS, FacePerson
+from faces.grouping import GroupSums, assign_faces, group_faces, map_groups
+from faces.models import VECTOR_MODELS, EventEmbedder, FacePerson, Person
 from photos.models import Event
+
+logger = logging.getLogger(__name__)
+
+# A full regrouping when the faces not yet in a person are at least this many, and at
+# least this share of those that are: cheap then, and better than one face at a time.
+FULL_REGROUP_MIN_NEW = 200
+FULL_REGROUP_SHARE = 0.25
 
 
 def request_grouping(*, event_id: int) -> None:
-    """Note that the event's faces changed: the periodic grouping job will regroup it.
-
-    A job every minute (``setup_schedules``) rather than one per photo: it absorbs a
-    whole upload's worth of photos in one run and cannot race with itself.
-    """
+    """Note that the event's faces changed: the periodic job will bring its people up
+    to date (one run absorbs a whole upload and cannot race with itself)."""
     Event.objects.filter(pk=event_id).update(faces_version=F("faces_version") + 1)
 
 
 def group_changed_events() -> list[int]:
-    """Regroup every event whose faces changed since its last grouping."""
+    """Bring the people of every event whose faces changed up to date."""
     changed = Event.objects.filter(faces_version__gt=F("faces_grouped_version"))
     event_ids = list(changed.values_list("pk", flat=True))
     for event_id in event_ids:
@@ -35,19 +52,184 @@ def group_changed_events() -> list[int]:
     return event_ids
 
 
-def group_event_faces(*, event_id: int) -> int | None:
-    """Group the event's matchable faces into people; returns how many people.
-
-    Returns None when nothing changed since the last grouping. Faces stored while
-    this runs keep their old label and bump the version, so the next run sees them.
-    """
+def group_event_faces(*, event_id: int, full: bool = False) -> int | None:
+    """Bring the event's people up to date (a full regrouping if ``full`` or needed).
+    Returns how many people the event has, None when nothing changed or another
+    worker is on it. Faces stored meanwhile bump the version: the next run takes them."""
     event = Event.objects.filter(pk=event_id).first()
-    if event is None or event.faces_grouped_version >= event.faces_version:
+    if event is None or (event.faces_grouped_version >= event.faces_version and not full):
         return None
-    version = event.faces_version
-    embedder = event_embedder_name(event_id)
-    face_ids, photo_ids, vectors = _matchable_vectors(event_id, embedder)
-    labels = np.zeros(0, dtype=int)
+    with _event_lock(event_id) as acquired:
+        if not acquired:
+            return None
+        version = event.faces_version
+        embedder = event_embedder_name(event_id)
+        if full or _needs_full_regroup(event_id, embedder):
+            regroup_event(event_id=event_id, embedder=embedder)
+        else:
+            assign_new_faces(event_id=event_id, embedder=embedder)
+        Event.objects.filter(pk=event_id).update(faces_grouped_version=version)
+    return Person.objects.filter(event_id=event_id, memberships__isnull=False).distinct().count()
+
+
+class _event_lock:
+    """A PostgreSQL advisory lock on the event's grouping: a full regrouping of a big
+    event can outlast the minute between two runs of the job."""
+
+    def __init__(self, event_id: int) -> None:
+        self.key = event_id
+
+    def __enter__(self) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [7460, self.key])
+            self.acquired = bool(cursor.fetchone()[0])
+        return self.acquired
+
+    def __exit__(self, *exc) -> None:
+        if self.acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [7460, self.key])
+
+
+def _needs_full_regroup(event_id: int, embedder: str) -> bool:
+    grouped_with = EventEmbedder.objects.filter(event_id=event_id).values_list(
+        "grouped_with", flat=True
+    )
+    if grouped_with.first() != embedder:
+        return True
+    grouped = FacePerson.objects.filter(event_id=event_id).count()
+    new = _vectors(event_id, embedder, new_only=True).count()
+    return new >= FULL_REGROUP_MIN_NEW and new >= FULL_REGROUP_SHARE * grouped
+
+
+def _vectors(event_id: int, embedder: str, *, new_only: bool = False):
+    """The event's matchable vectors of ``embedder``, from the table of its size."""
+    model = vector_model_of(event_id, embedder)
+    rows = model.objects.filter(event_id=event_id, embedder=embedder, is_matchable=True)
+    return rows.filter(face__grouping__isnull=True) if new_only else rows
+
+
+def vector_model_of(event_id: int, embedder: str):
+    """The vector table holding the event's ``embedder`` vectors (any, if none yet)."""
+    for model in VECTOR_MODELS.values():
+        if model.objects.filter(event_id=event_id, embedder=embedder).exists():
+            return model
+    return next(iter(VECTOR_MODELS.values()))
+
+
+def _load(rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Face ids, photo ids and vectors of ``rows``, streamed into preallocated arrays
+    (a list of 100,000 rows of 512 numbers would hold each vector several times)."""
+    expected = rows.count()
+    dims = rows.model._meta.get_field("embedding").dimensions
+    face_ids = np.empty(expected, dtype=np.int64)
+    photo_ids = np.empty(expected, dtype=np.int64)
+    vectors = np.empty((expected, dims), dtype=np.float32)
+    count = 0
+    stream = rows.order_by("face_id").values_list("face_id", "photo_id", "embedding")
+    for face_id, photo_id, embedding in stream.iterator(chunk_size=2000):
+        if count == expected:
+            break  # faces stored since the count: the next run takes them
+        face_ids[count], photo_ids[count], vectors[count] = face_id, photo_id, embedding
+        count += 1
+    return face_ids[:count], photo_ids[:count], vectors[:count]
+
+
+@dataclass(frozen=True)
+class Assigned:
+    joined: int  # faces that joined an existing person
+    new_people: int
+
+
+def assign_new_faces(*, event_id: int, embedder: str) -> Assigned:
+    """Put each face not yet in a person into the person it belongs to, or a new one."""
+    face_ids, photo_ids, vectors = _load(_vectors(event_id, embedder, new_only=True))
+    if not len(face_ids):
+        return Assigned(0, 0)
+    people, sums, counts = _person_sums(event_id, embedder, vectors.shape[1])
+    photos_of_new = set(photo_ids.tolist())
+    known_photos = _people_photos(event_id, people, photos_of_new)
+    groups = GroupSums(sums, counts, capacity=len(people) + len(face_ids))
+    c = calibration_for(embedder)
+    chosen = assign_faces(
+        groups,
+        vectors,
+        photo_ids.tolist(),
+        known_photos,
+        threshold=c.grouping,
+        relative=c.grouping_relative,
+        spread_floor=c.grouping_floor,
+    )
+    with transaction.atomic():
+        created = Person.objects.bulk_create(
+            Person(event_id=event_id) for _ in range(groups.active - len(people))
+        )
+        ids = [person.pk for person in people] + [person.pk for person in created]
+        FacePerson.objects.bulk_create(
+            [
+                FacePerson(face_id=face_id, event_id=event_id, person_id=ids[index])
+                for face_id, index in zip(face_ids.tolist(), chosen, strict=True)
+            ],
+            ignore_conflicts=True,  # a face an organiser placed meanwhile
+        )
+        _drop_used_seeds(embedder, [people[i] for i in set(chosen) if i < len(people)])
+    joined = sum(1 for index in chosen if index < len(people))
+    return Assigned(joined, len(created))
+
+
+def _person_sums(event_id: int, embedder: str, dims: int):
+    """The event's visible people (and their sums and face counts) that new faces may
+    join: those with faces of ``embedder``, and those known only by a seed (shown
+    again after being hidden). Hidden people are handled when faces are stored."""
+    vectors = f"face__vectors{dims}"
+    rows = (
+        FacePerson.objects.filter(
+            event_id=event_id,
+            person__is_hidden=False,
+            **{f"{vectors}__embedder": embedder, f"{vectors}__is_matchable": True},
+        )
+        .values("person_id")
+        .annotate(mean=Avg(f"{vectors}__embedding", output_field=VectorField()), size=Count("pk"))
+        .order_by("person_id")
+    )
+    people, sums, counts = [], [], []
+    for row in rows:
+        people.append(row["person_id"])
+        sums.append(np.asarray(row["mean"], dtype=np.float64) * row["size"])
+        counts.append(row["size"])
+    seeded = Person.objects.filter(event_id=event_id, is_hidden=False, seed__has_key=embedder)
+    for person in seeded.exclude(pk__in=people):
+        people.append(person.pk)
+        sums.append(np.asarray(person.seed[embedder]["sum"], dtype=np.float64))
+        counts.append(int(person.seed[embedder]["count"]))
+    sums = np.asarray(sums, dtype=np.float64).reshape(len(people), dims)
+    return [Person(pk=pk) for pk in people], sums, np.asarray(counts, dtype=np.int64)
+
+
+def _people_photos(event_id: int, people: list[Person], photo_ids: set[int]) -> list[set[int]]:
+    """For each person, the photos among ``photo_ids`` where they already have a face."""
+    index = {person.pk: i for i, person in enumerate(people)}
+    photos = [set() for _ in people]
+    rows = FacePerson.objects.filter(event_id=event_id, face__photo_id__in=photo_ids)
+    for person_id, photo_id in rows.values_list("person_id", "face__photo_id"):
+        if person_id in index:
+            photos[index[person_id]].add(photo_id)
+    return photos
+
+
+def _drop_used_seeds(embedder: str, people: list[Person]) -> None:
+    """A person shown again keeps a seed only until their faces have vectors again."""
+    ids = [person.pk for person in people]
+    for person in Person.objects.filter(pk__in=ids, is_hidden=False, seed__has_key=embedder):
+        person.seed = {}
+        person.save(update_fields=["seed"])
+
+
+def regroup_event(*, event_id: int, embedder: str) -> int:
+    """Group every matchable face of the event afresh, keeping people's ids, names and
+    the organiser's decisions (see the module docstring). Returns how many people."""
+    face_ids, photo_ids, vectors = _load(_vectors(event_id, embedder))
+    labels = np.zeros(0, dtype=np.int64)
     if len(face_ids):
         c = calibration_for(embedder)
         labels = group_faces(
@@ -57,49 +239,58 @@ def group_event_faces(*, event_id: int) -> int | None:
             relative=c.grouping_relative,
             spread_floor=c.grouping_floor,
         )
-    people = {label: number for number, label in enumerate(sorted(set(labels.tolist())), 1)}
+    del vectors
+    before = dict(
+        FacePerson.objects.filter(event_id=event_id, person__is_hidden=False).values_list(
+            "face_id", "person_id"
+        )
+    )
+    locked = set(
+        FacePerson.objects.filter(event_id=event_id, locked=True).values_list("face_id", flat=True)
+    )
+    previous = [before.get(face_id) for face_id in face_ids.tolist()]
+    continues = map_groups(labels, previous)
     with transaction.atomic():
-        numbers = [people[label] for label in labels.tolist()]
-        _replace_people(event_id, face_ids.tolist(), numbers)
-        Event.objects.filter(pk=event_id).update(faces_grouped_version=version)
-    return len(people)
+        fresh = [label for label, person in continues.items() if person is None]
+        created = Person.objects.bulk_create(Person(event_id=event_id) for _ in fresh)
+        continues.update({label: p.pk for label, p in zip(fresh, created, strict=True)})
+        people = [
+            before[face_id] if face_id in locked and face_id in before else continues[label]
+            for face_id, label in zip(face_ids.tolist(), labels.tolist(), strict=True)
+        ]
+        _replace_memberships(event_id, face_ids.tolist(), people, locked)
+        _delete_empty_people(event_id)
+        if len(face_ids):
+            EventEmbedder.objects.update_or_create(
+                event_id=event_id,
+                defaults={"grouped_with": embedder},
+                create_defaults={"embedder": embedder, "grouped_with": embedder},
+            )
+    return len(set(people))
 
 
-def _matchable_vectors(event_id: int, embedder: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Face ids, photo ids and vectors of the event's matchable faces, by the embedder
-    answering its searches (hidden faces keep no vector, so none is here).
-
-    Streamed into preallocated arrays: a list of 100,000 rows of 512 numbers would hold
-    each vector several times over while it is converted.
-    """
-    for model in VECTOR_MODELS.values():
-        rows = model.objects.filter(event_id=event_id, embedder=embedder, is_matchable=True)
-        expected = rows.count()
-        if not expected:
-            continue
-        dims = model._meta.get_field("embedding").dimensions
-        face_ids = np.empty(expected, dtype=np.int64)
-        photo_ids = np.empty(expected, dtype=np.int64)
-        vectors = np.empty((expected, dims), dtype=np.float32)
-        count = 0
-        stream = rows.order_by("face_id").values_list("face_id", "photo_id", "embedding")
-        for face_id, photo_id, embedding in stream.iterator(chunk_size=2000):
-            if count == expected:
-                break  # faces stored since the count: the next grouping takes them
-            face_ids[count], photo_ids[count], vectors[count] = face_id, photo_id, embedding
-            count += 1
-        return face_ids[:count], photo_ids[:count], vectors[:count]
-    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 1), np.float32)
-
-
-def _replace_people(event_id: int, face_ids: list[int], people: list[int]) -> None:
-    """The event's grouping, written whole in two statements (FacePerson's docstring)."""
-    FacePerson.objects.filter(event_id=event_id).delete()
+def _replace_memberships(event_id: int, face_ids: list[int], people: list[int], locked) -> None:
+    """The event's memberships, rewritten in two statements (FacePerson's docstring);
+    hidden people's rows stay (their faces have no vector to be regrouped with)."""
+    FacePerson.objects.filter(event_id=event_id, person__is_hidden=False).delete()
+    flags = [face_id in locked for face_id in face_ids]
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO faces_faceperson (face_id, event_id, person) "
-            "SELECT face, %s, person FROM unnest(%s::bigint[], %s::integer[]) AS t(face, person) "
+            "INSERT INTO faces_faceperson (face_id, event_id, person_id, locked) "
+            "SELECT face, %s, person, locked "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::boolean[]) AS t(face, person, locked) "
             # A face deleted since it was read (its photo processed again) is skipped.
-            "WHERE EXISTS (SELECT 1 FROM faces_face WHERE faces_face.id = t.face)",
-            [event_id, face_ids, people],
+            "WHERE EXISTS (SELECT 1 FROM faces_face WHERE faces_face.id = t.face) "
+            "ON CONFLICT (face_id) DO NOTHING",
+            [event_id, face_ids, people, flags],
         )
+
+
+def _delete_empty_people(event_id: int) -> int:
+    """People left with no face, unless an organiser gave them something to keep (a
+    name, a hide, a share link, a seed)."""
+    empty = Person.objects.filter(
+        event_id=event_id, memberships__isnull=True, name="", is_hidden=False
+    )
+    empty = empty.filter(share_token__isnull=True, seed={})
+    return empty.delete()[0]

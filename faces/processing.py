@@ -19,10 +19,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.db import DATABASE_ERRORS, through_database_outage
-from faces import people
+from faces import hidden_people, people
 from faces.analysis import ANALYSIS_SIDE, FaceRules, FoundFace, detect_faces, embed_vectors
 from faces.engines import embedders_for_new_faces, get_detector
-from faces.models import EventEmbedder, Face, HiddenArea, vector_row
+from faces.models import EventEmbedder, Face, FacePerson, HiddenArea, Person, vector_row
 from photos.images import ImageError, LoadedImage, open_image
 from photos.models import Photo
 from photos.services import make_renditions, request_processing
@@ -112,8 +112,9 @@ def store_faces(*, photo: Photo, faces: list[FoundFace], vectors: dict[str, np.n
     """Replace the photo's faces with ``faces`` and their ``vectors`` (embedder name ->
     one row per face) in one transaction, and mark the photo done.
 
-    A face found where staff or the organiser hid one (a :class:`HiddenArea`) is
-    stored hidden and without any vector, whatever detector or embedder found it.
+    A face found where staff or the organiser hid one (a :class:`HiddenArea`), or one
+    of a person hidden everywhere (faces.hidden_people), is stored hidden and without
+    any vector, whatever detector or embedder found it.
     The first embedder of ``vectors`` is recorded for the event if it has none yet.
     """
     with transaction.atomic():
@@ -122,7 +123,13 @@ def store_faces(*, photo: Photo, faces: list[FoundFace], vectors: dict[str, np.n
         Photo.objects.select_for_update().only("pk").get(pk=photo.pk)
         hidden = list(HiddenArea.objects.filter(photo=photo))
         photo.faces.all().delete()
-        rows = Face.objects.bulk_create([_face_row(photo, face, hidden) for face in faces])
+        rows = [_face_row(photo, face, hidden) for face in faces]
+        claimed = hidden_people.hidden_matches(photo.event_id, vectors, len(rows))
+        for row, person in zip(rows, claimed, strict=True):
+            if person is not None and row.status == Face.Status.VISIBLE:
+                _hide_as(row, person)
+        rows = Face.objects.bulk_create(rows)
+        FacePerson.objects.bulk_create(hidden_people.memberships(rows, claimed))
         for name, embedded in vectors.items():
             _store_vectors(rows, name, embedded)
         if vectors:
@@ -157,6 +164,20 @@ def _face_row(photo: Photo, face: FoundFace, hidden: list[HiddenArea]) -> Face:
         row.status = Face.Status.HIDDEN
         row.moderated_by_id, row.moderated_at = area.hidden_by_id, area.hidden_at
     return row
+
+
+def _hide_as(row: Face, person: Person) -> None:
+    """Store the face hidden, as its person was hidden, and remember its place."""
+    row.status = Face.Status.HIDDEN
+    row.moderated_by_id, row.moderated_at = person.hidden_by_id, timezone.now()
+    HiddenArea.objects.create(
+        photo_id=row.photo_id,
+        x=row.x,
+        y=row.y,
+        width=row.width,
+        height=row.height,
+        hidden_by_id=person.hidden_by_id,
+    )
 
 
 def _store_vectors(faces: list[Face], embedder: str, vectors: np.ndarray) -> None:

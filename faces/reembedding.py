@@ -21,9 +21,9 @@ import numpy as np
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
-from faces import people
+from faces import hidden_people, people
 from faces.engines import get_detector
-from faces.models import VECTOR_MODELS, EventEmbedder, Face, vector_model, vector_row
+from faces.models import VECTOR_MODELS, EventEmbedder, Face, Person, vector_model, vector_row
 from faces.processing import load_photo
 from ml.base import Box, Embedder
 from ml.loader import inference_lock
@@ -165,6 +165,29 @@ def store_new_vectors(faces: list[Face], vectors: np.ndarray, embedder: str) -> 
             # A photo processed meanwhile may have stored the same vectors already.
             type(rows[0]).objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+def reseed_hidden_people(*, event_id: int, embedder: Embedder) -> int:
+    """Seeds from ``embedder`` for the event's hidden people that lack one, computed
+    from their hidden faces' boxes (which keep no vector): after the switch, a photo
+    added later is still recognised as theirs. Returns how many people were seeded."""
+    seeded = 0
+    hidden = Person.objects.filter(event_id=event_id, is_hidden=True)
+    for person in hidden.exclude(seed__has_key=embedder.name):
+        faces = Face.objects.filter(grouping__person=person).select_related("photo")
+        for photo_id in sorted({face.photo_id for face in faces}):
+            of_photo = [face for face in faces if face.photo_id == photo_id]
+            try:
+                loaded = load_photo(photo=of_photo[0].photo)
+            except (ImageError, OSError) as error:
+                logger.warning("Photo %s could not be read for a seed: %s", photo_id, error)
+                continue
+            vectors = embed_stored_faces(loaded, of_photo, embedder)
+            hidden_people.add_to_seed(person, embedder.name, vectors)
+        if embedder.name in person.seed:
+            person.save(update_fields=["seed"])
+            seeded += 1
+    return seeded
 
 
 def finish_if_covered(*, event_id: int) -> bool:

@@ -55,7 +55,9 @@ def reembed_event(event_id: int, embedder_name: str, after: int = 0) -> int:
         logger.warning("Event %s, switching to %s: %s", event_id, embedder_name, problem)
     if len(missing) > len(batch):
         queue_reembedding(event_id, embedder_name, after=batch[-1])
-    elif reembedding.finish_if_covered(event_id=event_id):
+        return stored
+    reembedding.reseed_hidden_people(event_id=event_id, embedder=embedder)
+    if reembedding.finish_if_covered(event_id=event_id):
         logger.info("Event %s now answers from %s", event_id, embedder_name)
     else:
         logger.warning(

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from core import audit
 from core.models import SearchRecord
-from faces import moderation, selfies, uploads
+from faces import moderation, person_actions, selfies, uploads
 from faces.forms import OrganiserSearchForm
 from faces.models import Face
 from photos.models import Event, Photo
@@ -97,18 +97,18 @@ def face_moderate(request, pk, action):
     """Organisers hide or restore a face on their photo page (they know their guests),
     or hide every face of that person in the event at once."""
     faces = Face.objects.filter(event__in=Event.objects.visible_to(request.user), pk=pk)
-    face = get_object_or_404(
-        faces.select_related("grouping").only("id", "photo_id", "event_id", "grouping__person")
-    )
+    face = get_object_or_404(faces.select_related("event", "grouping__person"))
+
     if action == "hide":
         moderation.hide_faces(faces=faces, user=request.user)
         messages.success(request, "The face was hidden: it no longer matches any search.")
     elif action == "hide-person" and face.person is not None:
-        count = moderation.hide_person(event=face.event, person=face.person, user=request.user)
+        count = person_actions.hide(person=face.grouping.person, user=request.user)
         messages.success(
             request,
             f"This person was hidden in every photo of the event ({count} "
-            f"face{'s' if count != 1 else ''}): they no longer match any search.",
+            f"face{'s' if count != 1 else ''}): they no longer match any search, "
+            "and faces of theirs in photos added later are hidden too.",
         )
     elif action == "restore":
         moderation.restore_faces(faces=faces, user=request.user)

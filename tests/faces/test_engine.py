@@ -7,7 +7,7 @@ import pytest
 from django.test import TestCase
 from PIL import Image
 
-from faces import moderation, people, processing, selfies
+from faces import moderation, people, person_actions, processing, selfies
 from faces.analysis import FaceRules, find_faces
 from faces.calibration import calibration_for
 from faces.engines import get_detector, get_embedder
@@ -143,15 +143,15 @@ def test_an_opt_out_survives_another_detector_and_another_embedder(album, images
     assert not FaceVector128.objects.filter(face__in=again).exists()
 
 
-def test_hiding_a_person_hides_every_face_of_theirs_in_the_event(album, images, staff):
+def test_hiding_a_person_hides_them_now_and_in_photos_added_later(album, images, staff):
     first = process(add(album, images["obama.jpg"], "a.jpg"))
     second = process(add(album, images["obama2.jpg"], "b.jpg"))
     other = process(add(album, images["biden.jpg"], "c.jpg"))
     people.group_event_faces(event_id=album.event_id)
-    person = first.faces.get().person
-    assert person is not None and second.faces.get().person == person
-    assert other.faces.get().person != person
-    count = moderation.hide_person(event=album.event, person=person, user=staff)
+    person = first.faces.get().grouping.person
+    assert second.faces.get().person == person.pk
+    assert other.faces.get().person != person.pk
+    count = person_actions.hide(person=person, user=staff)
     assert count == 2
     assert set(Face.objects.filter(status="hidden").values_list("photo_id", flat=True)) == {
         first.pk,
@@ -159,6 +159,17 @@ def test_hiding_a_person_hides_every_face_of_theirs_in_the_event(album, images, 
     }
     assert not FaceVector128.objects.filter(face__status="hidden").exists()
     assert other.faces.get().status == Face.Status.VISIBLE
+    person.refresh_from_db()
+    assert person.is_hidden and person.hidden_by == staff and person.seed["dlib-resnet-v1"]
+    # A photo of the same man added afterwards: hidden as it is stored, never searchable.
+    later = process(add(album, images["obama3.jpg"], "d.jpg"))
+    face = later.faces.get()
+    assert face.status == Face.Status.HIDDEN and face.person == person.pk
+    assert not FaceVector128.objects.filter(face=face).exists()
+    assert later.hidden_areas.count() == 1  # and stays hidden if detected again
+    # The stranger's photo added afterwards is not.
+    process(add(album, images["group6.jpg"], "e.jpg"))
+    assert Face.objects.filter(status="hidden").count() == 3
 
 
 def test_restoring_a_face_computes_its_vector_again(album, images, staff):

@@ -78,6 +78,7 @@ class Command(BaseCommand):
         problems: list[str] = []
         for photo_id in tqdm(missing, desc=event.slug, unit="photo", disable=None):
             problems += reembedding.reembed_photos(photo_ids=[photo_id], embedder=embedder)[1]
+        reembedding.reseed_hidden_people(event_id=event_id, embedder=embedder)
         if reembedding.finish_if_covered(event_id=event_id):
             people.group_event_faces(event_id=event_id)
             self.stdout.write(f"{event.slug}: now answers from {embedder.name}.")

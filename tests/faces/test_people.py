@@ -1,0 +1,166 @@
+"""People with stable ids: new faces join them, a full regrouping keeps them and every
+decision of the organiser's (names, merges, "not this person", hides), shares."""
+
+import numpy as np
+import pytest
+
+from faces import people, person_actions
+from faces.grouping import GroupSums, assign_faces, map_groups
+from faces.models import Face, FacePerson, Person
+from photos.models import Event
+from tests.factories import FaceFactory, PhotoFactory
+
+
+def unit(vector):
+    return vector / np.linalg.norm(vector)
+
+
+def near(centre, rng, scale=0.01):
+    return unit(centre + rng.normal(scale=scale, size=centre.shape)).astype(np.float32)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(5)
+
+
+@pytest.fixture
+def centres(rng):
+    return {name: unit(rng.normal(size=128)) for name in ("alice", "bob", "carol")}
+
+
+def add_faces(album, centre, rng, count):
+    faces = [
+        FaceFactory(photo=PhotoFactory(album=album), embedding=near(centre, rng))
+        for _ in range(count)
+    ]
+    Event.objects.filter(pk=album.event_id).update(faces_version=models_version(album) + 1)
+    return faces
+
+
+def models_version(album):
+    return Event.objects.get(pk=album.event_id).faces_version
+
+
+def person_of(face):
+    return FacePerson.objects.get(face=face).person
+
+
+@pytest.fixture
+def grouped(album, centres, rng):
+    """Alice in four photos, Bob in three, grouped."""
+    alice = add_faces(album, centres["alice"], rng, 4)
+    bob = add_faces(album, centres["bob"], rng, 3)
+    assert people.group_event_faces(event_id=album.event_id) == 2
+    return {"alice": alice, "bob": bob}
+
+
+def test_new_faces_join_the_person_they_belong_to_and_ids_stay(album, grouped, centres, rng):
+    alice = person_of(grouped["alice"][0])
+    bob = person_of(grouped["bob"][0])
+    assert {person_of(f) for f in grouped["alice"]} == {alice}
+    newcomer = add_faces(album, centres["alice"], rng, 1)[0]
+    stranger = add_faces(album, centres["carol"], rng, 1)[0]
+    assert people.group_event_faces(event_id=album.event_id) == 3
+    assert person_of(newcomer) == alice
+    assert person_of(stranger) not in (alice, bob)
+    # A full regrouping finds the same people: their ids stay.
+    assert people.group_event_faces(event_id=album.event_id, full=True) == 3
+    assert person_of(newcomer) == alice and person_of(grouped["bob"][0]) == bob
+
+
+def test_a_full_regrouping_keeps_names_merges_and_not_this_person(album, grouped):
+    alice = person_of(grouped["alice"][0])
+    bob = person_of(grouped["bob"][0])
+    person_actions.rename(person=bob, name="  Bob Builder ")
+    split_off = person_actions.split_face(face=grouped["alice"][3])
+    assert split_off.pk not in (alice.pk, bob.pk)
+    people.group_event_faces(event_id=album.event_id, full=True)
+    assert person_of(grouped["alice"][3]) == split_off  # never rejoins Alice
+    assert {person_of(f) for f in grouped["alice"][:3]} == {alice}
+    assert Person.objects.get(pk=bob.pk).name == "Bob Builder"
+    merged = person_actions.merge(into=alice, other=Person.objects.get(pk=bob.pk))
+    assert merged.name == "Bob Builder"
+    assert not Person.objects.filter(pk=bob.pk).exists()
+    people.group_event_faces(event_id=album.event_id, full=True)
+    together = grouped["alice"][:3] + grouped["bob"]
+    assert {person_of(f) for f in together} == {alice}
+
+
+def test_decisions_that_cannot_be_taken_say_why(album, grouped, event):
+    alice = person_of(grouped["alice"][0])
+    with pytest.raises(person_actions.PersonError, match="two different"):
+        person_actions.merge(into=alice, other=alice)
+    lonely = person_actions.split_face(face=grouped["alice"][0])
+    with pytest.raises(person_actions.PersonError, match="only face"):
+        person_actions.split_face(face=grouped["alice"][0])
+    stranger = Person.objects.create(event=PhotoFactory().event)
+    with pytest.raises(person_actions.PersonError, match="same event"):
+        person_actions.merge(into=lonely, other=stranger)
+
+
+def test_people_are_listed_most_photographed_first_with_their_largest_face(album, grouped):
+    Face.objects.filter(pk=grouped["bob"][1].pk).update(width=200)
+    listed = list(person_actions.people_of(album.event))
+    assert [p.photo_count for p in listed] == [4, 3]
+    assert listed[1].cover_face_id == grouped["bob"][1].pk
+
+
+def test_a_hidden_person_is_in_no_list_no_photos_and_no_share_link(album, grouped, owner):
+    bob = person_of(grouped["bob"][0])
+    token = person_actions.share(person=bob)
+    assert person_actions.shared_person(token) == bob
+    assert set(person_actions.photos_of(bob)) == {f.photo for f in grouped["bob"]}
+    assert person_actions.hide(person=bob, user=owner) == 3
+    bob.refresh_from_db()
+    assert person_actions.shared_person(token) is None and bob.share_token is None
+    assert not person_actions.photos_of(bob).exists()
+    assert [p.pk for p in person_actions.people_of(album.event)] == [
+        person_of(grouped["alice"][0]).pk
+    ]
+    assert list(person_actions.people_of(album.event, hidden=True)) == [bob]
+    # A full regrouping keeps the hidden person and their (hidden) faces.
+    people.group_event_faces(event_id=album.event_id, full=True)
+    assert {person_of(f) for f in grouped["bob"]} == {bob}
+    with pytest.raises(person_actions.PersonError, match="hidden"):
+        person_actions.share(person=bob)
+
+
+def test_revoking_a_share_link_ends_it(album, grouped):
+    alice = person_of(grouped["alice"][0])
+    first = person_actions.share(person=alice)
+    second = person_actions.share(person=alice)
+    assert person_actions.shared_person(first) is None
+    assert person_actions.shared_person(second) == alice
+    person_actions.unshare(person=alice)
+    assert person_actions.shared_person(second) is None
+    assert person_actions.shared_person("") is None
+
+
+def test_assignment_never_puts_two_faces_of_one_photo_in_one_person():
+    rng = np.random.default_rng(1)
+    alice = unit(rng.normal(size=64))
+    known = np.array([near(alice, rng) for _ in range(3)], dtype=np.float64)
+    groups = GroupSums(known.sum(axis=0, keepdims=True), np.array([3]), capacity=4)
+    photos = [{10}]
+    chosen = assign_faces(
+        groups,
+        np.array([near(alice, rng), near(alice, rng), near(-alice, rng)]),
+        [20, 20, 21],
+        photos,
+        threshold=0.4,
+        relative=1.6,
+        spread_floor=0.28,
+    )
+    assert chosen[0] == 0  # joins Alice
+    assert chosen[1] == 1  # same photo as the first: a person of its own
+    assert chosen[2] == 2  # nobody known
+    assert photos[0] == {10, 20}
+
+
+def test_groups_continue_the_person_most_of_their_faces_were_in():
+    labels = np.array([0, 0, 0, 1, 1, 2])
+    previous = [7, 7, 8, 8, 8, None]
+    assert map_groups(labels, previous) == {0: 7, 1: 8, 2: None}
+    # One person split in two groups: only the larger keeps the id.
+    assert map_groups(np.array([0, 0, 1]), [7, 7, 7]) == {0: 7, 1: None}
