@@ -1,18 +1,19 @@
-"""Keeping attendee links out of logs.
+"""Keeping attendee and share links out of logs.
 
 An attendee link (``/e/<token>/``) is a bearer secret: anyone holding it reaches the
-event's selfie search. Access logs, error logs and referrers must not keep it, so
-every log line passes through :func:`redact` (Django's logging via
-:class:`RedactTokensFilter`, gunicorn's access log via ``config/gunicorn.py``).
+event's selfie search; a person's share link (``/p/<token>/``) shows their photos.
+Access logs, error logs and referrers must not keep them, so every log line passes
+through :func:`redact` (Django's logging via :class:`RedactTokensFilter`, gunicorn's
+access log via ``config/gunicorn.py``).
 """
 
 import logging
 import re
 
 # Tokens are 43 URL-safe characters (secrets.token_urlsafe(32)); anything of 20 or
-# more after /e/ is treated as one, so near-misses and old links are hidden too.
-TOKEN_IN_PATH = re.compile(r"/e/[A-Za-z0-9_-]{20,}")
-REDACTED = "/e/<link>"
+# more after /e/ or /p/ is treated as one, so near-misses and old links are hidden too.
+TOKEN_IN_PATH = re.compile(r"/([ep])/[A-Za-z0-9_-]{20,}")
+REDACTED = r"/\1/<link>"
 
 
 def redact(text: str) -> str:

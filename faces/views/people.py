@@ -1,0 +1,201 @@
+"""The organiser's People pages, and a person's private share link."""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from faces import attendees, person_actions
+from faces.models import Face, FacePerson, Person
+from photos import access
+from photos.media import serve_attendee_file
+from photos.models import Event
+
+logger = logging.getLogger(__name__)
+
+PEOPLE_PER_PAGE = 48
+FACES_PER_PAGE = 60
+
+
+def _person_for(request, pk) -> Person:
+    people = Person.objects.filter(event__in=Event.objects.visible_to(request.user))
+    return get_object_or_404(people.select_related("event", "hidden_by"), pk=pk)
+
+
+@login_required
+def people_list(request, event_pk):
+    event = access.event_for(request, event_pk)
+    page = Paginator(person_actions.people_of(event), PEOPLE_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "event": event,
+        "people": page,
+        "hidden_people": person_actions.people_of(event, hidden=True),
+    }
+    return render(request, "faces/people.html", context)
+
+
+@login_required
+@require_POST
+def people_merge(request, event_pk):
+    """Merge the two people ticked on the list: into the one with more photos."""
+    event = access.event_for(request, event_pk)
+    chosen = person_actions.people_of(event).filter(pk__in=request.POST.getlist("people"))
+    chosen = list(chosen[:3])
+    if len(chosen) != 2:
+        messages.error(request, "Tick exactly two people to merge them.")
+        return redirect("faces:people", event_pk=event.pk)
+    into, other = chosen  # most photographed first
+    try:
+        person_actions.merge(into=into, other=other)
+    except person_actions.PersonError as error:
+        messages.error(request, str(error))
+        return redirect("faces:people", event_pk=event.pk)
+    messages.success(request, f"Merged into {into.label}: their photos are now one person's.")
+    return redirect("faces:person", pk=into.pk)
+
+
+@login_required
+def person_detail(request, pk):
+    person = _person_for(request, pk)
+    memberships = (
+        FacePerson.objects.filter(person=person)
+        .select_related("face__photo__album")
+        .order_by("face__photo__taken_at", "face__photo_id")
+    )
+    page = Paginator(memberships, FACES_PER_PAGE).get_page(request.GET.get("page"))
+    share_url = ""
+    if person.share_token:
+        share_url = request.build_absolute_uri(reverse("faces:shared", args=[person.share_token]))
+    context = {
+        "event": person.event,
+        "person": person,
+        "faces": page,
+        "photo_count": person_actions.photos_of(person).count(),
+        "share_url": share_url,
+    }
+    return render(request, "faces/person.html", context)
+
+
+@login_required
+@require_POST
+def person_action(request, pk, action):
+    person = _person_for(request, pk)
+    try:
+        _apply(request, person, action)
+    except person_actions.PersonError as error:
+        messages.error(request, str(error))
+    return redirect("faces:person", pk=person.pk)
+
+
+def _apply(request, person: Person, action: str) -> None:
+    if action == "rename":
+        person_actions.rename(person=person, name=request.POST.get("name", ""))
+        messages.success(request, f"Saved: {person.label}.")
+    elif action == "hide":
+        count = person_actions.hide(person=person, user=request.user)
+        messages.success(
+            request,
+            f"{person.label} is hidden in every photo of the event ({count} "
+            f"face{'s' if count != 1 else ''}) and in photos added later: no search, "
+            "zip or link shows them.",
+        )
+    elif action == "show":
+        count = person_actions.show(person=person, user=request.user)
+        messages.success(
+            request,
+            f"{person.label} can be found again: {count} face{'s' if count != 1 else ''} "
+            "are being processed again and come back within a minute or two.",
+        )
+    elif action == "share":
+        person_actions.share(person=person)
+        messages.success(request, "Anyone with the link below can see this person's photos.")
+    elif action == "unshare":
+        person_actions.unshare(person=person)
+        messages.success(request, "The share link no longer works.")
+    else:
+        raise Http404("Unknown action.")
+
+
+@login_required
+@require_POST
+def face_not_this_person(request, pk):
+    """ "Not this person": the face leaves its person for good."""
+    faces = Face.objects.filter(event__in=Event.objects.visible_to(request.user))
+    face = get_object_or_404(faces.select_related("grouping"), pk=pk)
+    person_id = getattr(getattr(face, "grouping", None), "person_id", None)
+    try:
+        person_actions.split_face(face=face)
+        messages.success(request, "Taken out: that face is no longer counted as this person.")
+    except person_actions.PersonError as error:
+        messages.error(request, str(error))
+    if person_id is None:
+        return redirect("photos:photo_detail", pk=face.photo_id)
+    return redirect(
+        reverse("faces:person", args=[person_id]) + f"?page={request.GET.get('page', 1)}"
+    )
+
+
+@login_required
+def person_download(request, pk):
+    person = _person_for(request, pk)
+    return _zip_response(person, person_actions.photos_of(person))
+
+
+def _zip_response(person: Person, photos) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        attendees.stream_zip(photos.select_related("album").iterator()),
+        content_type="application/zip",
+    )
+    name = slugify(f"{person.event.name} {person.name or 'person'}") or "photos"
+    response["Content-Disposition"] = f'attachment; filename="{name}.zip"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _shared_or_404(request, token) -> Person:
+    person = person_actions.shared_person(token)
+    if person is None:
+        raise Http404("No such link.")
+    return person
+
+
+def shared(request, token):
+    """A person's photos, for whoever holds the link (revocable, like the attendee
+    link); nothing once the person is hidden or the link is revoked."""
+    person = person_actions.shared_person(token)
+    if person is None:
+        response = render(request, "faces/attendee_unknown.html", status=404)
+        response["X-Robots-Tag"] = "noindex"
+        return response
+    photos = person_actions.photos_of(person).select_related("album")
+    response = render(
+        request,
+        "faces/shared.html",
+        {"person": person, "event": person.event, "photos": photos, "token": token},
+    )
+    response["X-Robots-Tag"] = "noindex"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def shared_photo(request, token, photo_id, kind):
+    person = _shared_or_404(request, token)
+    photo = person_actions.photos_of(person).filter(pk=photo_id).first()
+    if photo is None:
+        raise Http404("No such photo.")
+    response = serve_attendee_file(photo, kind, as_download=request.GET.get("download") == "1")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def shared_download(request, token):
+    person = _shared_or_404(request, token)
+    return _zip_response(person, person_actions.photos_of(person))

@@ -1,0 +1,137 @@
+"""The organiser's People pages in a real browser: name, split, merge, share, hide."""
+
+import pytest
+
+from faces import people
+from faces.models import Person
+from faces.processing import process_photo
+from photos.services import add_photo
+from tests.factories import AlbumFactory, EventFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+OBAMA = ("obama.jpg", "obama3.jpg")  # obama2.jpg is the attendee's selfie
+
+
+@pytest.fixture
+def gala(images, transactional_db):
+    owner = UserFactory(username="olivia")
+    event = EventFactory(name="Gala", owner=owner)
+    album = AlbumFactory(event=event, title="Evening")
+    photos = {}
+    for name in (*OBAMA, "biden.jpg", "group6.jpg"):
+        with images[name].open("rb") as fp:
+            added = add_photo(album=album, fp=fp, original_filename=name, queue=False)
+        photos[name] = process_photo(photo_id=added.photo.pk)
+    people.group_event_faces(event_id=event.pk)
+    return {"event": event, "photos": photos}
+
+
+def log_in(page, live_server):
+    page.goto(f"{live_server.url}/")
+    page.fill("#id_username", "olivia")
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=New event")
+
+
+def attendee_search(page, live_server, event, selfie) -> set[int]:
+    page.goto(f"{live_server.url}/e/{event.attendee_token}/")
+    page.set_input_files("#id_selfie", str(selfie))
+    page.check("#id_consent")
+    page.click("#search-button")
+    page.wait_for_selector("h1:text-is('Your photos')")
+    return photo_ids_in_gallery(page)
+
+
+def photo_ids_in_gallery(page) -> set[int]:
+    hrefs = [a.get_attribute("href") for a in page.locator(".gallery .viewer-link").all()]
+    return {int(href.split("/photos/")[1].split("/")[0]) for href in hrefs}
+
+
+def test_organiser_names_splits_merges_shares_and_hides_a_person(
+    live_server, browser, page, screenshot, images, gala
+):
+    obama_photos = {gala["photos"][name].pk for name in OBAMA}
+    page.on("dialog", lambda dialog: dialog.accept())
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}{gala['event'].get_absolute_url()}")
+    page.click("#people-link")
+    page.wait_for_selector("h1:text-is('People')")
+    first = page.locator(".person-tile").first
+    assert "2 photos" in first.inner_text()  # most photographed first
+    screenshot("people")
+
+    # Name him.
+    first.locator("a").click()
+    page.fill("#person-name", "Barack")
+    page.click("button:text-is('Save name')")
+    page.wait_for_selector("h1:text-is('Barack')")
+    barack = Person.objects.get(name="Barack")
+
+    # "Not this person" on one face: one photo left.
+    page.locator(".face-tile button:text-is('Not this person')").first.click()
+    page.wait_for_selector("text=Taken out")
+    assert "1 photo" in page.inner_text(".pagehead")
+    split_off = Person.objects.exclude(pk=barack.pk).filter(event=gala["event"]).latest("pk")
+
+    # Merge them back from the People page.
+    page.goto(f"{live_server.url}/events/{gala['event'].pk}/people/")
+    page.check(f"input[name=people][value='{barack.pk}']")
+    page.check(f"input[name=people][value='{split_off.pk}']")
+    page.click("#merge-selected")
+    page.wait_for_selector("text=Merged into Barack")
+    assert "2 photos" in page.inner_text(".pagehead")
+
+    # Share him: the link shows exactly his photos, to someone not logged in.
+    page.click("button:text-is('Create a share link')")
+    share_url = page.input_value("#share-url")
+    visitor = browser.new_context()
+    guest = visitor.new_page()
+    guest.goto(share_url)
+    guest.wait_for_selector("h1:text-is('Photos of Barack')")
+    assert photo_ids_in_gallery(guest) == obama_photos
+    zip_response = guest.request.get(f"{share_url}download.zip")
+    assert zip_response.status == 200 and zip_response.body()[:2] == b"PK"
+
+    # Hide him everywhere: the link stops, and an attendee's selfie that found his
+    # photos before finds nothing.
+    selfie = images["obama2.jpg"]
+    assert attendee_search(guest, live_server, gala["event"], selfie) == obama_photos
+    page.click("button:text-is('Hide everywhere')")
+    page.wait_for_selector("text=is hidden in every photo")
+    screenshot("hidden")
+    assert guest.goto(share_url).status == 404
+    assert attendee_search(guest, live_server, gala["event"], selfie) == set()
+    assert guest.locator("text=No photo matched").count() == 1
+    visitor.close()
+
+    page.goto(f"{live_server.url}/events/{gala['event'].pk}/people/")
+    assert "Barack" in page.inner_text("#hidden-people")
+    assert "Barack" not in page.inner_text(".people-grid")
+
+
+def test_people_pages_on_a_phone(live_server, browser, gala, request):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/events/{gala['event'].pk}/people/")
+    tiles = page.locator(".person-tile")
+    assert tiles.count() >= 2
+    # Two columns at least, and nothing wider than the screen.
+    boxes = [tiles.nth(i).bounding_box() for i in range(2)]
+    assert boxes[0]["y"] == boxes[1]["y"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(_artifact(request, "people-phone")), full_page=True)
+    tiles.first.locator("a").click()
+    page.wait_for_selector(".face-tile")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(_artifact(request, "person-phone")), full_page=True)
+    context.close()
+
+
+def _artifact(request, name):
+    from tests.browser.conftest import ARTIFACTS
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / f"{request.node.name}-{name}.png"
