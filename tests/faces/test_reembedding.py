@@ -172,3 +172,29 @@ def test_the_admin_shows_each_events_model_its_progress_and_the_licence(
     listing = client.get(reverse("admin:photos_event_changelist")).content.decode()
     assert f"switching to {arcface.name}: 50% of faces done" in listing
     assert "non-commercial research only" in listing
+
+
+def test_a_hidden_person_stays_hidden_after_a_model_change(album, images, staff, arcface, settings):
+    from faces import person_actions, tasks
+
+    obama, _ = add(album, images["obama.jpg"]), add(album, images["obama2.jpg"])
+    add(album, images["biden.jpg"])
+    people.group_event_faces(event_id=album.event_id)
+    person = obama.faces.get().grouping.person
+    assert person_actions.hide(person=person, user=staff) == 2
+    person.refresh_from_db()
+    assert set(person.seed) == {DLIB}
+
+    reembedding.start_switch(embedder=arcface, event_ids=[album.event_id])
+    tasks.reembed_event(album.event_id, arcface.name)
+    assert event_embedder_name(album.event_id) == arcface.name
+    person.refresh_from_db()
+    assert person.seed[arcface.name]["count"] == 2  # from the hidden faces' boxes
+
+    # New faces now get ArcFace vectors only; the person is recognised by that seed.
+    settings.FACES_EMBEDDER = "arcface"
+    obama.hidden_areas.all().delete()  # as if the face were found somewhere new
+    processing.process_photo(photo_id=obama.pk)
+    face = obama.faces.get()
+    assert vector_of(face, DLIB) is None
+    assert face.status == Face.Status.HIDDEN and face.person == person.pk
