@@ -216,8 +216,9 @@ def _copy(photo_rows, face_rows) -> None:
                 text = "[" + ",".join(f"{v:.6f}" for v in vector) + "]"
                 copy.write_row((first_face + number, photo, event, BENCH_EMBEDDER, True, text))
         cursor.execute(
-            "INSERT INTO faces_eventembedder (event_id, embedder, since, switching_to) "
-            "SELECT DISTINCT event_id, %s, now(), '' FROM faces_face "
+            "INSERT INTO faces_eventembedder "
+            "(event_id, embedder, since, switching_to, grouped_with, grouped_faces) "
+            "SELECT DISTINCT event_id, %s, now(), '', '', 0 FROM faces_face "
             "ON CONFLICT (event_id) DO NOTHING",
             [BENCH_EMBEDDER],
         )

@@ -2,7 +2,8 @@
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
@@ -38,3 +39,18 @@ def through_database_outage(
             waited += wait
             close_old_connections()
             wait = min(wait * 2, 15.0)
+
+
+@contextmanager
+def advisory_lock(namespace: int, key: int) -> Iterator[bool]:
+    """A PostgreSQL session advisory lock on (namespace, key), if free: yields whether
+    it was taken (never waits), and releases it on the way out."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [namespace, key])
+        acquired = bool(cursor.fetchone()[0])
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [namespace, key])

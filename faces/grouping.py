@@ -217,3 +217,50 @@ def map_groups(labels: np.ndarray, previous: list[int | None]) -> dict[int, int 
             mapping[label] = person
             taken.add(person)
     return mapping
+
+
+def merge_new_groups(
+    groups: GroupSums,
+    first_new: int,
+    group_photos: list[set[int]],
+    *,
+    threshold: float,
+    relative: float | None,
+    spread_floor: float,
+) -> dict[int, int]:
+    """Let the groups started by new faces (index ``first_new`` on) merge, by
+    :func:`group_faces`' rule between two groups, into another group (an earlier
+    person or another new group): a face at a time cannot bring two halves of one
+    person together, two groups can. Returns {merged group: group it went into}."""
+    limit = threshold * threshold
+    merged: dict[int, int] = {}
+    for index in range(first_new, groups.active):
+        if groups.counts[index] == 0:
+            continue
+        active = groups.active
+        counts = groups.counts[:active]
+        sizes = np.maximum(counts, 1) * groups.counts[index]
+        between = 2 - 2 * (groups.sums[:active] @ groups.sums[index]) / sizes
+        allowed = (counts > 0) & (between < limit)
+        allowed[index] = False
+        if relative is not None:
+            spreads = groups.spreads(spread_floor)
+            allowed &= between <= relative * np.maximum(spreads, spreads[index])
+        for other in np.flatnonzero(allowed):
+            if group_photos[other] & group_photos[index]:
+                allowed[other] = False
+        if not allowed.any():
+            continue
+        target = int(np.flatnonzero(allowed)[np.argmin(between[allowed])])
+        groups.sums[target] += groups.sums[index]
+        groups.counts[target] += groups.counts[index]
+        groups.sums[index], groups.counts[index] = 0, 0
+        group_photos[target] |= group_photos[index]
+        merged[index] = target
+    return {index: _final(index, merged) for index in merged}
+
+
+def _final(index: int, merged: dict[int, int]) -> int:
+    while index in merged:
+        index = merged[index]
+    return index

@@ -23,18 +23,22 @@ from django.db import connection, transaction
 from django.db.models import Avg, Count, F
 from pgvector.django import VectorField
 
+from core.db import advisory_lock
 from faces.calibration import calibration_for
 from faces.engines import event_embedder_name
-from faces.grouping import GroupSums, assign_faces, group_faces, map_groups
+from faces.grouping import GroupSums, assign_faces, group_faces, map_groups, merge_new_groups
 from faces.models import VECTOR_MODELS, EventEmbedder, FacePerson, Person
 from photos.models import Event
 
 logger = logging.getLogger(__name__)
 
-# A full regrouping when the faces not yet in a person are at least this many, and at
-# least this share of those that are: cheap then, and better than one face at a time.
+# A full regrouping once the event has this many more faces than at its last one, and
+# this share more: new faces join people one at a time in between, which cannot bring
+# two halves of one person together (bench/people_quality.py: completeness 0.96 after
+# a full grouping, 0.92 when 60 % of the faces joined one at a time).
 FULL_REGROUP_MIN_NEW = 200
 FULL_REGROUP_SHARE = 0.25
+GROUPING_LOCK = 7460  # advisory lock namespace: one grouping of an event at a time
 
 
 def request_grouping(*, event_id: int) -> None:
@@ -59,7 +63,8 @@ def group_event_faces(*, event_id: int, full: bool = False) -> int | None:
     event = Event.objects.filter(pk=event_id).first()
     if event is None or (event.faces_grouped_version >= event.faces_version and not full):
         return None
-    with _event_lock(event_id) as acquired:
+    # A full regrouping of a big event can outlast the minute between two runs.
+    with advisory_lock(GROUPING_LOCK, event_id) as acquired:
         if not acquired:
             return None
         version = event.faces_version
@@ -72,34 +77,15 @@ def group_event_faces(*, event_id: int, full: bool = False) -> int | None:
     return Person.objects.filter(event_id=event_id, memberships__isnull=False).distinct().count()
 
 
-class _event_lock:
-    """A PostgreSQL advisory lock on the event's grouping: a full regrouping of a big
-    event can outlast the minute between two runs of the job."""
-
-    def __init__(self, event_id: int) -> None:
-        self.key = event_id
-
-    def __enter__(self) -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [7460, self.key])
-            self.acquired = bool(cursor.fetchone()[0])
-        return self.acquired
-
-    def __exit__(self, *exc) -> None:
-        if self.acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [7460, self.key])
-
-
 def _needs_full_regroup(event_id: int, embedder: str) -> bool:
-    grouped_with = EventEmbedder.objects.filter(event_id=event_id).values_list(
-        "grouped_with", flat=True
-    )
-    if grouped_with.first() != embedder:
+    """Whether the event needs a full regrouping rather than new faces joining people:
+    never grouped with its embedder (new, or a model change), or grown by a quarter
+    (and 200 faces) since its last full regrouping."""
+    row = EventEmbedder.objects.filter(event_id=event_id).first()
+    if row is None or row.grouped_with != embedder:
         return True
-    grouped = FacePerson.objects.filter(event_id=event_id).count()
-    new = _vectors(event_id, embedder, new_only=True).count()
-    return new >= FULL_REGROUP_MIN_NEW and new >= FULL_REGROUP_SHARE * grouped
+    grown = _vectors(event_id, embedder).count() - row.grouped_faces
+    return grown >= max(FULL_REGROUP_MIN_NEW, FULL_REGROUP_SHARE * row.grouped_faces)
 
 
 def _vectors(event_id: int, embedder: str, *, new_only: bool = False):
@@ -151,20 +137,19 @@ def assign_new_faces(*, event_id: int, embedder: str) -> Assigned:
     known_photos = _people_photos(event_id, people, photos_of_new)
     groups = GroupSums(sums, counts, capacity=len(people) + len(face_ids))
     c = calibration_for(embedder)
-    chosen = assign_faces(
-        groups,
-        vectors,
-        photo_ids.tolist(),
-        known_photos,
-        threshold=c.grouping,
-        relative=c.grouping_relative,
-        spread_floor=c.grouping_floor,
-    )
+    rule = {
+        "threshold": c.grouping,
+        "relative": c.grouping_relative,
+        "spread_floor": c.grouping_floor,
+    }
+    chosen = assign_faces(groups, vectors, photo_ids.tolist(), known_photos, **rule)
+    merged = merge_new_groups(groups, len(people), known_photos, **rule)
+    chosen = [merged.get(index, index) for index in chosen]
     with transaction.atomic():
-        created = Person.objects.bulk_create(
-            Person(event_id=event_id) for _ in range(groups.active - len(people))
-        )
-        ids = [person.pk for person in people] + [person.pk for person in created]
+        started = sorted({index for index in chosen if index >= len(people)})
+        created = Person.objects.bulk_create(Person(event_id=event_id) for _ in started)
+        ids = {i: person.pk for i, person in enumerate(people)}
+        ids.update({index: person.pk for index, person in zip(started, created, strict=True)})
         FacePerson.objects.bulk_create(
             [
                 FacePerson(face_id=face_id, event_id=event_id, person_id=ids[index])
@@ -263,8 +248,12 @@ def regroup_event(*, event_id: int, embedder: str) -> int:
         if len(face_ids):
             EventEmbedder.objects.update_or_create(
                 event_id=event_id,
-                defaults={"grouped_with": embedder},
-                create_defaults={"embedder": embedder, "grouped_with": embedder},
+                defaults={"grouped_with": embedder, "grouped_faces": len(face_ids)},
+                create_defaults={
+                    "embedder": embedder,
+                    "grouped_with": embedder,
+                    "grouped_faces": len(face_ids),
+                },
             )
     return len(set(people))
 

@@ -92,6 +92,11 @@ class Migration(migrations.Migration):
             name="grouped_with",
             field=models.CharField(blank=True, default="", max_length=80),
         ),
+        migrations.AddField(
+            model_name="eventembedder",
+            name="grouped_faces",
+            field=models.PositiveIntegerField(default=0),
+        ),
         migrations.AddIndex(
             model_name="faceperson",
             index=models.Index(fields=["event", "person"], name="faceperson_event_person_idx"),

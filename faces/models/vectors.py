@@ -139,6 +139,9 @@ class EventEmbedder(models.Model):
     # The embedder of the event's last full grouping: after a model change the people
     # are regrouped whole with the new vectors (faces.people).
     grouped_with = models.CharField(max_length=80, blank=True, default="")
+    # How many faces that full grouping had: new faces join people one at a time until
+    # the event has grown by a quarter since (faces.people.needs_full_regroup).
+    grouped_faces = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.event_id}: {self.embedder}"

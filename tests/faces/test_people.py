@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from faces import people, person_actions
-from faces.grouping import GroupSums, assign_faces, map_groups
+from faces.grouping import GroupSums, assign_faces, map_groups, merge_new_groups
 from faces.models import Face, FacePerson, Person
 from photos.models import Event
 from tests.factories import FaceFactory, PhotoFactory
@@ -164,3 +164,29 @@ def test_groups_continue_the_person_most_of_their_faces_were_in():
     assert map_groups(labels, previous) == {0: 7, 1: 8, 2: None}
     # One person split in two groups: only the larger keeps the id.
     assert map_groups(np.array([0, 0, 1]), [7, 7, 7]) == {0: 7, 1: None}
+
+
+def test_groups_started_by_new_faces_merge_into_the_person_they_belong_to():
+    rng = np.random.default_rng(2)
+    alice, bob = unit(rng.normal(size=64)), unit(rng.normal(size=64))
+
+    def groups_of(*members):
+        """Existing Alice (4 faces, photos 1-4), then new groups (centre, size, photos)."""
+        groups = GroupSums(faces(alice, 4)[None, :], np.array([4]), capacity=4)
+        photos = [{1, 2, 3, 4}]
+        for centre, count, photo_ids in members:
+            index = groups.add_group(faces(centre, 1))
+            groups.sums[index], groups.counts[index] = faces(centre, count), count
+            photos.append(set(photo_ids))
+        return groups, photos
+
+    def faces(centre, count):
+        return np.array([near(centre, rng) for _ in range(count)], dtype=np.float64).sum(axis=0)
+
+    rule = {"threshold": 0.4, "relative": 1.6, "spread_floor": 0.28}
+    groups, photos = groups_of((alice, 2, {5, 6}), (bob, 2, {7, 8}))
+    assert merge_new_groups(groups, 1, photos, **rule) == {1: 0}  # Bob stays apart
+    assert groups.counts[0] == 6 and photos[0] == {1, 2, 3, 4, 5, 6}
+    # A face in a photo she is already in cannot be her.
+    groups, photos = groups_of((alice, 1, {4}))
+    assert merge_new_groups(groups, 1, photos, **rule) == {}
