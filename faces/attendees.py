@@ -35,6 +35,9 @@ class StoredResults:
     questions: list[dict]  # {"face", "photo", "kind", "adds", "removes", "answer"}
     expires_at: float
     face_count: int
+    # Where the face used was in the selfie (percent: left, top, width, height): the
+    # results page draws it over the browser's own copy of the selfie.
+    selfie_box: list[float] | None = None
 
     @property
     def open_questions(self) -> list[dict]:
@@ -66,6 +69,7 @@ def save_results(session, *, event: Event, search: SelfieSearch) -> StoredResult
         ],
         expires_at=time.time() + settings.ATTENDEE_RESULTS_TTL_SECONDS,
         face_count=search.selfie.face_count,
+        selfie_box=search.selfie.box_percentages(),
     )
     _store(session, event, results)
     # A new session key whenever results are saved: a key planted or seen before the

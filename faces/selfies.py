@@ -66,6 +66,17 @@ class Selfie:
     def vector(self, embedder: str) -> np.ndarray:
         return self.vectors[embedder]
 
+    def box_percentages(self) -> list[float]:
+        """The face used, as percentages (left, top, width, height) of the upright
+        selfie: enough to draw it over a copy of the selfie, which is not kept."""
+        box = self.face.box
+        return [
+            round(100 * box.x / self.width, 2),
+            round(100 * box.y / self.height, 2),
+            round(100 * box.width / self.width, 2),
+            round(100 * box.height / self.height, 2),
+        ]
+
 
 _slots: dict[int, threading.BoundedSemaphore] = {}
 _slots_lock = threading.Lock()

@@ -1,6 +1,5 @@
 """The attendee pages, reached only through an event's secret link (/e/<token>/...)."""
 
-import base64
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -104,11 +103,12 @@ def _search_with_selfie(request, event: Event, handler: uploads.SelfieUploadHand
         response = _attendee_page(request, event, 503, form=form, error=str(error))
         response["Retry-After"] = "60"
         return response
-    results = attendees.save_results(request.session, event=event, search=search)
-    context = _results_context(request, event, results)
-    context["selfie_preview"] = base64.b64encode(search.selfie.preview_jpeg).decode()
-    context["selfie_face_count"] = search.selfie.face_count
-    return _private(render(request, "faces/results.html", context))
+    attendees.save_results(request.session, event=event, search=search)
+    # Post, redirect, get: the results have their own address, which a reload, the back
+    # button or a reopened tab shows again without searching again.
+    response = redirect("faces:attendee_results", token=event.attendee_token)
+    response.status_code = 303
+    return _private(response)
 
 
 def attendee_results(request, token):

@@ -17,10 +17,30 @@
   const ticket = document.getElementById("capture-ticket");
   let stream = null;
 
+  // A small copy of the chosen selfie stays in this tab only (sessionStorage), for the
+  // results page to show which face was used (used-face.js); it is never uploaded
+  // apart from the selfie itself, and "Forget my search" or closing the tab drops it.
+  const token = (location.pathname.match(/\/e\/([^/]+)\//) || [])[1] || "";
+  function keepCopy(file) {
+    if (!window.createImageBitmap || !file) return;
+    createImageBitmap(file).then((bitmap) => {
+      const side = 320 / Math.max(bitmap.width, bitmap.height);
+      const scale = Math.min(1, side);
+      const small = document.createElement("canvas");
+      small.width = Math.round(bitmap.width * scale);
+      small.height = Math.round(bitmap.height * scale);
+      small.getContext("2d").drawImage(bitmap, 0, 0, small.width, small.height);
+      try {
+        sessionStorage.setItem("selfie:" + token, small.toDataURL("image/jpeg", 0.8));
+      } catch (error) { /* storage full or off: the results page shows the text alone */ }
+    }).catch(() => {});
+  }
+
   input.addEventListener("change", () => {
     // Only a person choosing a file fires this (the camera sets the files in code).
     nameLabel.textContent = input.files.length ? "Selected: " + input.files[0].name : "";
     if (ticket) ticket.value = "";
+    keepCopy(input.files[0]);
   });
 
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
@@ -64,6 +84,7 @@
       const transfer = new DataTransfer();
       transfer.items.add(file);
       input.files = transfer.files;
+      keepCopy(file);
       if (ticket) ticket.value = ticket.dataset.ticket;
       still.src = URL.createObjectURL(blob);
       still.hidden = false;

@@ -50,7 +50,8 @@ def search(client, event, path=None, data=None, consent=True, **filters):
     if consent:
         payload["consent"] = "on"
     payload.update(filters)
-    return client.post(page_url(event, "attendee_search"), payload)
+    # The search redirects to the results page (post, redirect, get): followed.
+    return client.post(page_url(event, "attendee_search"), payload, follow=True)
 
 
 def matched_ids(response):
@@ -220,11 +221,30 @@ def test_the_selfie_leaves_no_file_and_no_row(client, event, gallery, images, me
     assert sorted(p for p in media_root.rglob("*") if p.is_file()) == files_before
     assert (Photo.objects.count(), Face.objects.count()) == rows_before
     stored = client.session["attendee_results"][str(event.pk)]
-    # Ids only: photos, the faces that matched, answers; no vector, no selfie.
-    assert set(stored) == {"sure", "faces", "questions", "expires_at", "face_count"}
+    # Ids only: photos, the faces that matched, answers, where the face used was in
+    # the selfie (four numbers); no vector, no picture.
+    assert set(stored) == {"sure", "faces", "questions", "expires_at", "face_count", "selfie_box"}
+    assert len(stored["selfie_box"]) == 4 and all(0 <= v <= 100 for v in stored["selfie_box"])
     assert all(isinstance(v, int) for v in stored["faces"].values())
     for question in stored["questions"]:
         assert set(question) == {"face", "photo", "kind", "adds", "removes", "answer"}
+
+
+def test_results_have_their_own_address_a_reload_shows_without_searching_again(
+    client, event, gallery, images
+):
+    response = client.post(
+        page_url(event, "attendee_search"),
+        {
+            "selfie": SimpleUploadedFile("me.jpg", images["obama2.jpg"].read_bytes()),
+            "consent": "on",
+        },
+    )
+    assert response.status_code == 303
+    assert response["Location"] == page_url(event, "attendee_results")
+    first = client.get(response["Location"])
+    again = client.get(response["Location"])  # a reload, a bookmark, a reopened tab
+    assert matched_ids(first) == matched_ids(again) == {gallery["obama"].pk}
 
 
 def test_download_all_streams_a_zip_of_the_matches(client, event, gallery, images):

@@ -31,7 +31,9 @@ def url(event, name, *args):
 
 def search(client, event, images, name="obama2.jpg"):
     selfie = SimpleUploadedFile("me.jpg", images[name].read_bytes())
-    return client.post(url(event, "attendee_search"), {"selfie": selfie, "consent": "on"})
+    return client.post(
+        url(event, "attendee_search"), {"selfie": selfie, "consent": "on"}, follow=True
+    )
 
 
 def test_a_face_hidden_after_the_search_disappears_from_results_and_downloads(
@@ -172,7 +174,7 @@ def test_camera_only_events_need_a_fresh_ticket_from_the_page(client, event, pho
 
     def post(**extra):
         data = {"selfie": SimpleUploadedFile("me.jpg", selfie), "consent": "on", **extra}
-        return client.post(url(event, "attendee_search"), data)
+        return client.post(url(event, "attendee_search"), data, follow=True)
 
     page = client.get(url(event, "attendee")).content.decode()
     assert "Upload a selfie" not in page and "taken with your camera" in page

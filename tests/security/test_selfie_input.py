@@ -29,7 +29,7 @@ def search_url(event) -> str:
 
 def post_selfie(client, event, data: bytes, name="me.jpg"):
     return client.post(
-        search_url(event), {"selfie": SimpleUploadedFile(name, data), "consent": "on"}
+        search_url(event), {"selfie": SimpleUploadedFile(name, data), "consent": "on"}, follow=True
     )
 
 
@@ -170,7 +170,8 @@ def test_only_the_face_used_is_embedded(client, event, images, monkeypatch):
     monkeypatch.setattr(embedder, "embed", counting)
     response = post_selfie(client, event, images["group6.jpg"].read_bytes())
     assert response.status_code == 200
-    assert response.context["selfie_face_count"] == 6
+    assert response.context["results"].face_count == 6
+    assert b"We saw 6 faces in your picture and used the largest one" in response.content
     assert boxes_embedded == [1]
 
 
@@ -234,7 +235,7 @@ def test_hostile_selfies_through_the_production_server(transactional_db, media_r
         assert client.get(url).status == 200
         # A real search first: the face models are loaded once, on first use.
         selfie = {"selfie": ("me.jpg", images["obama2.jpg"].read_bytes())}
-        assert client.post(url + "search/", {"consent": "on"}, selfie).status == 200
+        assert client.post(url + "search/", {"consent": "on"}, selfie).status == 303  # results
         baseline = server.memory_mb()
         answers, rounds = {}, []
         for _ in range(3):
