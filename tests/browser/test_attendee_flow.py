@@ -43,7 +43,13 @@ def test_attendee_finds_their_photos_and_downloads_them(
     links = page.locator(".gallery .viewer-link")
     assert links.count() == 1
     assert f"/photos/{photos['obama.jpg'].pk}/" in links.first.get_attribute("href")
+    # The results have their own address: a reload shows them again, no new search.
+    assert page.url == f"{live_server.url}/e/{event.attendee_token}/photos/"
+    assert page.is_visible("#used-face img")  # this browser's copy, the face boxed
     screenshot("results")
+    page.reload()
+    page.wait_for_selector("h1:text-is('Your photos')")
+    assert page.locator(".gallery .viewer-link").count() == 1
 
     links.first.click()
     page.wait_for_selector("#viewer:not([hidden]) img")
@@ -75,6 +81,11 @@ def test_attendee_finds_their_photos_and_downloads_them(
     page.click("#filters summary")
     assert page.is_visible("#id_album")
     screenshot("results-phone")
+    key = f"selfie:{event.attendee_token}"
+    assert page.evaluate(f"sessionStorage.getItem('{key}')") is not None
+    page.click("button:text-is('Forget my search')")
+    page.wait_for_selector("text=deleted from this browser")
+    assert page.evaluate(f"sessionStorage.getItem('{key}')") is None
 
 
 def test_attendee_takes_a_selfie_with_the_camera_and_can_retake_it(
