@@ -116,7 +116,9 @@ def test_attendee_takes_a_selfie_with_the_camera_and_can_retake_it(
     assert any(f"/photos/{pk}/" in url or f"/questions/{face}/" in url for url in found)
 
 
-def test_attendee_confirms_a_candidate_by_keyboard(live_server, page, images, wedding, settings):
+def test_attendee_confirms_a_candidate_by_keyboard(
+    live_server, page, screenshot, images, wedding, settings
+):
     """An uncertain match shows only a face crop; "Yes, that's me" adds the photo."""
     settings.FACES_MATCH_THRESHOLD = 0.01  # nothing is sure: everything close is a question
     settings.FACES_MATCH_ALONE_THRESHOLD = 0.01
@@ -126,18 +128,24 @@ def test_attendee_confirms_a_candidate_by_keyboard(live_server, page, images, we
     page.set_input_files("#id_selfie", str(images["obama2.jpg"]))
     page.check("#id_consent")
     page.click("#search-button")
-    page.wait_for_selector("h2:text-is('Is this you?')")
+    # Only "maybe": the questions are the next step, first thing under the title.
+    page.wait_for_selector("h2:text-is('Are any of these you?')")
     assert page.locator(".gallery .viewer-link").count() == 0
+    assert page.locator("#filters").count() == 0  # nothing to filter yet
+    assert "No sure match yet" in page.inner_text(".pagehead")
+    assert page.locator("#questions").bounding_box()["y"] < 900
     crop = page.locator(".candidate img").first
     assert "/questions/" in crop.get_attribute("src")
     # The crop is served (lazy loading: wait until the browser has it).
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=crop.element_handle())
+    screenshot("maybe-only")
     page.locator(".candidate button[value=yes]").first.focus()
     page.keyboard.press("Enter")
     page.wait_for_selector(".gallery .viewer-link")
     hrefs = [link.get_attribute("href") for link in page.locator(".gallery .viewer-link").all()]
     assert any(f"/photos/{photos['obama.jpg'].pk}/" in href for href in hrefs)
     assert page.is_visible("text=your photos were updated")
+    assert page.is_visible("#download-all")
 
 
 def test_a_camera_only_event_takes_the_camera_selfie(live_server, page, wedding):
