@@ -1,6 +1,5 @@
 """The attendee pages, reached only through an event's secret link (/e/<token>/...)."""
 
-
 from django.contrib import messages
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render

@@ -1,4 +1,6 @@
 // Full-size viewer for a gallery: click a photo, arrows or swipe to move, Esc to close.
+// A modal dialog for keyboards and screen readers too: focus moves into it, Tab stays
+// inside it, and closing returns focus to the photo it was opened from.
 (function () {
   "use strict";
   const viewer = document.getElementById("viewer");
@@ -8,6 +10,13 @@
   const caption = viewer.querySelector(".viewer-caption");
   const download = viewer.querySelector("a[download]");
   let index = 0;
+  let opener = null;
+
+  function open(i) {
+    opener = document.activeElement;
+    show(i);
+    viewer.querySelector(".viewer-close").focus();
+  }
 
   function show(i) {
     index = (i + links.length) % links.length;
@@ -23,11 +32,28 @@
     viewer.hidden = true;
     image.removeAttribute("src");
     document.body.classList.remove("no-scroll");
+    if (opener && opener.focus) opener.focus();
+  }
+
+  function keepFocusInside(event) {
+    const stops = Array.from(viewer.querySelectorAll("button, a[href]"));
+    const first = stops[0];
+    const last = stops[stops.length - 1];
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    } else if (!viewer.contains(document.activeElement)) {
+      event.preventDefault();
+      first.focus();
+    }
   }
 
   links.forEach((link, i) => link.addEventListener("click", (event) => {
     event.preventDefault();
-    show(i);
+    open(i);
   }));
   viewer.querySelector(".viewer-close").addEventListener("click", close);
   viewer.querySelector(".viewer-prev").addEventListener("click", () => show(index - 1));
@@ -36,6 +62,7 @@
   document.addEventListener("keydown", (event) => {
     if (viewer.hidden) return;
     if (event.key === "Escape") close();
+    if (event.key === "Tab") keepFocusInside(event);
     if (event.key === "ArrowLeft") show(index - 1);
     if (event.key === "ArrowRight") show(index + 1);
   });

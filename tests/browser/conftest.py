@@ -52,11 +52,56 @@ def browser(images, tmp_path_factory):
 
 @pytest.fixture
 def page(browser, request):
+    """A laptop-sized page. Every page it visits is checked with axe-core afterwards
+    (:func:`check_accessibility`): serious or critical violations fail the test."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(60_000)  # generous: CI machines are slower and noisier
+    visited: list[str] = []
+    page.on("framenavigated", lambda frame: frame == page.main_frame and visited.append(frame.url))
     yield page
-    context.close()
+    try:
+        problems = check_accessibility(context, visited)
+    finally:
+        context.close()
+    if problems:
+        pytest.fail("Accessibility (axe-core), serious or critical:\n" + "\n".join(problems))
+
+
+# Rules axe cannot judge here: none so far. Add one only with the reason next to it.
+AXE_SKIPPED_RULES: dict[str, str] = {}
+
+
+def check_accessibility(context, urls: list[str]) -> list[str]:
+    """axe-core on each HTML page of ``urls`` (opened again in ``context``, with its
+    cookies: what the person saw at that address). Returns one line per serious or
+    critical violation."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import Error
+
+    axe, problems, seen = Axe(), [], set()
+    page = context.new_page()
+    for url in urls:
+        if url in seen or not url.startswith("http"):
+            continue
+        seen.add(url)
+        try:
+            response = page.goto(url)
+        except Error:  # the answer to a POST (a form with its errors): not a GET page
+            continue
+        if response is None or "text/html" not in response.headers.get("content-type", ""):
+            continue
+        results = axe.run(page)
+        for violation in results.response["violations"]:
+            if (
+                violation["impact"] in ("serious", "critical")
+                and violation["id"] not in AXE_SKIPPED_RULES
+            ):
+                targets = ", ".join(str(node["target"]) for node in violation["nodes"][:3])
+                rule = f"{violation['id']} ({violation['impact']}): {violation['help']}"
+                problems.append(f"{page.url}: {rule} -> {targets}")
+    page.close()
+    return problems
 
 
 @pytest.fixture

@@ -51,11 +51,18 @@ def test_attendee_finds_their_photos_and_downloads_them(
     page.wait_for_selector("h1:text-is('Your photos')")
     assert page.locator(".gallery .viewer-link").count() == 1
 
-    links.first.click()
+    # The viewer by keyboard: focus goes into it, Tab stays inside, Esc returns it.
+    links.first.focus()
+    page.keyboard.press("Enter")
     page.wait_for_selector("#viewer:not([hidden]) img")
+    assert page.evaluate("document.activeElement.classList.contains('viewer-close')")
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.getElementById('viewer').contains(document.activeElement)")
     screenshot("viewer")
     page.keyboard.press("Escape")
     assert page.is_hidden("#viewer")
+    assert page.evaluate("document.activeElement.classList.contains('viewer-link')")
 
     with page.expect_download() as download_info:
         page.click("#download-all")
@@ -162,3 +169,16 @@ def test_a_camera_only_event_takes_the_camera_selfie(live_server, page, wedding)
     page.check("#id_consent")
     page.click("#search-button")
     page.wait_for_selector("h1:text-is('Your photos')")
+
+
+def test_the_accessibility_check_finds_what_it_should(browser):
+    """axe-core (bundled, no download) reports a picture without a text alternative:
+    the check that runs after every browser test can fail."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_content('<html lang="en"><title>t</title><main><img src="x.png"></main></html>')
+    violations = Axe().run(page).response["violations"]
+    context.close()
+    assert "image-alt" in {v["id"] for v in violations}

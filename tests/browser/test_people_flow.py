@@ -6,6 +6,7 @@ from faces import people
 from faces.models import Person
 from faces.processing import process_photo
 from photos.services import add_photo
+from tests.browser.conftest import check_accessibility
 from tests.factories import AlbumFactory, EventFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -127,7 +128,10 @@ def test_people_pages_on_a_phone(live_server, browser, gala, request):
     page.wait_for_selector(".face-tile")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(_artifact(request, "person-phone")), full_page=True)
+    visited = [f"{live_server.url}/events/{gala['event'].pk}/people/", page.url]
+    problems = check_accessibility(context, visited)
     context.close()
+    assert problems == []
 
 
 def _artifact(request, name):
