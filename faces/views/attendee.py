@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from faces import attendees, camera, limits, moderation, selfies, uploads
 from faces.forms import SearchFiltersForm, SelfieForm
 from photos.media import serve_attendee_file
+from faces.models import Face
 from photos.models import Event, Photo
 
 
@@ -143,13 +144,31 @@ def _results_context(request, event: Event, results: attendees.StoredResults) ->
             "id", "album__title", "taken_at", "width", "height", "original_filename"
         )
     }
+    sure = [by_id[i] for i in results.sure if i in by_id]
+    _mark_the_attendee(sure, results)
     return {
         "event": event,
         "filter_form": form,
-        "sure": [by_id[i] for i in results.sure if i in by_id],
+        "sure": sure,
         "questions": results.open_questions,
         "results": results,
     }
+
+
+def _mark_the_attendee(photos: list[Photo], results: attendees.StoredResults) -> None:
+    """``photo.you``: where the attendee's face is, in percent of the photo, so that
+    the thumbnail is cropped around it and the viewer can point it out."""
+    face_ids = [results.faces.get(str(photo.pk)) for photo in photos]
+    box_fields = ("id", "x", "y", "width", "height")
+    faces = Face.objects.only(*box_fields).in_bulk([pk for pk in face_ids if pk])
+    for photo, face_id in zip(photos, face_ids, strict=True):
+        face = faces.get(face_id)
+        photo.you = None
+        if face is not None and photo.width and photo.height:
+            box = face.box_percentages(photo)
+            box["centre_x"] = round(box["left"] + box["width"] / 2, 1)
+            box["centre_y"] = round(box["top"] + box["height"] / 2, 1)
+            photo.you = box
 
 
 def attendee_photo(request, token, photo_id, kind):

@@ -12,6 +12,7 @@
   const shoot = document.getElementById("camera-shoot");
   const retake = document.getElementById("camera-retake");
   const openButton = document.getElementById("camera-open");
+  const picker = document.getElementById("picker-buttons");
   // Events that ask for camera selfies: the page's ticket goes only with a picture
   // taken here (faces/camera.py), never with a chosen file.
   const ticket = document.getElementById("capture-ticket");
@@ -66,6 +67,7 @@
     shoot.disabled = true;  // until the first frame arrives
     video.srcObject = stream;
     camera.hidden = false;
+    picker.hidden = true;  // on a phone they would sit under the open camera
     video.hidden = false;
     still.hidden = true;
     shoot.hidden = false;
@@ -100,6 +102,8 @@
   document.getElementById("camera-close").addEventListener("click", () => {
     stop();
     camera.hidden = true;
+    picker.hidden = false;
+    openButton.focus();
   });
 
   document.getElementById("selfie-form").addEventListener("submit", () => {

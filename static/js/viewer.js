@@ -22,10 +22,22 @@
     index = (i + links.length) % links.length;
     const link = links[index];
     image.src = link.href;
-    caption.textContent = `${index + 1} / ${links.length} · ${link.dataset.caption}`;
+    const marked = link.dataset.you ? " · you are outlined in yellow" : "";
+    caption.textContent = `${index + 1} / ${links.length} · ${link.dataset.caption}${marked}`;
     download.href = link.dataset.download;
+    markYou(link.dataset.you);
     viewer.hidden = false;
     document.body.classList.add("no-scroll");
+  }
+
+  // The attendee's own face, pointed out (results pages give its place in percent).
+  const you = viewer.querySelector(".viewer-you");
+  function markYou(box) {
+    if (!you) return;
+    you.hidden = !box;
+    if (!box) return;
+    const [left, top, width, height] = box.split(",").map(Number);
+    Object.assign(you.style, { left: left + "%", top: top + "%", width: width + "%", height: height + "%" });
   }
 
   function close() {

@@ -43,6 +43,9 @@ def test_attendee_finds_their_photos_and_downloads_them(
     links = page.locator(".gallery .viewer-link")
     assert links.count() == 1
     assert f"/photos/{photos['obama.jpg'].pk}/" in links.first.get_attribute("href")
+    # The thumbnail is cropped around their face, not the photo's centre.
+    position = links.first.locator("img").evaluate("img => img.style.objectPosition")
+    assert position and position != "50% 50%"
     # The results have their own address: a reload shows them again, no new search.
     assert page.url == f"{live_server.url}/e/{event.attendee_token}/photos/"
     assert page.is_visible("#used-face img")  # this browser's copy, the face boxed
@@ -56,6 +59,8 @@ def test_attendee_finds_their_photos_and_downloads_them(
     page.keyboard.press("Enter")
     page.wait_for_selector("#viewer:not([hidden]) img")
     assert page.evaluate("document.activeElement.classList.contains('viewer-close')")
+    assert page.is_visible(".viewer-you")  # their face, pointed out
+    assert "you are outlined" in page.inner_text(".viewer-caption")
     for _ in range(6):
         page.keyboard.press("Tab")
         assert page.evaluate("document.getElementById('viewer').contains(document.activeElement)")
