@@ -10,8 +10,8 @@ from django.views.decorators.http import require_POST
 
 from faces import attendees, camera, limits, moderation, selfies, uploads
 from faces.forms import SearchFiltersForm, SelfieForm
-from photos.media import serve_attendee_file
 from faces.models import Face
+from photos.media import serve_attendee_file
 from photos.models import Event, Photo
 
 
