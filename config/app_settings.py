@@ -22,6 +22,11 @@ FACES_TORCH_THREADS = env.int("FACES_TORCH_THREADS", default=1)
 FACES_DETECT_TILES = env.bool("FACES_DETECT_TILES", default=False)
 FACES_MIN_FACE_PX = env.int("FACES_MIN_FACE_PX", default=20)
 FACES_MIN_SCORE = env.float("FACES_MIN_SCORE", default=0.6)
+# A selfie's face must be surer than a face in a photo: a search from a dog, a poster
+# or a starry sky must not start. 90 real selfies of the development set: 0.84 lowest
+# among the 42 tuning people (fold 1), none under 0.80 among the 48 others (fold 0);
+# the false faces found in a deep-sky photo scored 0.63-0.73 (docs/match-quality.md).
+FACES_SELFIE_MIN_SCORE = env.float("FACES_SELFIE_MIN_SCORE", default=0.8)
 # Faces smaller than this (short side, original pixels) are stored but never matched.
 FACES_MIN_MATCH_FACE_PX = env.int("FACES_MIN_MATCH_FACE_PX", default=40)
 # ArcFace (FACES_EMBEDDER=arcface): the path of an ONNX file the operator supplies; its

@@ -137,9 +137,10 @@ def read_selfie(*, fp, pick=None, embedders: list[Embedder] | None = None) -> Se
             )
         except ImageError as error:
             raise SelfieError(str(error)) from error
-        faces = detect_faces(loaded, detector=get_detector(), rules=FaceRules.from_settings())
+        found = detect_faces(loaded, detector=get_detector(), rules=FaceRules.from_settings())
+        faces = [f for f in found if f.full_box.score >= settings.FACES_SELFIE_MIN_SCORE]
         face = pick(faces, loaded) if pick else largest_face(faces)
-        _check_usable(face)
+        _check_usable(face, unclear=len(found) > len(faces))
         embedders = embedders or [get_embedder()]
         (embedded,) = embed_faces(loaded, [face], embedders[0])
         vectors = {embedders[0].name: embedded.embedding}
@@ -156,7 +157,12 @@ def read_selfie(*, fp, pick=None, embedders: list[Embedder] | None = None) -> Se
     )
 
 
-def _check_usable(face: FoundFace | None) -> None:
+def _check_usable(face: FoundFace | None, *, unclear: bool = False) -> None:
+    if face is None and unclear:
+        raise SelfieError(
+            "We could not see a clear human face in this picture. Use a photo of your own "
+            "face, seen from the front and well lit."
+        )
     if face is None:
         raise SelfieError(
             "No face was found in this picture. Use a photo where your face is well lit, "

@@ -7,6 +7,7 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from faces.models import Face
 from faces.processing import process_photo
@@ -303,3 +304,16 @@ def test_a_face_too_small_to_match_reliably_is_refused_with_advice(client, event
     response = search(client, event, data=data.getvalue())
     assert response.status_code == 400
     assert "too small or too blurred" in response.content.decode()
+
+
+def test_a_selfie_without_a_clear_human_face_is_refused(client, event, gallery):
+    """A deep-sky photo (public domain, scikit-image) holds blobs the detector scores
+    0.63-0.73 as faces: fine to look at in an album, not to search with."""
+    from skimage import data
+
+    sky = io.BytesIO()
+    Image.fromarray(data.hubble_deep_field()).save(sky, "JPEG")
+    response = search(client, event, data=sky.getvalue())
+    assert response.status_code == 400
+    assert "could not see a clear human face" in response.content.decode()
+    assert not client.session.get("attendee_results")
