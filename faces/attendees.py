@@ -10,21 +10,18 @@ it is among the attendee's photos.
 """
 
 import time
-import zipfile
 from collections.abc import Iterable, Iterator
-from contextlib import closing
 from dataclasses import dataclass
 
 from django.conf import settings
 
 from faces.models import Face
 from faces.selfies import SelfieSearch
-from photos.downloads import download_name, open_attendee_copy
-from photos.metadata import MetadataError
+from photos import zips
+from photos.downloads import open_attendee_copy
 from photos.models import Event, Photo
 
 SESSION_KEY = "attendee_results"
-LEFT_OUT_NOTE = "photos-not-included.txt"  # in a zip that lacks some photos
 QUESTIONS_SHOWN = 6  # at a time: a few clear faces, not a wall of strangers
 
 
@@ -163,64 +160,8 @@ def question_face(session, *, event: Event, face_id: int) -> Face | None:
     return Face.objects.visible().filter(pk=face_id, event=event).select_related("photo").first()
 
 
-class _Sink:
-    """A write-only buffer that zipfile can stream into (it is not seekable)."""
-
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-
-    def write(self, data) -> int:
-        self.chunks.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data = b"".join(self.chunks)
-        self.chunks.clear()
-        return data
-
-
 def stream_zip(photos: Iterable[Photo]) -> Iterator[bytes]:
-    """The photos' originals as one zip, produced piece by piece (never whole in memory).
-
-    Each original comes without private metadata (photos/downloads.py), HEIC ones as
-    .jpg. A photo with no clean copy is left out (and logged), and a note in the zip
-    names it.
-    """
-    sink = _Sink()
-    used_names: set[str] = set()
-    left_out: list[str] = []
-    with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED) as archive:
-        for photo in photos:
-            try:
-                copy = open_attendee_copy(photo=photo)
-            except (MetadataError, FileNotFoundError):
-                left_out.append(download_name(photo))
-                continue
-            name = _unique_name(copy.filename, photo.pk, used_names)
-            with closing(copy.chunks), archive.open(name, "w", force_zip64=True) as target:
-                for chunk in copy.chunks:
-                    target.write(chunk)
-                    yield sink.take()
-            yield sink.take()
-        if left_out:
-            archive.writestr(_unique_name(LEFT_OUT_NOTE, 0, used_names), _left_out_text(left_out))
-    yield sink.take()
-
-
-def _left_out_text(names: list[str]) -> str:
-    return (
-        "These photos could not be prepared for download; ask the organiser for them:\n"
-        + "".join(f"{name}\n" for name in names)
-    )
-
-
-def _unique_name(base: str, photo_id: int, used: set[str]) -> str:
-    name = base
-    if name in used:
-        stem, _, extension = base.rpartition(".")
-        name = f"{stem}-{photo_id}.{extension}" if stem else f"{base}-{photo_id}"
-    used.add(name)
-    return name
+    """The photos' originals as one zip, streamed, each without private metadata
+    (photos/downloads.py; HEIC ones as .jpg). A photo with no clean copy is left out
+    (and logged), and a note in the zip names it."""
+    return zips.stream_zip(photos, open_copy=open_attendee_copy)

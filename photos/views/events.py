@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from photos import access, services
 from photos.forms import AlbumForm, EventForm
 from photos.models import Event
+from photos.views import albums
 
 
 @login_required
@@ -101,3 +102,11 @@ def event_token_regenerate(request, pk):
     event = services.regenerate_attendee_token(event=access.event_for(request, pk))
     messages.success(request, "A new attendee link was issued; the old link no longer works.")
     return redirect(event)
+
+
+@login_required
+def event_download(request, pk):
+    """Every photo of the event as one zip, a folder per album, as uploaded."""
+    event = access.event_for(request, pk)
+    photos = event.photos.select_related("album").order_by("album__title", "taken_at", "pk")
+    return albums.zip_response(photos, event.slug, album_folders=True)

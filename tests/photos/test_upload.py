@@ -195,3 +195,22 @@ def test_a_failed_photo_can_be_retried_successfully(owner_client, album, images)
     assert response.status_code == 302
     photo.refresh_from_db()
     assert (photo.faces_status, photo.face_count, photo.faces_error) == ("done", 1, "")
+
+
+def test_organisers_download_an_album_or_the_event_as_uploaded(
+    owner_client, client, other_user, album, images
+):
+    second = album.event.albums.create(title="Party / late")
+    upload(owner_client, album, ("a.jpg", images["obama.jpg"].read_bytes()))
+    upload(owner_client, second, ("b.jpg", images["biden.jpg"].read_bytes()))
+    response = owner_client.get(reverse("photos:album_download", args=[album.pk]))
+    assert response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert archive.namelist() == ["a.jpg"]
+    assert archive.read("a.jpg") == images["obama.jpg"].read_bytes()  # byte for byte
+    response = owner_client.get(reverse("photos:event_download", args=[album.event_id]))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert sorted(archive.namelist()) == [f"{album.title}/a.jpg", "Party - late/b.jpg"]
+    client.force_login(other_user)
+    assert client.get(reverse("photos:album_download", args=[album.pk])).status_code == 404
+    assert client.get(reverse("photos:event_download", args=[album.event_id])).status_code == 404
