@@ -26,6 +26,7 @@ class ArchiveEntry:
     name: str
     data: bytes | None = None  # None when rejected
     rejection: str = ""
+    index: int = 0  # its place among the archive's files (to resume after it)
 
 
 class ArchiveError(ValueError):
@@ -40,25 +41,37 @@ def is_zip(fp) -> bool:
     return magic in (b"PK\x03\x04", b"PK\x05\x06")
 
 
-def read_zip(
-    fp, *, max_entry_bytes: int, max_total_bytes: int, max_entries: int
-) -> Iterator[ArchiveEntry]:
-    """Yield each file of the archive, read in memory, or its rejection."""
+def open_zip(fp) -> zipfile.ZipFile:
+    """The archive, or ArchiveError with a message for the organiser."""
     try:
-        archive = zipfile.ZipFile(fp)
+        return zipfile.ZipFile(fp)
     except (zipfile.BadZipFile, OSError) as error:
         logger.info("Unreadable zip file refused: %s: %s", type(error).__name__, error)
         raise ArchiveError(
             "This zip file cannot be opened: it may be damaged or not fully uploaded. "
             "Nothing in it was added."
         ) from error
+
+
+def zip_members(archive: zipfile.ZipFile, *, max_entries: int) -> list[zipfile.ZipInfo]:
+    """The archive's files (not folders); ArchiveError when there are too many."""
     members = [info for info in archive.infolist() if not info.is_dir()]
     if len(members) > max_entries:
         raise ArchiveError(
             f"This zip file holds {len(members)} files; the limit is {max_entries} per archive."
         )
-    total = 0
-    for info in members:
+    return members
+
+
+def read_zip(
+    fp, *, max_entry_bytes: int, max_total_bytes: int, max_entries: int, start: int = 0
+) -> Iterator[ArchiveEntry]:
+    """Yield each file of the archive, read in memory, or its rejection, from its
+    ``start``-th file on (the ones before count towards the total size as declared)."""
+    archive = open_zip(fp)
+    members = zip_members(archive, max_entries=max_entries)
+    total = sum(info.file_size for info in members[:start])
+    for index, info in enumerate(members[start:], start):
         name = info.filename
         if name.startswith(SKIPPED_PREFIXES) or posixpath.basename(name).startswith("."):
             continue
@@ -66,19 +79,23 @@ def read_zip(
         if not rejection and total + info.file_size > max_total_bytes:
             rejection = "the archive unpacks to more than the allowed total size"
         if rejection:
-            yield ArchiveEntry(name, rejection=rejection)
+            yield ArchiveEntry(name, rejection=rejection, index=index)
             continue
         try:
             data = _read_capped(archive, info, max_entry_bytes)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
             logger.info("Damaged zip entry %r: %s: %s", name, type(error).__name__, error)
-            yield ArchiveEntry(name, rejection="damaged inside the archive, so it was skipped")
+            yield ArchiveEntry(
+                name, rejection="damaged inside the archive, so it was skipped", index=index
+            )
             continue
         total += len(data)
         if is_zip(io.BytesIO(data)):
-            yield ArchiveEntry(name, rejection="archives inside archives are not accepted")
+            yield ArchiveEntry(
+                name, rejection="archives inside archives are not accepted", index=index
+            )
             continue
-        yield ArchiveEntry(name, data=data)
+        yield ArchiveEntry(name, data=data, index=index)
 
 
 def _entry_problem(info: zipfile.ZipInfo, max_entry_bytes: int) -> str:

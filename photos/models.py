@@ -212,3 +212,53 @@ class FileDeletion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ZipImport(models.Model):
+    """A .zip of photos uploaded to an album, unpacked by a worker (photos.imports).
+
+    The web request only stores the archive; the worker adds its photos entry by entry,
+    saving its place (``entries_done``) as it goes, so that the album page shows the
+    progress and an interrupted import resumes where it stopped.
+    """
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        UNPACKING = "unpacking", "Unpacking"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="imports")
+    file = models.FileField(upload_to="imports/", max_length=255, blank=True)
+    name = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    entries_total = models.PositiveIntegerField(default=0)
+    entries_done = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    # What was not added, for the organiser: [{"name": ..., "reason": ...}], capped.
+    problems = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} into {self.album}"
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.pk,
+            "name": self.name,
+            "status": self.status,
+            "total": self.entries_total,
+            "done": self.entries_done,
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "rejected": len(self.problems),
+            "problems": self.problems[:50],
+            "error": self.error,
+        }

@@ -14,10 +14,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, QuerySet, Sum
 from django.utils import timezone
 
-from photos import exif
-from photos.archives import ArchiveError, is_zip, read_zip
+from photos import exif, imports
+from photos.archives import ArchiveError, is_zip
 from photos.images import ImageError, LoadedImage, open_image, resized_to_fit
-from photos.models import Album, Event, Photo, new_attendee_token
+from photos.models import Album, Event, Photo, ZipImport, new_attendee_token
 from photos.signals import processing_requested
 from photos.storage_cleanup import queue_file_deletion
 from photos.units import megabytes
@@ -185,6 +185,7 @@ def delete_event(*, event: Event) -> None:
     # goes with the event, and its files with the daily sweep.
     with transaction.atomic():
         delete_photos(photos=Photo.objects.filter(event=event))
+        _delete_archives(ZipImport.objects.filter(album__event=event))
         event.delete()
 
 
@@ -192,7 +193,13 @@ def delete_album(*, album: Album) -> None:
     """Delete an album with its photos, faces and their stored files."""
     with transaction.atomic():
         delete_photos(photos=Photo.objects.filter(album=album))
+        _delete_archives(album.imports.all())
         album.delete()
+
+
+def _delete_archives(imports: QuerySet) -> None:
+    """Archives still waiting to be unpacked go too (their worker then finds nothing)."""
+    queue_file_deletion(names=imports.exclude(file="").values_list("file", flat=True))
 
 
 # --- uploads -------------------------------------------------------------------------
@@ -201,7 +208,9 @@ def delete_album(*, album: Album) -> None:
 @dataclass
 class UploadResult:
     name: str
-    status: str  # "added", "duplicate", "rejected" or "failed" (our fault: retry)
+    # "added", "duplicate", "rejected", "failed" (our fault: retry), or "unpacking" (a
+    # zip, stored for a worker: photos.imports)
+    status: str
     reason: str = ""
     photo_id: int | None = None
 
@@ -215,10 +224,29 @@ class UploadResult:
 
 
 def upload_file(*, album: Album, fp: BinaryIO, name: str) -> list[UploadResult]:
-    """Add one uploaded file (a photo or a .zip of photos). One result per photo."""
+    """Add one uploaded file: a photo at once; a .zip of photos is stored and unpacked
+    by a worker (photos.imports), its progress on the album page."""
     if is_zip(fp):
-        return _upload_zip(album=album, fp=fp, name=name)
+        try:
+            job = imports.start(album=album, fp=fp, name=name)
+        except ArchiveError as error:
+            return [UploadResult(name, "rejected", str(error))]
+        except OSError as error:
+            logger.exception("Storing the archive %s failed", name)
+            return [UploadResult(name, "failed", _not_stored(error))]
+        return [UploadResult(name, "unpacking", f"{job.entries_total} files to unpack")]
     return [_add_one(album, fp, name)]
+
+
+def add_upload(album: Album, data: bytes, name: str) -> UploadResult:
+    """One photo of an archive (photos.imports), with what became of it."""
+    return _add_one(album, io.BytesIO(data), name)
+
+
+def _not_stored(error: OSError) -> str:
+    return (
+        f"The file could not be stored ({error.strerror or error}); nothing was saved. Try again."
+    )
 
 
 def _add_one(album: Album, fp: BinaryIO, name: str) -> UploadResult:
@@ -228,37 +256,10 @@ def _add_one(album: Album, fp: BinaryIO, name: str) -> UploadResult:
         return UploadResult(name, "rejected", str(error))
     except OSError as error:
         logger.exception("Storing %s failed", name)
-        return UploadResult(
-            name,
-            "failed",
-            f"The photo could not be stored ({error.strerror or error}); "
-            "nothing was saved. Try again.",
-        )
+        return UploadResult(name, "failed", _not_stored(error))
     if added.is_duplicate:
         return UploadResult(name, "duplicate", "Already in this event (same file).", added.photo.pk)
     return UploadResult(name, "added", photo_id=added.photo.pk)
-
-
-def _upload_zip(*, album: Album, fp: BinaryIO, name: str) -> list[UploadResult]:
-    entries = read_zip(
-        fp,
-        max_entry_bytes=settings.PHOTOS_MAX_UPLOAD_BYTES,
-        max_total_bytes=settings.PHOTOS_MAX_ZIP_BYTES,
-        max_entries=settings.PHOTOS_MAX_ZIP_ENTRIES,
-    )
-    results = []
-    try:
-        for entry in entries:
-            label = f"{name}/{entry.name}"
-            if entry.data is None:
-                results.append(UploadResult(label, "rejected", entry.rejection))
-            else:
-                results.append(_add_one(album, io.BytesIO(entry.data), entry.name))
-    except ArchiveError as error:
-        results.append(UploadResult(name, "rejected", str(error)))
-    if not results:
-        results.append(UploadResult(name, "rejected", "This zip file holds no photos."))
-    return results
 
 
 # --- progress ------------------------------------------------------------------------
@@ -275,6 +276,7 @@ def album_progress(*, album: Album) -> dict:
         **counts,
         "faces": photos.aggregate(n=Sum("face_count"))["n"] or 0,
         "eta_seconds": _eta_seconds(album.event_id, remaining),
+        "imports": imports.recent_imports(album=album),
         "failed_photos": [
             {"id": p.pk, "name": p.original_filename, "error": p.faces_error}
             for p in failed.only("id", "album_id", "original_filename", "faces_error")[:100]

@@ -5,9 +5,26 @@ import logging
 from django.conf import settings
 
 from core.schedules import Periodic
-from photos import storage_cleanup
+from photos import imports, services, storage_cleanup
 
 logger = logging.getLogger(__name__)
+
+
+def unpack_zip(import_id: int) -> str | None:
+    """Add the photos of an uploaded .zip to its album (a part of it per task)."""
+    job = imports.unpack(import_id=import_id, add_entry=services.add_upload)
+    if job is None:
+        return None
+    logger.info(
+        "Zip import %s (%s): %s, %s of %s files, %s added",
+        import_id,
+        job.name,
+        job.status,
+        job.entries_done,
+        job.entries_total,
+        job.added,
+    )
+    return job.status
 
 
 def delete_queued_files() -> int:

@@ -86,7 +86,10 @@
     totals.rejected += rejected.length;
     totals.duplicates += duplicates.length;
     totals.added += added.length;
-    if (results.length === 1) {
+    if (results.length === 1 && results[0].status === "unpacking") {
+      item.row.className = "upload-row added";
+      item.status.textContent = "uploaded: " + results[0].reason + ", progress below";
+    } else if (results.length === 1) {
       const result = results[0];
       item.row.className = "upload-row " + result.status;
       item.status.textContent = result.status === "added" ? "uploaded" : result.status + ": " + result.reason;
@@ -182,11 +185,36 @@
       failedList.appendChild(row);
     }
     document.getElementById("failed-box").hidden = data.failed === 0;
+    const unpacking = renderImports(data.imports || []);
     if (finished !== lastDone) {
       lastDone = finished;
       refreshGrid();
     }
-    return waiting > 0 || active > 0 || queue.length > 0;
+    return waiting > 0 || unpacking || active > 0 || queue.length > 0;
+  }
+
+  // Zip archives being unpacked by the workers: one line each, with what was left out.
+  function renderImports(imports) {
+    const box = document.getElementById("import-list");
+    box.replaceChildren();
+    let unpacking = false;
+    for (const job of imports) {
+      const running = job.status === "waiting" || job.status === "unpacking";
+      unpacking = unpacking || running;
+      const state = running
+        ? `unpacking, ${job.done} of ${job.total} files`
+        : job.status === "done" ? "unpacked" : "stopped: " + job.error;
+      const row = el("li", "import " + job.status,
+        `${job.name}: ${state} · ${job.added} added · ${job.duplicates} duplicates · ${job.rejected} not added`);
+      if (job.problems.length) {
+        const details = el("ul", "reasons");
+        for (const p of job.problems) details.appendChild(el("li", "", p.name + ": " + p.reason));
+        row.appendChild(details);
+      }
+      box.appendChild(row);
+    }
+    box.hidden = imports.length === 0;
+    return unpacking;
   }
 
   function retryPhoto(id, button) {

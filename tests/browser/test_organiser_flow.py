@@ -73,7 +73,8 @@ def test_organiser_uploads_photos_and_a_zip_and_sees_faces(
         screenshot("uploading")
     page.wait_for_selector("#stat-done:text-is('4')")
     page.wait_for_selector("#stat-faces:text-is('8')")
-    assert "unsafe path" in page.inner_text("#upload-list")
+    page.wait_for_selector("#import-list li.done")  # the zip, unpacked by the worker
+    assert "unsafe path" in page.inner_text("#import-list")
     page.wait_for_selector("#photo-grid img >> nth=3")
     screenshot("album")
 

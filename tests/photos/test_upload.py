@@ -5,13 +5,14 @@ import io
 import zipfile
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.urls import reverse
 from PIL import Image
 
 from faces.models import Face
-from photos.models import Photo
+from photos.models import FileDeletion, Photo, ZipImport
 from tests import bad_files
 from tests.sample_images import no_face_image
 
@@ -114,21 +115,52 @@ def test_a_zip_of_photos_is_unpacked_with_safe_names_only(owner_client, album, i
         ]
     )
     found = results(upload(owner_client, album, ("party.zip", archive)))
-    assert found["day1/obama.jpg"]["status"] == "added"
-    assert found["day1/wall.jpg"]["status"] == "added"
-    assert "unsafe path" in found["party.zip/../escape.jpg"]["reason"]
-    assert "unsafe path" in found["party.zip//etc/passwd.jpg"]["reason"]
-    assert "archives inside archives" in found["party.zip/nested.zip"]["reason"]
-    assert "not an image" in found["notes.txt"]["reason"]
-    assert len(found) == 6  # the __MACOSX entry is skipped silently
+    # The request stores the archive; a worker unpacks it (here, at once: sync mode).
+    assert found["party.zip"]["status"] == "unpacking"
+    job = ZipImport.objects.get()
+    assert (job.status, job.entries_total, job.entries_done) == ("done", 7, 7)
+    assert (job.added, job.duplicates) == (2, 0)
+    problems = {p["name"]: p["reason"] for p in job.problems}
+    assert "unsafe path" in problems["../escape.jpg"]
+    assert "unsafe path" in problems["/etc/passwd.jpg"]
+    assert "archives inside archives" in problems["nested.zip"]
+    assert "not an image" in problems["notes.txt"]
+    assert len(problems) == 4  # the __MACOSX entry is skipped silently
     names = set(Photo.objects.values_list("original_filename", flat=True))
     assert names == {"day1/obama.jpg", "day1/wall.jpg"}
+    # The archive is not kept once unpacked.
+    assert job.file.name == ""
+    assert default_storage.listdir("imports")[1] == []
+    assert not FileDeletion.objects.exists()
+    progress = owner_client.get(reverse("photos:album_progress", args=[album.pk])).json()
+    assert progress["imports"][0]["added"] == 2 and progress["imports"][0]["rejected"] == 4
+
+
+def test_an_interrupted_zip_import_resumes_after_its_last_entry(owner_client, album, monkeypatch):
+    from photos import imports, services
+
+    archive = make_zip([(f"p{i}.jpg", jpeg(no_face_image(seed=10 + i))) for i in range(3)])
+    queued = []
+    monkeypatch.setattr(imports, "queue", queued.append)  # the worker, by hand
+    upload(owner_client, album, ("three.zip", archive))
+    job = ZipImport.objects.get()
+    # A task with no time left adds one photo, saves its place, queues the rest.
+    imports.unpack(import_id=job.pk, add_entry=services.add_upload, budget_seconds=0)
+    job.refresh_from_db()
+    assert (job.status, job.entries_done, job.added) == ("waiting", 1, 1)
+    assert queued == [job.pk, job.pk]
+    imports.unpack(import_id=job.pk, add_entry=services.add_upload)
+    job.refresh_from_db()
+    assert (job.status, job.entries_done, job.added, job.duplicates) == ("done", 3, 3, 0)
+    assert Photo.objects.count() == 3
+    # Finished: a late duplicate of the task does nothing.
+    assert imports.unpack(import_id=job.pk, add_entry=services.add_upload) is None
 
 
 def test_a_zip_bomb_is_refused(owner_client, album):
     bomb = make_zip([("zeros.jpg", b"\0" * 20_000_000)], zipfile.ZIP_DEFLATED)
-    found = results(upload(owner_client, album, ("bomb.zip", bomb)))
-    assert "zip bomb" in found["bomb.zip/zeros.jpg"]["reason"]
+    results(upload(owner_client, album, ("bomb.zip", bomb)))
+    assert "zip bomb" in ZipImport.objects.get().problems[0]["reason"]
     assert Photo.objects.count() == 0
 
 
@@ -147,8 +179,10 @@ def test_an_entry_over_the_limit_states_the_same_limit_as_the_page(owner_client,
     big = io.BytesIO()
     with zipfile.ZipFile(big, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr("huge.jpg", b"\xff" * (51 * 1024 * 1024))
-    found = results(upload(owner_client, album, ("big.zip", big.getvalue())))
-    assert found["big.zip/huge.jpg"]["reason"] == "larger than the 50 MB limit per photo"
+    results(upload(owner_client, album, ("big.zip", big.getvalue())))
+    assert ZipImport.objects.get().problems == [
+        {"name": "huge.jpg", "reason": "larger than the 50 MB limit per photo"}
+    ]
 
 
 def _with_exif(image: Image.Image, *, orientation=1, taken=None, offset=None) -> bytes:
@@ -214,3 +248,17 @@ def test_organisers_download_an_album_or_the_event_as_uploaded(
     client.force_login(other_user)
     assert client.get(reverse("photos:album_download", args=[album.pk])).status_code == 404
     assert client.get(reverse("photos:event_download", args=[album.event_id])).status_code == 404
+
+
+def test_deleting_an_album_deletes_an_archive_waiting_to_be_unpacked(
+    owner_client, album, monkeypatch
+):
+    from photos import imports, services
+
+    monkeypatch.setattr(imports, "queue", lambda import_id: None)  # no worker yet
+    upload(owner_client, album, ("later.zip", make_zip([("a.jpg", jpeg())])))
+    assert len(default_storage.listdir("imports")[1]) == 1
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.delete_album(album=album)
+    assert default_storage.listdir("imports")[1] == []
+    assert not ZipImport.objects.exists()

@@ -10,7 +10,7 @@ from django.test import TestCase
 from django.urls import reverse
 
 from faces.models import Face
-from photos.models import Photo
+from photos.models import Photo, ZipImport
 from tests.bad_files import CORPUS
 
 CASES = [pytest.param(name, make, expected, id=name) for name, make, expected in CORPUS]
@@ -52,12 +52,16 @@ def test_inside_a_zip(owner_client, album, name, make, expected):
         )
     assert response.status_code == 200
     (result,) = response.json()["results"]
+    assert result["status"] == "unpacking"  # by a worker (here at once: sync mode)
+    job = ZipImport.objects.get()
+    assert job.status == ZipImport.Status.DONE
     if expected == "accepted":
-        assert result["status"] == "added"
+        assert (job.added, job.problems) == (1, [])
     elif name == "zlib-bomb.png":  # refused before it is even unpacked
-        assert "zip bomb" in result["reason"]
+        assert "zip bomb" in job.problems[0]["reason"]
     else:
-        assert result["status"] == "rejected" and result["reason"].startswith(expected)
+        (problem,) = job.problems
+        assert problem["name"] == f"folder/{name}" and problem["reason"].startswith(expected)
     _check_rows(expected)
 
 
