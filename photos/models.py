@@ -262,3 +262,21 @@ class ZipImport(models.Model):
             "problems": self.problems[:50],
             "error": self.error,
         }
+
+
+class ChunkedUpload(models.Model):
+    """A file arriving in pieces (photos.chunked): what has arrived so far is on the
+    web server's disk, so a dropped connection resumes from ``received`` instead of
+    sending the whole file again."""
+
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="chunked_uploads")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64, unique=True, default=new_attendee_token)
+    name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    received = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.received} of {self.size} bytes)"

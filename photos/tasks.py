@@ -5,7 +5,7 @@ import logging
 from django.conf import settings
 
 from core.schedules import Periodic
-from photos import imports, services, storage_cleanup
+from photos import chunked, imports, services, storage_cleanup
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,16 @@ def _time_budget() -> float:
     return settings.Q_CLUSTER["timeout"] * 0.6
 
 
+def delete_stale_uploads() -> int:
+    """Forget resumable uploads that stopped more than a day ago (scheduled daily)."""
+    count = chunked.delete_stale()
+    if count:
+        logger.info("Deleted %s unfinished uploads older than a day", count)
+    return count
+
+
 PERIODIC = [
     Periodic("delete queued files", delete_queued_files, "minutes", 10),
+    Periodic("forget unfinished uploads", delete_stale_uploads, "daily"),
     Periodic("sweep storage for orphan files", sweep_storage, "daily"),
 ]

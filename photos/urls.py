@@ -1,6 +1,6 @@
 from django.urls import path
 
-from photos.views import albums, events, photos
+from photos.views import albums, events, photos, uploads
 
 app_name = "photos"
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
     path("albums/<int:pk>/grid/", albums.album_grid, name="album_grid"),
     path("albums/<int:pk>/progress/", albums.album_progress, name="album_progress"),
     path("albums/<int:pk>/upload/", albums.album_upload, name="album_upload"),
+    path("albums/<int:pk>/uploads/", uploads.chunked_start, name="chunked_start"),
+    path("uploads/<str:token>/", uploads.chunked_piece, name="chunked_piece"),
     path("albums/<int:pk>/retry-failed/", albums.album_retry_failed, name="album_retry_failed"),
     path("albums/<int:pk>/delete/", albums.album_delete, name="album_delete"),
     path("albums/<int:pk>/download.zip", albums.album_download, name="album_download"),

@@ -36,6 +36,8 @@ def album_detail(request, pk):
         "progress": services.album_progress(album=album),
         "max_upload_mb": settings.PHOTOS_MAX_UPLOAD_BYTES // (1024 * 1024),
         "max_files": settings.PHOTOS_MAX_FILES_PER_REQUEST,
+        "chunk_bytes": settings.PHOTOS_UPLOAD_CHUNK_BYTES,
+        "max_zip_gb": round(settings.PHOTOS_MAX_ZIP_BYTES / 1024**3, 1),
     }
     return render(request, "photos/album_detail.html", context)
 

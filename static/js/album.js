@@ -4,6 +4,8 @@
   "use strict";
   const PARALLEL = 3;
   const uploader = document.getElementById("uploader");
+  const CHUNK = Number(uploader.dataset.chunkBytes) || 8 * 1024 * 1024;
+  const RETRIES = 8;  // automatic resumes after a dropped connection, before asking
   const progressBox = document.getElementById("progress");
   const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
   const list = document.getElementById("upload-list");
@@ -46,6 +48,7 @@
   }
 
   function send(item) {
+    if (item.file.size > CHUNK) return sendInPieces(item);
     const form = new FormData();
     form.append("files", item.file, item.file.name);
     const xhr = new XMLHttpRequest();
@@ -74,12 +77,106 @@
       const reason = body && body.error ? body.error : "the server answered " + xhr.status;
       return fail(item, reason);
     }
+    done(item, body.results);
+  }
+
+  // --- big files: resumable, piece by piece (photos/chunked.py) ----------------
+  // The file is declared once (its token is kept in this browser, so choosing the
+  // same file again after a reload resumes it), then sent in pieces; after a dropped
+  // connection the server says how much it has and only the rest is sent.
+  function resumeKey(file) {
+    return ["upload", uploader.dataset.uploadUrl, file.name, file.size, file.lastModified].join(":");
+  }
+
+  function request(method, url, body, headers, onProgress) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open(method, url);
+      xhr.setRequestHeader("X-CSRFToken", csrf);
+      xhr.setRequestHeader("Accept", "application/json");
+      for (const [name, value] of Object.entries(headers || {})) xhr.setRequestHeader(name, value);
+      if (onProgress) xhr.upload.onprogress = (event) => onProgress(event.loaded);
+      xhr.onload = () => {
+        let json = null;
+        try { json = JSON.parse(xhr.responseText); } catch (e) { json = null; }
+        resolve({ status: xhr.status, body: json || {} });
+      };
+      xhr.onerror = () => reject(new Error("network"));
+      xhr.ontimeout = () => reject(new Error("timeout"));
+      xhr.send(body);
+    });
+  }
+
+  async function startPieces(item) {
+    const saved = localStorage.getItem(resumeKey(item.file));
+    if (saved) {
+      const answer = await request("GET", `/uploads/${saved}/`);
+      if (answer.status === 200) return { token: saved, received: answer.body.received };
+    }
+    const form = new FormData();
+    form.append("name", item.file.name);
+    form.append("size", item.file.size);
+    const answer = await request("POST", uploader.dataset.chunkedUrl, form);
+    if (answer.status !== 201) throw new Error(answer.body.error || "the server answered " + answer.status);
+    localStorage.setItem(resumeKey(item.file), answer.body.token);
+    return { token: answer.body.token, received: 0 };
+  }
+
+  function setSent(item, bytes) {
+    totals.sent += bytes - item.sent;
+    item.sent = bytes;
+    item.fill.style.width = (100 * bytes / item.file.size).toFixed(1) + "%";
+    updateOverall();
+  }
+
+  async function sendInPieces(item, attempt = 0) {
+    item.status.textContent = attempt ? `resuming (attempt ${attempt + 1})` : "uploading";
+    item.row.className = "upload-row uploading";
+    let state;
+    try {
+      state = await startPieces(item);
+    } catch (error) {
+      return error.message === "network" ? retryPieces(item, attempt) : fail(item, error.message);
+    }
+    let received = state.received;
+    setSent(item, received);
+    while (true) {
+      const piece = item.file.slice(received, received + CHUNK);
+      let answer;
+      try {
+        answer = await request("POST", `/uploads/${state.token}/`, piece,
+          { "Upload-Offset": String(received), "Content-Type": "application/octet-stream" },
+          (loaded) => setSent(item, received + loaded));
+      } catch (error) {
+        setSent(item, received);
+        return retryPieces(item, attempt);
+      }
+      if (answer.status === 409) { received = answer.body.received; setSent(item, received); continue; }
+      if (answer.status !== 200) {
+        localStorage.removeItem(resumeKey(item.file));
+        return fail(item, answer.body.error || "the server answered " + answer.status);
+      }
+      received = answer.body.received;
+      setSent(item, received);
+      if (answer.body.results) {
+        localStorage.removeItem(resumeKey(item.file));
+        return done(item, answer.body.results);
+      }
+    }
+  }
+
+  function retryPieces(item, attempt) {
+    if (attempt + 1 >= RETRIES) return fail(item, "the connection keeps dropping (it resumes where it stopped)");
+    item.status.textContent = "connection lost, resuming shortly…";
+    setTimeout(() => sendInPieces(item, attempt + 1), Math.min(30000, 1000 * 2 ** attempt));
+  }
+
+  function done(item, results) {
     active -= 1;
     totals.finished += 1;
     totals.sent += item.file.size - item.sent;  // the last bytes may not report progress
     item.sent = item.file.size;
     item.fill.style.width = "100%";
-    const results = body.results;
     const rejected = results.filter((r) => r.status === "rejected");
     const duplicates = results.filter((r) => r.status === "duplicate");
     const added = results.filter((r) => r.status === "added");

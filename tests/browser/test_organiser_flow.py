@@ -111,3 +111,45 @@ def test_on_a_phone_the_menu_items_never_split_over_two_lines(browser, live_serv
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-phone.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_a_big_file_resumes_after_the_connection_drops(
+    live_server, page, screenshot, images, settings, media_root, transactional_db
+):
+    """Pieces of 32 KB: the second piece's connection drops once; the page asks the
+    server where it is and sends only the rest, and the photo arrives whole."""
+    from tests.factories import AlbumFactory, EventFactory
+
+    settings.PHOTOS_UPLOAD_CHUNK_BYTES = 32 * 1024
+    settings.PHOTOS_CHUNKS_DIR = str(media_root.parent / "chunks")
+    user = UserFactory(username="olivia")
+    album = AlbumFactory(event=EventFactory(owner=user))
+    data = images["obama.jpg"].read_bytes()
+    offsets, dropped = [], []
+
+    def flaky(route):
+        offset = route.request.headers.get("upload-offset")
+        if route.request.method == "POST" and offset is not None:
+            offsets.append(int(offset))
+            if int(offset) > 0 and not dropped:
+                dropped.append(int(offset))
+                return route.abort("connectionreset")
+        return route.continue_()
+
+    page.route("**/uploads/*/", flaky)
+    page.goto(f"{live_server.url}/")
+    page.fill("#id_username", "olivia")
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/albums/{album.pk}/")
+    page.wait_for_selector("#uploader[data-ready]", state="attached")
+    page.set_input_files("#file-input", str(images["obama.jpg"]))
+    page.wait_for_selector("#overall-text:has-text('1 of 1 files uploaded')")
+    screenshot("resumed")
+    photo = Photo.objects.get(album=album)
+    with photo.file.open("rb") as stored:
+        assert stored.read() == data
+    piece = 32 * 1024
+    assert dropped == [piece]
+    # Every piece went once, but the dropped one, sent again from the same offset.
+    assert offsets == [0, piece, *range(piece, len(data), piece)]
