@@ -11,6 +11,10 @@ unpack it as the workers do.
    its children) every 0.2 s: the request only checks and stores the archive.
 3. Unpacks it in this process exactly as a worker task does (photos.imports.unpack,
    in one go), timing it; face processing is not run (the photos stay waiting).
+4. Uploads it again, resumably (photos.chunked, pieces of PHOTOS_UPLOAD_CHUNK_BYTES as
+   the album page sends them), cut at half way as a dropped connection would, then
+   resumed from what the server says it has: the bytes sent in all, against the
+   file's size, and the web process's memory meanwhile.
 Everything goes into a throw-away event that is deleted at the end; the zip is
 deleted unless --keep-zip. Writes bench/results/zip-import.json.
 """
@@ -109,6 +113,54 @@ def upload_zip(session: Session, album_id: int, path: Path) -> dict:
         return json.loads(response.read())
 
 
+def upload_in_pieces(session: Session, album_id: int, path: Path, cut_at: float) -> dict:
+    """The album page's resumable upload, stopped at ``cut_at`` of the file and resumed."""
+    from django.conf import settings
+
+    size, piece_bytes = path.stat().st_size, settings.PHOTOS_UPLOAD_CHUNK_BYTES
+    form = f"name={path.name}&size={size}".encode()
+    start = urllib.request.Request(
+        f"{session.base}/albums/{album_id}/uploads/",
+        data=form,
+        headers={"X-CSRFToken": session.csrf(), "Referer": session.base},
+    )
+    token = json.loads(session.opener.open(start).read())["token"]
+    url = f"{session.base}/uploads/{token}/"
+    sent, answer = 0, {}
+
+    def send_from(offset: int, stop_at: int) -> int:
+        nonlocal sent, answer
+        with path.open("rb") as fp:
+            fp.seek(offset)
+            while offset < stop_at:
+                data = fp.read(min(piece_bytes, size - offset))
+                request = urllib.request.Request(
+                    url,
+                    data=data,
+                    headers={
+                        "Upload-Offset": str(offset),
+                        "Content-Type": "application/octet-stream",
+                        "X-CSRFToken": session.csrf(),
+                        "Referer": session.base,
+                    },
+                )
+                answer = json.loads(session.opener.open(request, timeout=600).read())
+                sent += len(data)
+                offset = answer["received"]
+        return offset
+
+    send_from(0, int(size * cut_at))  # ...and the connection drops here
+    status = json.loads(session.opener.open(url).read())
+    send_from(status["received"], size)
+    return {
+        "size": size,
+        "cut_at_bytes": status["received"],
+        "bytes_sent": sent,
+        "resent_bytes": sent - size,
+        "results": answer.get("results"),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--gb", type=float, default=5.0)
@@ -151,10 +203,24 @@ def main() -> None:
         upload_seconds = time.perf_counter() - started
         stop.set()
         sampler.join()
+        # Again, resumably, cut at half way, into another album (not unpacked).
+        second = Album.objects.create(event=event, title="Again")
+        connection.close()
+        stop.clear()
+        samples_before, samples[:] = list(samples), []
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        started = time.perf_counter()
+        resumed = upload_in_pieces(session, second.pk, path, 0.5)
+        pieces_seconds = time.perf_counter() - started
+        stop.set()
+        sampler.join()
+        pieces_samples, samples[:] = list(samples), samples_before
     finally:
         server.terminate()
         server.wait()
     print(f"upload answered {answer} in {upload_seconds:.1f} s", flush=True)
+    print(f"resumable upload: {resumed} in {pieces_seconds:.1f} s", flush=True)
     job = ZipImport.objects.get(album=album)
     started = time.perf_counter()
     imports.unpack(import_id=job.pk, add_entry=services.add_upload, budget_seconds=10**9)
@@ -168,6 +234,12 @@ def main() -> None:
         "web_rss_mb_peak": round(max(samples)),
         "web_rss_mb_first_tenth": round(max(samples[: max(1, len(samples) // 10)])),
         "web_rss_mb_last_tenth": round(max(samples[-max(1, len(samples) // 10) :])),
+        "resumable_upload_seconds": round(pieces_seconds, 1),
+        "resumable_cut_at_bytes": resumed["cut_at_bytes"],
+        "resumable_bytes_sent": resumed["bytes_sent"],
+        "resumable_resent_bytes": resumed["resent_bytes"],
+        "resumable_answer": (resumed["results"] or [{}])[0].get("status"),
+        "web_rss_mb_peak_resumable": round(max(pieces_samples)),
         "unpack_seconds": round(unpack_seconds, 1),
         "unpack_photos_per_second": round(job.added / unpack_seconds, 1),
         "status": job.status,
