@@ -246,7 +246,54 @@
     event.preventDefault();
     dropzone.classList.remove("over");
   }));
-  dropzone.addEventListener("drop", (event) => addFiles(event.dataTransfer.files));
+  dropzone.addEventListener("drop", (event) => {
+    // A dropped folder arrives as an entry to walk; plain files as a list.
+    const entries = Array.from(event.dataTransfer.items || [])
+      .map((item) => (item.webkitGetAsEntry ? item.webkitGetAsEntry() : null))
+      .filter(Boolean);
+    if (entries.some((entry) => entry.isDirectory)) {
+      filesIn(entries).then(addFiles);
+    } else {
+      addFiles(event.dataTransfer.files);
+    }
+  });
+
+  // --- folders: every photo and zip inside, at any depth (hidden files skipped) ----
+  const folderInput = document.getElementById("folder-input");
+  if (folderInput) {
+    folderInput.addEventListener("change", () => {
+      addFiles(Array.from(folderInput.files).filter(wanted));
+      folderInput.value = "";
+    });
+  }
+
+  function wanted(file) {
+    const name = (file.webkitRelativePath || file.name).split("/").pop();
+    return !name.startsWith(".");
+  }
+
+  async function filesIn(entries) {
+    const files = [];
+    for (const entry of entries) {
+      if (entry.name.startsWith(".")) continue;
+      if (entry.isFile) {
+        files.push(await new Promise((resolve, reject) => entry.file(resolve, reject)));
+      } else if (entry.isDirectory) {
+        files.push(...(await filesIn(await allEntries(entry.createReader()))));
+      }
+    }
+    return files;
+  }
+
+  async function allEntries(reader) {
+    // readEntries answers in batches (about 100): read until it answers none.
+    const all = [];
+    while (true) {
+      const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+      if (!batch.length) return all;
+      all.push(...batch);
+    }
+  }
 
   // --- processing progress --------------------------------------------------
   let lastDone = null;
