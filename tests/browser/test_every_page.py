@@ -1,0 +1,100 @@
+"""Every page people use, at laptop and phone sizes: a screenshot of each lands in
+test-artifacts/, nothing is wider than the screen, and axe-core finds no serious
+violation (tests/browser/conftest.py)."""
+
+import pytest
+
+from faces import people, person_actions
+from faces.models import FacePerson
+from faces.processing import process_photo
+from photos.services import add_photo
+from tests.browser.conftest import ARTIFACTS, check_accessibility
+from tests.factories import AlbumFactory, EventFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Lazy images below the fold would be blank in a full-page screenshot.
+EVERY_IMAGE_LOADED = """Promise.all([...document.images].map((img) => {
+  img.loading = "eager";
+  return img.complete ? 0 : new Promise((done) => { img.onload = img.onerror = done; });
+}))"""
+
+SIZES = {"laptop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture
+def site(images, transactional_db, media_root):
+    owner = UserFactory(username="olivia")
+    UserFactory(username="staff", is_staff=True, is_superuser=True)
+    event = EventFactory(name="Riverside Wedding", owner=owner)
+    album = AlbumFactory(event=event, title="Ceremony")
+    photos = []
+    for name in ("obama.jpg", "group6.jpg", "biden.jpg"):
+        with images[name].open("rb") as fp:
+            added = add_photo(album=album, fp=fp, original_filename=name, queue=False)
+        photos.append(process_photo(photo_id=added.photo.pk))
+    people.group_event_faces(event_id=event.pk)
+    person = FacePerson.objects.get(face=photos[0].faces.get()).person
+    token = person_actions.share(person=person)
+    return {"event": event, "album": album, "photo": photos[1], "person": person, "token": token}
+
+
+def pages(site) -> dict[str, str]:
+    event, album = site["event"], site["album"]
+    return {
+        "dashboard": "/",
+        "event": f"/events/{event.pk}/",
+        "event-edit": f"/events/{event.pk}/edit/",
+        "album": f"/albums/{album.pk}/",
+        "photo": f"/photos/{site['photo'].pk}/",
+        "people": f"/events/{event.pk}/people/",
+        "person": f"/people/{site['person'].pk}/",
+        "find-a-person": "/search/",
+        "new-event": "/events/new/",
+    }
+
+
+def public_pages(site) -> dict[str, str]:
+    return {
+        "attendee": f"/e/{site['event'].attendee_token}/",
+        "unknown-link": "/e/not-a-link-at-all/",
+        "share-link": f"/p/{site['token']}/",
+        "login": "/login/",
+    }
+
+
+def log_in(page, live_server, username="olivia"):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_load_state("load")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_page_at_laptop_and_phone_size(live_server, browser, site, size):
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems, too_wide = [], []
+    visitor = browser.new_context(viewport=SIZES[size], is_mobile=size == "phone")
+    organiser = browser.new_context(viewport=SIZES[size], is_mobile=size == "phone")
+    try:
+        for context, urls in ((visitor, public_pages(site)), (organiser, pages(site))):
+            page = context.new_page()
+            if context is organiser:
+                log_in(page, live_server)
+            for name, path in urls.items():
+                page.goto(f"{live_server.url}{path}")
+                page.wait_for_load_state("load")
+                page.evaluate(EVERY_IMAGE_LOADED)
+                page.screenshot(path=str(ARTIFACTS / f"page-{name}-{size}.png"), full_page=True)
+                width = page.evaluate("document.documentElement.scrollWidth")
+                if width > SIZES[size]["width"]:
+                    too_wide.append(f"{name}: {width}px")
+            problems += check_accessibility(
+                context, [f"{live_server.url}{p}" for p in urls.values()]
+            )
+    finally:
+        visitor.close()
+        organiser.close()
+    assert too_wide == []
+    assert problems == []
