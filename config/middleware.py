@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.utils.cache import patch_vary_headers
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +20,33 @@ class SecurityHeadersMiddleware:
             "Permissions-Policy", "camera=(self), microphone=(), geolocation=()"
         )
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        return response
+
+
+class AttendeeLanguageMiddleware:
+    """Attendee pages (/e/...) and share links (/p/...) in the browser's language
+    (Accept-Language, among settings.LANGUAGES); every other page in LANGUAGE_CODE,
+    since only the pages guests see are translated."""
+
+    PREFIXES = ("/e/", "/p/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import translation
+
+        if request.path_info.startswith(self.PREFIXES):
+            language = translation.get_language_from_request(request)
+        else:
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        if request.path_info.startswith(self.PREFIXES):
+            response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+            patch_vary_headers(response, ("Accept-Language",))
+        translation.deactivate()
         return response
 
 

@@ -15,6 +15,7 @@ every search has (faces/selfies.py: no event photo, no face of the event).
 import secrets
 
 from django.core import signing
+from django.utils.translation import gettext_lazy as _
 
 from core import ratelimit
 from photos.models import Event
@@ -22,9 +23,9 @@ from photos.models import Event
 SALT = "faces.camera.capture-ticket"
 TICKET_MAX_AGE = 15 * 60
 
-MESSAGE = (
+MESSAGE = _(
     "This event asks for a selfie taken with the camera on this page. Press "
-    "\u201cUse the camera\u201d, then \u201cTake photo\u201d."
+    "“Use the camera”, then “Take photo”."
 )
 
 

@@ -1,29 +1,32 @@
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from photos.forms import EventsSearchForm, SearchFiltersForm
+from photos.units import megabytes
 
 
 class SelfieForm(SearchFiltersForm):
     selfie = forms.FileField(
-        label="Your selfie",
+        label=_("Your selfie"),
         error_messages={
-            "required": "Choose a selfie, or take one with the camera.",
-            "empty": "The file is empty.",
+            "required": _("Choose a selfie, or take one with the camera."),
+            "empty": _("The file is empty."),
         },
     )
     consent = forms.BooleanField(
-        label="I agree that my selfie is compared with the faces in this event's photos.",
-        error_messages={"required": "Please tick the box to agree before searching."},
+        label=_("I agree that my selfie is compared with the faces in this event's photos."),
+        error_messages={"required": _("Please tick the box to agree before searching.")},
     )
 
     def clean_selfie(self):
         selfie = self.cleaned_data["selfie"]
         if selfie.size == 0:
-            raise forms.ValidationError("The file is empty.")
+            raise forms.ValidationError(_("The file is empty."))
         if selfie.size > settings.SELFIE_MAX_BYTES:
             raise forms.ValidationError(
-                f"The picture is larger than {settings.SELFIE_MAX_BYTES // 2**20} MB."
+                _("The picture is larger than %(size)s.")
+                % {"size": megabytes(settings.SELFIE_MAX_BYTES)}
             )
         return selfie
 

@@ -26,6 +26,8 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core import ratelimit
 
@@ -44,20 +46,20 @@ class Refusal:
 
 
 MESSAGES = {
-    "selfie-browser": (
+    "selfie-browser": _(
         "Too many searches from this browser in a short time. Please wait up to "
         "{minutes}, then try again with a clear, well-lit selfie."
     ),
-    "selfie-cookieless": (
+    "selfie-cookieless": _(
         "Too many searches from here in a short time. Please allow cookies for this "
         "site (they only count searches), reload the page and try again, or wait up to "
         "{minutes}."
     ),
-    "selfie-address": (
+    "selfie-address": _(
         "Too many searches from your network in a short time. Please wait up to "
         "{minutes} and try again, or search over mobile data instead of this Wi-Fi."
     ),
-    "selfie-event": (
+    "selfie-event": _(
         "This event's photos have been searched very often in the last few minutes. "
         "Please wait up to {minutes} and try again."
     ),
@@ -79,7 +81,7 @@ def count_search(request, *, event) -> Refusal | None:
     window = settings.ATTENDEE_RATE_WINDOW_SECONDS
     for scope, key, limit in buckets:
         if not ratelimit.hit(scope, key, limit=limit, window_seconds=window):
-            return Refusal(MESSAGES[scope].format(minutes=_minutes(window)), window)
+            return Refusal(str(MESSAGES[scope]).format(minutes=_minutes(window)), window)
     return None
 
 
@@ -119,4 +121,4 @@ def with_browser_id(view):
 
 def _minutes(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
-    return f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from PIL import ImageDraw
 
 from faces.analysis import (
@@ -49,7 +50,7 @@ class SelfieBusy(RuntimeError):
     """Every selfie decoding slot of this process stayed taken for too long."""
 
 
-BUSY_MESSAGE = (
+BUSY_MESSAGE = _(
     "Many people are searching right now. Please try again in a minute; nothing was saved."
 )
 
@@ -91,7 +92,7 @@ def decoding_slot():
     with _slots_lock:
         slots = _slots.setdefault(size, threading.BoundedSemaphore(size))
     if not slots.acquire(timeout=settings.SELFIE_DECODE_WAIT_SECONDS):
-        raise SelfieBusy(BUSY_MESSAGE)
+        raise SelfieBusy(str(BUSY_MESSAGE))
     try:
         yield
     finally:
@@ -160,18 +161,24 @@ def read_selfie(*, fp, pick=None, embedders: list[Embedder] | None = None) -> Se
 def _check_usable(face: FoundFace | None, *, unclear: bool = False) -> None:
     if face is None and unclear:
         raise SelfieError(
-            "We could not see a clear human face in this picture. Use a photo of your own "
-            "face, seen from the front and well lit."
+            _(
+                "We could not see a clear human face in this picture. Use a photo of "
+                "your own face, seen from the front and well lit."
+            )
         )
     if face is None:
         raise SelfieError(
-            "No face was found in this picture. Use a photo where your face is well lit, "
-            "seen from the front, and fills a good part of the picture."
+            _(
+                "No face was found in this picture. Use a photo where your face is well "
+                "lit, seen from the front, and fills a good part of the picture."
+            )
         )
     if not face.is_matchable:
         raise SelfieError(
-            "Your face is too small or too blurred in this picture to be matched reliably. "
-            "Move closer to the camera, hold it still, and try again."
+            _(
+                "Your face is too small or too blurred in this picture to be matched "
+                "reliably. Move closer to the camera, hold it still, and try again."
+            )
         )
 
 
@@ -209,7 +216,7 @@ class SelfieSearch:
         return self.decision.questions
 
 
-REUSED_MESSAGE = (
+REUSED_MESSAGE = _(
     "This picture is one of the event's photos, or cut out of one. To find your photos, "
     "use a selfie: a new picture of yourself, taken now."
 )
@@ -226,7 +233,7 @@ def search_by_selfie(
     nobody can cut other guests' faces out of their results and search for them.
     """
     if refuse_event_faces and _is_event_photo(fp, filters.event_ids):
-        raise SelfieError(REUSED_MESSAGE)
+        raise SelfieError(str(REUSED_MESSAGE))
     plan = events_by_embedder(filters.event_ids)
     selfie = read_selfie(fp=fp, embedders=[embedder_named(name) for name in plan])
     if refuse_event_faces and any(
@@ -239,7 +246,7 @@ def search_by_selfie(
         for name, event_ids in plan.items()
     ):
         logger.info("A selfie that is a face of the event was refused")
-        raise SelfieError(REUSED_MESSAGE)
+        raise SelfieError(str(REUSED_MESSAGE))
     decision = Decision.merged(
         [
             find_matches(

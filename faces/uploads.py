@@ -20,6 +20,7 @@ import io
 from django.conf import settings
 from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.utils.translation import gettext as _
 
 from photos.units import megabytes
 
@@ -92,7 +93,6 @@ def use_selfie_upload_handler(request) -> SelfieUploadHandler:
 
 
 def too_large_message() -> str:
-    return (
-        f"The picture is larger than {megabytes(settings.SELFIE_MAX_BYTES)}. "
-        "Take a new selfie, or choose a smaller picture."
-    )
+    return _(
+        "The picture is larger than %(size)s. Take a new selfie, or choose a smaller picture."
+    ) % {"size": megabytes(settings.SELFIE_MAX_BYTES)}

@@ -88,7 +88,12 @@ def manage(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([str(PYTHON), str(ROOT / "manage.py"), *args], cwd=ROOT, **kwargs)
 
 
+def compile_translations() -> None:
+    manage("compile_translations", check=True, stdout=subprocess.DEVNULL)
+
+
 def migrate() -> None:
+    compile_translations()
     say("starting the database and applying migrations")
     manage("migrate", "--no-input", "-v", "0", check=True)
     manage("collectstatic", "--no-input", "-v", "0", check=True)
@@ -173,6 +178,7 @@ def _stop_like_ctrl_c(signum, frame) -> None:
 
 
 def run_tests(args: list[str]) -> int:
+    compile_translations()
     say("running the test suite")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run([str(PYTHON), "-m", "pytest", *args], cwd=ROOT, env=env).returncode

@@ -30,6 +30,14 @@ def images():
     return sample_images()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def translations():
+    """The .mo files Django reads, compiled from the .po files (no GNU gettext)."""
+    from core.management.commands.compile_translations import compile_all
+
+    return compile_all()
+
+
 @pytest.fixture
 def owner(db):
     return UserFactory(username="owner")

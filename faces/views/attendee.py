@@ -5,6 +5,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -119,7 +120,8 @@ def attendee_results(request, token):
     if results is None:
         if event.is_face_search_enabled:
             messages.info(
-                request, "Your earlier search has expired. Take or upload a selfie to search again."
+                request,
+                _("Your earlier search has expired. Take or upload a selfie to search again."),
             )
         return redirect("faces:attendee", token=token)
     return _private(
@@ -201,9 +203,9 @@ def attendee_question_answer(request, token, face_id):
     if attendees.answer_question(request.session, event=event, face_id=face_id, is_me=is_me):
         messages.success(
             request,
-            "Thanks: your photos were updated."
+            _("Thanks: your photos were updated.")
             if is_me
-            else "Thanks: that face is not shown again.",
+            else _("Thanks: that face is not shown again."),
         )
     return redirect(reverse("faces:attendee_results", args=[token]) + "#questions")
 
@@ -229,7 +231,7 @@ def attendee_forget(request, token):
     if event is None:
         return _unknown_link(request)
     attendees.forget_results(request.session, event=event)
-    messages.success(request, "Your search results were deleted from this browser.")
+    messages.success(request, _("Your search results were deleted from this browser."))
     response = redirect("faces:attendee", token=token)
     # The photos this browser saw are not cached (no-store), but an older copy or a
     # browser that ignored it would be: ask it to drop this site's cache.

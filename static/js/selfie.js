@@ -39,7 +39,7 @@
 
   input.addEventListener("change", () => {
     // Only a person choosing a file fires this (the camera sets the files in code).
-    nameLabel.textContent = input.files.length ? "Selected: " + input.files[0].name : "";
+    nameLabel.textContent = input.files.length ? nameLabel.dataset.selected + " " + input.files[0].name : "";
     if (ticket) ticket.value = "";
     keepCopy(input.files[0]);
   });
@@ -61,7 +61,7 @@
         video: { facingMode: "user", width: { ideal: 1280 }, height: { ideal: 960 } }, audio: false,
       });
     } catch (error) {
-      nameLabel.textContent = "The camera is not available (" + error.name + "). Upload a selfie instead.";
+      nameLabel.textContent = nameLabel.dataset.noCamera;
       return;
     }
     shoot.disabled = true;  // until the first frame arrives
@@ -93,7 +93,7 @@
       video.hidden = true;
       shoot.hidden = true;
       retake.hidden = false;
-      nameLabel.textContent = "Selfie taken with the camera.";
+      nameLabel.textContent = nameLabel.dataset.taken;
       stop();
     }, "image/jpeg", 0.92);
   });
@@ -109,7 +109,7 @@
   document.getElementById("selfie-form").addEventListener("submit", () => {
     const button = document.getElementById("search-button");
     button.disabled = true;
-    button.textContent = "Searching…";
+    button.textContent = button.dataset.searching;
   });
   input.form.dataset.ready = "true";  // lets browser tests wait for the script
 })();

@@ -22,7 +22,7 @@
     index = (i + links.length) % links.length;
     const link = links[index];
     image.src = link.href;
-    const marked = link.dataset.you ? " · you are outlined in yellow" : "";
+    const marked = link.dataset.you ? " · " + (viewer.dataset.youText || "") : "";
     caption.textContent = `${index + 1} / ${links.length} · ${link.dataset.caption}${marked}`;
     download.href = link.dataset.download;
     markYou(link.dataset.you);

@@ -187,3 +187,26 @@ def test_the_accessibility_check_finds_what_it_should(browser):
     violations = Axe().run(page).response["violations"]
     context.close()
     assert "image-alt" in {v["id"] for v in violations}
+
+
+def test_a_french_browser_gets_the_attendee_pages_in_french(live_server, browser, images, wedding):
+    from tests.browser.conftest import ARTIFACTS, check_accessibility
+
+    event, photos = wedding
+    context = browser.new_context(locale="fr-FR", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/e/{event.attendee_token}/")
+    assert page.inner_text("h2") == "Trouvez les photos où vous apparaissez"
+    page.set_input_files("#id_selfie", str(images["obama2.jpg"]))
+    assert page.inner_text("#selfie-name") == "Choisi : obama2.jpg"  # from the script
+    page.check("#id_consent")
+    page.click("#search-button")
+    page.wait_for_selector("h1:text-is('Vos photos')")
+    assert "1 photo de vous" in page.inner_text(".pagehead")
+    page.locator(".gallery .viewer-link").first.click()
+    assert "vous êtes entouré·e en jaune" in page.inner_text(".viewer-caption")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "attendee-results-french-phone.png"), full_page=True)
+    urls = [f"{live_server.url}/e/{event.attendee_token}/", page.url]
+    assert check_accessibility(context, urls) == []
+    context.close()
