@@ -27,17 +27,8 @@ def hide_faces(*, faces: QuerySet, user) -> int:
     """Hide ``faces``: record their places, drop their vectors. Returns how many changed."""
     with transaction.atomic():
         changing = list(_locked(faces).exclude(status=Face.Status.HIDDEN))
-        HiddenArea.objects.bulk_create(
-            HiddenArea(
-                photo_id=face.photo_id,
-                x=face.x,
-                y=face.y,
-                width=face.width,
-                height=face.height,
-                hidden_by=user,
-            )
-            for face in changing
-        )
+        user_id = user.pk if user is not None else None
+        HiddenArea.objects.bulk_create(HiddenArea.of(face, user_id) for face in changing)
         hidden_ids = [face.pk for face in changing]
         Face.objects.filter(pk__in=hidden_ids).update(
             status=Face.Status.HIDDEN, moderated_by=user, moderated_at=timezone.now()

@@ -170,14 +170,7 @@ def _hide_as(row: Face, person: Person) -> None:
     """Store the face hidden, as its person was hidden, and remember its place."""
     row.status = Face.Status.HIDDEN
     row.moderated_by_id, row.moderated_at = person.hidden_by_id, timezone.now()
-    HiddenArea.objects.create(
-        photo_id=row.photo_id,
-        x=row.x,
-        y=row.y,
-        width=row.width,
-        height=row.height,
-        hidden_by_id=person.hidden_by_id,
-    )
+    HiddenArea.of(row, person.hidden_by_id).save()
 
 
 def _store_vectors(faces: list[Face], embedder: str, vectors: np.ndarray) -> None:

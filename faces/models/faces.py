@@ -119,6 +119,18 @@ class HiddenArea(models.Model):
     def __str__(self) -> str:
         return f"Hidden area in photo {self.photo_id} at {self.x},{self.y}"
 
+    @classmethod
+    def of(cls, face: Face, hidden_by_id: int | None) -> "HiddenArea":
+        """An unsaved area where ``face`` is, hidden by that user."""
+        return cls(
+            photo_id=face.photo_id,
+            x=face.x,
+            y=face.y,
+            width=face.width,
+            height=face.height,
+            hidden_by_id=hidden_by_id,
+        )
+
     def covers(self, x: int, y: int, width: int, height: int) -> bool:
         """True when a face box (x, y, width, height) is the face hidden here.
 

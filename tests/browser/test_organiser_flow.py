@@ -137,10 +137,7 @@ def test_a_big_file_resumes_after_the_connection_drops(
         return route.continue_()
 
     page.route("**/uploads/*/", flaky)
-    page.goto(f"{live_server.url}/")
-    page.fill("#id_username", "olivia")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
+    log_in(page, live_server)
     page.goto(f"{live_server.url}/albums/{album.pk}/")
     page.wait_for_selector("#uploader[data-ready]", state="attached")
     page.set_input_files("#file-input", str(images["obama.jpg"]))
@@ -167,13 +164,18 @@ def test_a_folder_of_photos_is_uploaded_with_its_subfolders(
     (folder / "ceremony" / "obama.jpg").write_bytes(images["obama.jpg"].read_bytes())
     (folder / "biden.jpg").write_bytes(images["biden.jpg"].read_bytes())
     (folder / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")  # hidden files are left out
-    page.goto(f"{live_server.url}/")
-    page.fill("#id_username", "olivia")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
+    log_in(page, live_server)
     page.goto(f"{live_server.url}/albums/{album.pk}/")
     page.wait_for_selector("#uploader[data-ready]", state="attached")
     page.set_input_files("#folder-input", str(folder))
     page.wait_for_selector("#overall-text:has-text('2 of 2 files uploaded')")
     names = set(Photo.objects.filter(album=album).values_list("original_filename", flat=True))
     assert names == {"obama.jpg", "biden.jpg"}
+
+
+def log_in(page, live_server, username="olivia"):
+    page.goto(f"{live_server.url}/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=New event")
