@@ -136,7 +136,7 @@ def face_not_this_person(request, pk):
         messages.success(request, "Taken out: that face is no longer counted as this person.")
     except person_actions.PersonError as error:
         messages.error(request, str(error))
-    if person_id is None:
+    if person_id is None or request.GET.get("from") == "photo":
         return redirect("photos:photo_detail", pk=face.photo_id)
     return redirect(
         reverse("faces:person", args=[person_id]) + f"?page={request.GET.get('page', 1)}"

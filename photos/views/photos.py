@@ -16,7 +16,7 @@ def photo_detail(request, pk):
     photo = access.photo_for(request, pk)
     # The photo's faces through its reverse relation: drawn and listed by the faces
     # app's template part (templates/faces/_photo_faces.html).
-    faces = photo.faces.select_related("grouping").order_by("x")
+    faces = photo.faces.select_related("grouping__person").order_by("x")
     boxes = [{"face": face, **face.box_percentages(photo)} for face in faces]
     return render(request, "photos/photo_detail.html", {"photo": photo, "boxes": boxes})
 

@@ -167,3 +167,17 @@ def test_staff_find_people_by_name_and_see_who_hid_whom(client, staff, owner, ev
     page = client.get(reverse("admin:faces_person_change", args=[event_people["bob"].pk]))
     assert page.status_code == 200
     assert b"Hidden" in page.content and b"face " in page.content
+
+
+def test_the_photo_page_names_each_faces_person_and_can_split_it_off(owner_client, event_people):
+    alice = event_people["alice"]
+    person_actions.rename(person=alice, name="Alice")
+    face = event_people["faces"]["alice"][1]
+    page = owner_client.get(reverse("photos:photo_detail", args=[face.photo_id]))
+    content = page.content.decode()
+    assert f'href="{reverse("faces:person", args=[alice.pk])}"' in content and "Alice" in content
+    split = reverse("faces:face_split", args=[face.pk]) + "?from=photo"
+    assert split in content
+    response = owner_client.post(split)
+    assert response["Location"] == reverse("photos:photo_detail", args=[face.photo_id])
+    assert FacePerson.objects.get(face=face).person_id != alice.pk
