@@ -155,6 +155,23 @@ def _finish(job: ZipImport, status: str, error: str) -> ZipImport:
     return job
 
 
+def requeue_stalled() -> int:
+    """Queue again the imports nobody is working on: waiting or unpacking for longer
+    than a task may take plus its re-delivery (a worker that died, a task lost with the
+    broker). A second task for a live import finds it claimed and does nothing."""
+    q = settings.Q_CLUSTER
+    before = timezone.now() - dt.timedelta(seconds=q["timeout"] + q["retry"])
+    stalled = ZipImport.objects.filter(
+        Q(status=ZipImport.Status.UNPACKING, started_at__lt=before)
+        | Q(status=ZipImport.Status.WAITING, created_at__lt=before)
+        & (Q(started_at__isnull=True) | Q(started_at__lt=before))
+    )
+    ids = list(stalled.values_list("pk", flat=True))
+    for import_id in ids:
+        queue(import_id)
+    return len(ids)
+
+
 def recent_imports(*, album: Album) -> list[dict]:
     """The album's imports under way, and those finished in the last hour."""
     hour_ago = timezone.now() - dt.timedelta(hours=1)

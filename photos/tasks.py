@@ -64,6 +64,14 @@ def _time_budget() -> float:
     return settings.Q_CLUSTER["timeout"] * 0.6
 
 
+def requeue_stalled_imports() -> int:
+    """Zip imports left behind by a worker that died (scheduled every 10 minutes)."""
+    count = imports.requeue_stalled()
+    if count:
+        logger.info("Queued %s stalled zip imports again", count)
+    return count
+
+
 def delete_stale_uploads() -> int:
     """Forget resumable uploads that stopped more than a day ago (scheduled daily)."""
     count = chunked.delete_stale()
@@ -75,5 +83,6 @@ def delete_stale_uploads() -> int:
 PERIODIC = [
     Periodic("delete queued files", delete_queued_files, "minutes", 10),
     Periodic("forget unfinished uploads", delete_stale_uploads, "daily"),
+    Periodic("requeue stalled zip imports", requeue_stalled_imports, "minutes", 10),
     Periodic("sweep storage for orphan files", sweep_storage, "daily"),
 ]

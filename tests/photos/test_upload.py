@@ -262,3 +262,24 @@ def test_deleting_an_album_deletes_an_archive_waiting_to_be_unpacked(
         services.delete_album(album=album)
     assert default_storage.listdir("imports")[1] == []
     assert not ZipImport.objects.exists()
+
+
+def test_an_import_whose_worker_died_is_queued_again_and_finishes(owner_client, album, monkeypatch):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from photos import imports, services
+
+    queued = []
+    monkeypatch.setattr(imports, "queue", queued.append)
+    upload(owner_client, album, ("day.zip", make_zip([("a.jpg", jpeg())])))
+    job = ZipImport.objects.get()
+    assert imports.requeue_stalled() == 0  # just queued: not stalled
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    ZipImport.objects.filter(pk=job.pk).update(status="unpacking", started_at=long_ago)
+    assert imports.requeue_stalled() == 1 and queued[-1] == job.pk
+    imports.unpack(import_id=job.pk, add_entry=services.add_upload)  # the new task
+    job.refresh_from_db()
+    assert (job.status, job.added) == ("done", 1)
+    assert imports.requeue_stalled() == 0
