@@ -132,7 +132,7 @@ def assign_new_faces(*, event_id: int, embedder: str) -> Assigned:
     face_ids, photo_ids, vectors = _load(_vectors(event_id, embedder, new_only=True))
     if not len(face_ids):
         return Assigned(0, 0)
-    people, sums, counts = _person_sums(event_id, embedder, vectors.shape[1])
+    people, sums, counts = person_sums(event_id, embedder, vectors.shape[1])
     photos_of_new = set(photo_ids.tolist())
     known_photos = _people_photos(event_id, people, photos_of_new)
     groups = GroupSums(sums, counts, capacity=len(people) + len(face_ids))
@@ -162,7 +162,7 @@ def assign_new_faces(*, event_id: int, embedder: str) -> Assigned:
     return Assigned(joined, len(created))
 
 
-def _person_sums(event_id: int, embedder: str, dims: int):
+def person_sums(event_id: int, embedder: str, dims: int):
     """The event's visible people (and their sums and face counts) that new faces may
     join: those with faces of ``embedder``, and those known only by a seed (shown
     again after being hidden). Hidden people are handled when faces are stored."""

@@ -6,11 +6,14 @@ are locked there, a hidden person keeps a seed that hides them in later photos.
 
 import secrets
 
+import numpy as np
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from faces import hidden_people, moderation
+from faces import hidden_people, moderation, people
+from faces.calibration import calibration_for
+from faces.engines import event_embedder_name
 from faces.models import Face, FacePerson, Person
 from photos.models import Event, Photo
 
@@ -42,6 +45,27 @@ def people_of(event: Event, *, hidden: bool = False) -> QuerySet:
         .filter(photo_count__gt=0)
         .order_by("-photo_count", "pk")
     )
+
+
+def look_alikes(person: Person, *, limit: int = 6) -> list[Person]:
+    """The people of the event whose faces are closest to this person's on average
+    (distance between the two centres, under 1.5 times the grouping threshold), closest
+    first, from ``people_of``: the ones to offer merging with, whatever page they are
+    on."""
+    embedder = event_embedder_name(person.event_id)
+    model = people.vector_model_of(person.event_id, embedder)
+    dims = model._meta.get_field("embedding").dimensions
+    members, sums, counts = people.person_sums(person.event_id, embedder, dims)
+    ids = [member.pk for member in members]
+    if person.pk not in ids or len(ids) < 2:
+        return []
+    centres = sums / np.linalg.norm(sums, axis=1, keepdims=True).clip(min=1e-9)
+    distances = np.linalg.norm(centres - centres[ids.index(person.pk)], axis=1)
+    distances[ids.index(person.pk)] = np.inf
+    reach = 1.5 * calibration_for(embedder).grouping
+    nearest = [ids[i] for i in np.argsort(distances)[:limit] if distances[i] < reach]
+    found = {p.pk: p for p in people_of(person.event).filter(pk__in=nearest)}
+    return [found[pk] for pk in nearest if pk in found]
 
 
 def photos_of(person: Person) -> QuerySet:

@@ -80,6 +80,7 @@ def person_detail(request, pk):
         "faces": page,
         "photo_count": person_actions.photos_of(person).count(),
         "share_url": share_url,
+        "look_alikes": [] if person.is_hidden else person_actions.look_alikes(person),
     }
     return render(request, "faces/person.html", context)
 

@@ -75,6 +75,8 @@ def test_organiser_names_splits_merges_shares_and_hides_a_person(
     page.wait_for_selector("text=Taken out")
     assert "1 photo" in page.inner_text(".pagehead")
     split_off = Person.objects.exclude(pk=barack.pk).filter(event=gala["event"]).latest("pk")
+    # The face taken out is offered back as "the same person?", whatever page it is on.
+    assert page.locator(f"#look-alikes a[href='/people/{split_off.pk}/']").count() == 1
 
     # Merge them back from the People page.
     page.goto(f"{live_server.url}/events/{gala['event'].pk}/people/")

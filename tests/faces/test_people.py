@@ -190,3 +190,12 @@ def test_groups_started_by_new_faces_merge_into_the_person_they_belong_to():
     # A face in a photo she is already in cannot be her.
     groups, photos = groups_of((alice, 1, {4}))
     assert merge_new_groups(groups, 1, photos, **rule) == {}
+
+
+def test_a_person_split_in_two_is_offered_as_a_look_alike(album, grouped):
+    alice = person_of(grouped["alice"][0])
+    half = person_actions.split_face(face=grouped["alice"][3])
+    offered = person_actions.look_alikes(alice)
+    assert [p.pk for p in offered] == [half.pk]  # Bob is too far to be offered
+    assert offered[0].photo_count == 1 and offered[0].cover_face_id == grouped["alice"][3].pk
+    assert [p.pk for p in person_actions.look_alikes(half)] == [alice.pk]
