@@ -100,6 +100,44 @@ class Session:
             return json.loads(response.read())
 
 
+def bench_album(event_name: str, title: str) -> Album:
+    """A throw-away event and album of the bench organiser (password bench-password)."""
+    user, _ = get_user_model().objects.get_or_create(username="bench-organiser")
+    user.set_password("bench-password")
+    user.save()
+    event = Event.objects.create(owner=user, name=event_name, slug=f"bench-{uuid.uuid4().hex[:8]}")
+    return Album.objects.create(event=event, title=title)
+
+
+class MemorySampler:
+    """The RSS of a process and its children every 0.2 s, in a thread, while in use."""
+
+    def __init__(self, process: psutil.Process) -> None:
+        self.process, self.samples, self._stop = process, [], threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append(rss_mb(self.process))
+            time.sleep(0.2)
+
+    def __enter__(self) -> "MemorySampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self, prefix: str = "web_rss_mb") -> dict:
+        tenth = max(1, len(self.samples) // 10)
+        return {
+            f"{prefix}_peak": round(max(self.samples)),
+            f"{prefix}_first_tenth": round(max(self.samples[:tenth])),
+            f"{prefix}_last_tenth": round(max(self.samples[-tenth:])),
+        }
+
+
 def rss_mb(process: psutil.Process) -> float:
     return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
 
@@ -138,22 +176,13 @@ def measure_upload(jpegs, album, port) -> dict:
     user = album.event.owner
     server = start_server(port)
     process = psutil.Process(server.pid)
-    samples, stop = [], threading.Event()
-
-    def sample():
-        while not stop.is_set():
-            samples.append(rss_mb(process))
-            time.sleep(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
     try:
         session = Session(f"http://127.0.0.1:{port}")
         session.login(user.username, "bench-password")
         session.upload(album.pk, "warm-up.jpg", jpegs[0])
         baseline = rss_mb(process)
-        sampler.start()
         started = time.perf_counter()
-        with ThreadPoolExecutor(3) as pool:
+        with MemorySampler(process) as memory, ThreadPoolExecutor(3) as pool:
             results = list(
                 pool.map(
                     lambda item: session.upload(album.pk, f"p{item[0]:04d}.jpg", item[1]),
@@ -161,8 +190,6 @@ def measure_upload(jpegs, album, port) -> dict:
                 )
             )
         seconds = time.perf_counter() - started
-        stop.set()
-        sampler.join()
     finally:
         server.terminate()
         server.wait()
@@ -173,9 +200,7 @@ def measure_upload(jpegs, album, port) -> dict:
         "photos_per_second": round((len(jpegs) - 1) / seconds, 1),
         "added": statuses.count("added"),
         "web_rss_mb_baseline": round(baseline),
-        "web_rss_mb_peak": round(max(samples)),
-        "web_rss_mb_first_tenth": round(max(samples[: max(1, len(samples) // 10)])),
-        "web_rss_mb_last_tenth": round(max(samples[-max(1, len(samples) // 10) :])),
+        **memory.summary(),
     }
 
 
@@ -228,13 +253,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"building {args.photos} photos...", flush=True)
     jpegs = distinct_jpegs(Path(args.dataset), args.photos + 1)
-    user, _ = get_user_model().objects.get_or_create(username="bench-organiser")
-    user.set_password("bench-password")
-    user.save()
-    event = Event.objects.create(
-        owner=user, name="Upload benchmark", slug=f"bench-{uuid.uuid4().hex[:8]}"
-    )
-    album = Album.objects.create(event=event, title="Benchmark")
+    album = bench_album("Upload benchmark", "Benchmark")
+    event = album.event
     connection.close()
     try:
         upload = measure_upload(jpegs, album, args.port)

@@ -24,7 +24,6 @@ import io
 import json
 import os
 import sys
-import threading
 import time
 import urllib.request
 import uuid
@@ -41,13 +40,12 @@ import django  # noqa: E402
 django.setup()
 
 import psutil  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench.composed import compose_photos  # noqa: E402
-from bench.upload_bench import Session, rss_mb, start_server  # noqa: E402
+from bench.upload_bench import MemorySampler, Session, bench_album, rss_mb, start_server  # noqa: E402
 from photos import imports, services  # noqa: E402
-from photos.models import Album, Event, ZipImport  # noqa: E402
+from photos.models import Album, ZipImport  # noqa: E402
 from photos.services import delete_event  # noqa: E402
 
 
@@ -175,50 +173,30 @@ def main() -> None:
     else:
         print(f"writing a {args.gb:g} GB zip...", flush=True)
         count, size = write_zip(Path(args.dataset), path, args.gb)
-    user, _ = get_user_model().objects.get_or_create(username="bench-organiser")
-    user.set_password("bench-password")
-    user.save()
-    event = Event.objects.create(
-        owner=user, name="Zip benchmark", slug=f"zip-{uuid.uuid4().hex[:8]}"
-    )
-    album = Album.objects.create(event=event, title="Day")
+    album = bench_album("Zip benchmark", "Day")
+    event, user = album.event, album.event.owner
     connection.close()
     server = start_server(args.port)
     process = psutil.Process(server.pid)
-    samples, stop = [], threading.Event()
-
-    def sample():
-        while not stop.is_set():
-            samples.append(rss_mb(process))
-            time.sleep(0.2)
-
     try:
         session = Session(f"http://127.0.0.1:{args.port}")
         session.login(user.username, "bench-password")
         baseline = rss_mb(process)
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
         started = time.perf_counter()
-        answer = upload_zip(session, album.pk, path)
+        with MemorySampler(process) as upload_memory:
+            answer = upload_zip(session, album.pk, path)
         upload_seconds = time.perf_counter() - started
-        stop.set()
-        sampler.join()
         # Again, resumably, cut at half way, into another album (not unpacked).
         second = Album.objects.create(event=event, title="Again")
         connection.close()
-        stop.clear()
-        samples_before, samples[:] = list(samples), []
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
         started = time.perf_counter()
-        resumed = upload_in_pieces(session, second.pk, path, 0.5)
+        with MemorySampler(process) as pieces_memory:
+            resumed = upload_in_pieces(session, second.pk, path, 0.5)
         pieces_seconds = time.perf_counter() - started
-        stop.set()
-        sampler.join()
-        pieces_samples, samples[:] = list(samples), samples_before
     finally:
         server.terminate()
         server.wait()
+
     print(f"upload answered {answer} in {upload_seconds:.1f} s", flush=True)
     print(f"resumable upload: {resumed} in {pieces_seconds:.1f} s", flush=True)
     job = ZipImport.objects.get(album=album)
@@ -231,15 +209,13 @@ def main() -> None:
         "zip_photos": count,
         "upload_seconds": round(upload_seconds, 1),
         "web_rss_mb_baseline": round(baseline),
-        "web_rss_mb_peak": round(max(samples)),
-        "web_rss_mb_first_tenth": round(max(samples[: max(1, len(samples) // 10)])),
-        "web_rss_mb_last_tenth": round(max(samples[-max(1, len(samples) // 10) :])),
+        **upload_memory.summary(),
         "resumable_upload_seconds": round(pieces_seconds, 1),
         "resumable_cut_at_bytes": resumed["cut_at_bytes"],
         "resumable_bytes_sent": resumed["bytes_sent"],
         "resumable_resent_bytes": resumed["resent_bytes"],
         "resumable_answer": (resumed["results"] or [{}])[0].get("status"),
-        "web_rss_mb_peak_resumable": round(max(pieces_samples)),
+        **pieces_memory.summary("web_rss_mb_resumable"),
         "unpack_seconds": round(unpack_seconds, 1),
         "unpack_photos_per_second": round(job.added / unpack_seconds, 1),
         "status": job.status,

@@ -10,15 +10,12 @@ it is among the attendee's photos.
 """
 
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
 
 from faces.models import Face
 from faces.selfies import SelfieSearch
-from photos import zips
-from photos.downloads import open_attendee_copy
 from photos.models import Event, Photo
 
 SESSION_KEY = "attendee_results"
@@ -158,10 +155,3 @@ def question_face(session, *, event: Event, face_id: int) -> Face | None:
     if results is None or face_id not in {q["face"] for q in results.open_questions}:
         return None
     return Face.objects.visible().filter(pk=face_id, event=event).select_related("photo").first()
-
-
-def stream_zip(photos: Iterable[Photo]) -> Iterator[bytes]:
-    """The photos' originals as one zip, streamed, each without private metadata
-    (photos/downloads.py; HEIC ones as .jpg). A photo with no clean copy is left out
-    (and logged), and a note in the zip names it."""
-    return zips.stream_zip(photos, open_copy=open_attendee_copy)

@@ -225,14 +225,12 @@ def regroup_event(*, event_id: int, embedder: str) -> int:
             spread_floor=c.grouping_floor,
         )
     del vectors
-    before = dict(
-        FacePerson.objects.filter(event_id=event_id, person__is_hidden=False).values_list(
-            "face_id", "person_id"
-        )
-    )
-    locked = set(
-        FacePerson.objects.filter(event_id=event_id, locked=True).values_list("face_id", flat=True)
-    )
+    rows = FacePerson.objects.filter(event_id=event_id, person__is_hidden=False)
+    before, locked = {}, set()
+    for face_id, person_id, is_locked in rows.values_list("face_id", "person_id", "locked"):
+        before[face_id] = person_id
+        if is_locked:
+            locked.add(face_id)
     previous = [before.get(face_id) for face_id in face_ids.tolist()]
     continues = map_groups(labels, previous)
     with transaction.atomic():
@@ -240,7 +238,7 @@ def regroup_event(*, event_id: int, embedder: str) -> int:
         created = Person.objects.bulk_create(Person(event_id=event_id) for _ in fresh)
         continues.update({label: p.pk for label, p in zip(fresh, created, strict=True)})
         people = [
-            before[face_id] if face_id in locked and face_id in before else continues[label]
+            before[face_id] if face_id in locked else continues[label]
             for face_id, label in zip(face_ids.tolist(), labels.tolist(), strict=True)
         ]
         _replace_memberships(event_id, face_ids.tolist(), people, locked)

@@ -6,8 +6,9 @@ import mimetypes
 
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 
-from photos import downloads
+from photos import downloads, zips
 from photos.metadata import MetadataError
 from photos.models import Photo
 
@@ -56,4 +57,19 @@ def serve_attendee_file(photo: Photo, kind: str, *, as_download: bool = False):
     response["Content-Disposition"] = content_disposition_header(as_download, copy.filename)
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def serve_zip(
+    photos, name: str, *, for_attendees: bool = False, album_folders: bool = False
+) -> StreamingHttpResponse:
+    """``photos`` (a queryset) as one streamed zip named after ``name``: the originals
+    as uploaded, or, ``for_attendees``, copies without private metadata. Never cached."""
+    open_copy = downloads.open_attendee_copy if for_attendees else zips.open_original
+    if album_folders:
+        photos = photos.select_related("album")
+    stream = zips.stream_zip(photos.iterator(), open_copy=open_copy, album_folders=album_folders)
+    response = StreamingHttpResponse(stream, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{slugify(name) or "photos"}.zip"'
+    response["Cache-Control"] = "private, no-store"
     return response

@@ -1,8 +1,8 @@
 """Photos as one zip, streamed piece by piece (never whole in memory).
 
-Two callers: attendees and share links get copies without private metadata
-(``downloads.open_attendee_copy``, through faces.attendees); organisers get the files
-exactly as they uploaded them (:func:`open_original`).
+Served by ``photos.media.serve_zip``: attendees and share links get copies without
+private metadata (``downloads.open_attendee_copy``); organisers get the files exactly
+as they uploaded them (:func:`open_original`).
 """
 
 import logging

@@ -178,7 +178,7 @@ def _stop_like_ctrl_c(signum, frame) -> None:
 
 
 def run_tests(args: list[str]) -> int:
-    compile_translations()
+    # The translations are compiled by the suite itself (tests/conftest.py).
     say("running the test suite")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run([str(PYTHON), "-m", "pytest", *args], cwd=ROOT, env=env).returncode

@@ -1,10 +1,9 @@
 """The attendee pages, reached only through an event's secret link (/e/<token>/...)."""
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_POST
 from faces import attendees, camera, limits, moderation, selfies, uploads
 from faces.forms import SearchFiltersForm, SelfieForm
 from faces.models import Face
-from photos.media import serve_attendee_file
+from photos.media import serve_attendee_file, serve_zip
 from photos.models import Event, Photo
 
 
@@ -23,13 +22,15 @@ def _event_for_token(token: str) -> Event | None:
     return Event.objects.filter(attendee_token=token).first()
 
 
-def _unknown_link(request):
+def unknown_link(request):
+    """The page for an unknown, replaced or revoked link (attendee or share link)."""
     response = render(request, "faces/attendee_unknown.html", status=404)
     response["X-Robots-Tag"] = "noindex"
     return response
 
 
-def _private(response):
+def private(response):
+    """No cache, no index: for pages and files reached through a secret link."""
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
@@ -40,7 +41,7 @@ def attendee(request, token):
     """The event's page for attendees, reached only through its secret link."""
     event = _event_for_token(token)
     if event is None:
-        return _unknown_link(request)
+        return unknown_link(request)
     results = attendees.load_results(request.session, event=event)
     return _attendee_page(request, event, 200, results=results)
 
@@ -54,7 +55,7 @@ def _attendee_page(request, event: Event, status: int, *, form=None, error: str 
         "capture_ticket": camera.new_ticket(event) if event.is_camera_selfie_required else "",
         **extra,
     }
-    return _private(render(request, "faces/attendee.html", context, status=status))
+    return private(render(request, "faces/attendee.html", context, status=status))
 
 
 @csrf_exempt  # checked below, once the upload handler is in place (faces/uploads.py)
@@ -66,7 +67,7 @@ def attendee_search(request, token):
     too). Only then is the body read, in memory, through the selfie upload handler."""
     event = _event_for_token(token)
     if event is None:
-        return _unknown_link(request)
+        return unknown_link(request)
     if not event.is_face_search_enabled:
         return _attendee_page(request, event, 403)
     if uploads.declared_too_large(request):
@@ -109,13 +110,13 @@ def _search_with_selfie(request, event: Event, handler: uploads.SelfieUploadHand
     # button or a reopened tab shows again without searching again.
     response = redirect("faces:attendee_results", token=event.attendee_token)
     response.status_code = 303
-    return _private(response)
+    return private(response)
 
 
 def attendee_results(request, token):
     event = _event_for_token(token)
     if event is None:
-        return _unknown_link(request)
+        return unknown_link(request)
     results = attendees.load_results(request.session, event=event)
     if results is None:
         if event.is_face_search_enabled:
@@ -124,9 +125,7 @@ def attendee_results(request, token):
                 _("Your earlier search has expired. Take or upload a selfie to search again."),
             )
         return redirect("faces:attendee", token=token)
-    return _private(
-        render(request, "faces/results.html", _results_context(request, event, results))
-    )
+    return private(render(request, "faces/results.html", _results_context(request, event, results)))
 
 
 def _results_context(request, event: Event, results: attendees.StoredResults) -> dict:
@@ -179,9 +178,7 @@ def attendee_photo(request, token, photo_id, kind):
     if not photo:
         raise Http404("No such photo.")
     # no-store: "Forget my search" must not leave the photos in a shared phone's cache.
-    return _private(
-        serve_attendee_file(photo, kind, as_download=request.GET.get("download") == "1")
-    )
+    return private(serve_attendee_file(photo, kind, as_download=request.GET.get("download") == "1"))
 
 
 def attendee_question_face(request, token, face_id):
@@ -190,7 +187,7 @@ def attendee_question_face(request, token, face_id):
     face = event and attendees.question_face(request.session, event=event, face_id=face_id)
     if not face:
         raise Http404("No such face.")
-    return _private(HttpResponse(moderation.face_crop_jpeg(face), content_type="image/jpeg"))
+    return private(HttpResponse(moderation.face_crop_jpeg(face), content_type="image/jpeg"))
 
 
 @require_POST
@@ -198,7 +195,7 @@ def attendee_question_answer(request, token, face_id):
     """ "Yes, that's me" adds that person's photos; "No" takes them out."""
     event = _event_for_token(token)
     if event is None:
-        return _unknown_link(request)
+        return unknown_link(request)
     is_me = request.POST.get("answer") == "yes"
     if attendees.answer_question(request.session, event=event, face_id=face_id, is_me=is_me):
         messages.success(
@@ -216,24 +213,18 @@ def attendee_download(request, token):
     if not results:
         raise Http404("No search results to download.")
     photos = Photo.objects.filter(pk__in=results.sure, event=event).order_by("taken_at", "id")
-    response = StreamingHttpResponse(
-        attendees.stream_zip(photos.iterator()), content_type="application/zip"
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="{slugify(event.name) or "photos"}-my-photos.zip"'
-    )
-    return _private(response)
+    return private(serve_zip(photos, f"{event.name}-my-photos", for_attendees=True))
 
 
 @require_POST
 def attendee_forget(request, token):
     event = _event_for_token(token)
     if event is None:
-        return _unknown_link(request)
+        return unknown_link(request)
     attendees.forget_results(request.session, event=event)
     messages.success(request, _("Your search results were deleted from this browser."))
     response = redirect("faces:attendee", token=token)
     # The photos this browser saw are not cached (no-store), but an older copy or a
     # browser that ignored it would be: ask it to drop this site's cache.
     response["Clear-Site-Data"] = '"cache"'
-    return _private(response)
+    return private(response)

@@ -1,23 +1,19 @@
 """The organiser's People pages, and a person's private share link."""
 
-import logging
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from faces import attendees, person_actions
+from faces import person_actions
 from faces.models import Face, FacePerson, Person
+from faces.views.attendee import private, unknown_link
 from photos import access
-from photos.media import serve_attendee_file
+from photos.media import serve_attendee_file, serve_zip
 from photos.models import Event
-
-logger = logging.getLogger(__name__)
 
 PEOPLE_PER_PAGE = 48
 FACES_PER_PAGE = 60
@@ -147,18 +143,13 @@ def face_not_this_person(request, pk):
 @login_required
 def person_download(request, pk):
     person = _person_for(request, pk)
-    return _zip_response(person, person_actions.photos_of(person))
+    return _person_zip(person)
 
 
-def _zip_response(person: Person, photos) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        attendees.stream_zip(photos.select_related("album").iterator()),
-        content_type="application/zip",
-    )
-    name = slugify(f"{person.event.name} {person.name or 'person'}") or "photos"
-    response["Content-Disposition"] = f'attachment; filename="{name}.zip"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+def _person_zip(person: Person):
+    """The person's photos, copies without private metadata (as attendees get them)."""
+    name = f"{person.event.name} {person.name or 'person'}"
+    return serve_zip(person_actions.photos_of(person), name, for_attendees=True)
 
 
 def _shared_or_404(request, token) -> Person:
@@ -173,18 +164,10 @@ def shared(request, token):
     link); nothing once the person is hidden or the link is revoked."""
     person = person_actions.shared_person(token)
     if person is None:
-        response = render(request, "faces/attendee_unknown.html", status=404)
-        response["X-Robots-Tag"] = "noindex"
-        return response
+        return unknown_link(request)
     photos = person_actions.photos_of(person).select_related("album")
-    response = render(
-        request,
-        "faces/shared.html",
-        {"person": person, "event": person.event, "photos": photos, "token": token},
-    )
-    response["X-Robots-Tag"] = "noindex"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    context = {"person": person, "event": person.event, "photos": photos, "token": token}
+    return private(render(request, "faces/shared.html", context))
 
 
 def shared_photo(request, token, photo_id, kind):
@@ -192,11 +175,9 @@ def shared_photo(request, token, photo_id, kind):
     photo = person_actions.photos_of(person).filter(pk=photo_id).first()
     if photo is None:
         raise Http404("No such photo.")
-    response = serve_attendee_file(photo, kind, as_download=request.GET.get("download") == "1")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private(serve_attendee_file(photo, kind, as_download=request.GET.get("download") == "1"))
 
 
 def shared_download(request, token):
     person = _shared_or_404(request, token)
-    return _zip_response(person, person_actions.photos_of(person))
+    return private(_person_zip(person))

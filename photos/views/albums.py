@@ -4,13 +4,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from photos import access, services, zips
+from photos import access, services
 from photos.forms import AlbumForm, UploadForm
+from photos.media import serve_zip
 from photos.models import Album, Photo
 
 
@@ -112,13 +112,5 @@ def album_delete(request, pk):
 def album_download(request, pk):
     """Every photo of the album as one zip, each file exactly as it was uploaded."""
     album = access.album_for(request, pk)
-    photos = album.photos.select_related("album").order_by("taken_at", "pk")
-    return zip_response(photos, f"{album.event.slug}-{album.title}")
-
-
-def zip_response(photos, name: str, *, album_folders: bool = False) -> StreamingHttpResponse:
-    stream = zips.stream_zip(photos.iterator(), album_folders=album_folders)
-    response = StreamingHttpResponse(stream, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{slugify(name) or "photos"}.zip"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    photos = album.photos.order_by("taken_at", "pk")
+    return serve_zip(photos, f"{album.event.slug}-{album.title}")

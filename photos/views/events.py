@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from photos import access, services
 from photos.forms import AlbumForm, EventForm
+from photos.media import serve_zip
 from photos.models import Event
-from photos.views import albums
 
 
 @login_required
@@ -108,5 +108,5 @@ def event_token_regenerate(request, pk):
 def event_download(request, pk):
     """Every photo of the event as one zip, a folder per album, as uploaded."""
     event = access.event_for(request, pk)
-    photos = event.photos.select_related("album").order_by("album__title", "taken_at", "pk")
-    return albums.zip_response(photos, event.slug, album_folders=True)
+    photos = event.photos.order_by("album__title", "taken_at", "pk")
+    return serve_zip(photos, event.slug, album_folders=True)

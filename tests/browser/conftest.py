@@ -104,6 +104,16 @@ def check_accessibility(context, urls: list[str]) -> list[str]:
     return problems
 
 
+def log_in(page, live_server, username: str = "olivia") -> None:
+    """Log in through the login page (test users' password: correct horse battery
+    staple) and wait for the organiser's dashboard."""
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=New event")
+
+
 @pytest.fixture
 def screenshot(page, request):
     """Save a full-page screenshot under test-artifacts/ (kept by CI as artefacts)."""

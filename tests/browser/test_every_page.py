@@ -8,7 +8,7 @@ from faces import people, person_actions
 from faces.models import FacePerson
 from faces.processing import process_photo
 from photos.services import add_photo
-from tests.browser.conftest import ARTIFACTS, check_accessibility
+from tests.browser.conftest import ARTIFACTS, check_accessibility, log_in
 from tests.factories import AlbumFactory, EventFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -61,14 +61,6 @@ def public_pages(site) -> dict[str, str]:
         "share-link": f"/p/{site['token']}/",
         "login": "/login/",
     }
-
-
-def log_in(page, live_server, username="olivia"):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("load")
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -7,6 +7,7 @@ import zipfile
 import pytest
 
 from photos.models import Event, Photo
+from tests.browser.conftest import log_in
 from tests.factories import UserFactory
 from tests.sample_images import no_face_image
 
@@ -171,11 +172,3 @@ def test_a_folder_of_photos_is_uploaded_with_its_subfolders(
     page.wait_for_selector("#overall-text:has-text('2 of 2 files uploaded')")
     names = set(Photo.objects.filter(album=album).values_list("original_filename", flat=True))
     assert names == {"obama.jpg", "biden.jpg"}
-
-
-def log_in(page, live_server, username="olivia"):
-    page.goto(f"{live_server.url}/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_selector("text=New event")

@@ -6,7 +6,7 @@ from faces import people
 from faces.models import Person
 from faces.processing import process_photo
 from photos.services import add_photo
-from tests.browser.conftest import check_accessibility
+from tests.browser.conftest import check_accessibility, log_in
 from tests.factories import AlbumFactory, EventFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -26,14 +26,6 @@ def gala(images, transactional_db):
         photos[name] = process_photo(photo_id=added.photo.pk)
     people.group_event_faces(event_id=event.pk)
     return {"event": event, "photos": photos}
-
-
-def log_in(page, live_server):
-    page.goto(f"{live_server.url}/")
-    page.fill("#id_username", "olivia")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_selector("text=New event")
 
 
 def attendee_search(page, live_server, event, selfie) -> set[int]:

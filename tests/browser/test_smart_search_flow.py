@@ -4,6 +4,7 @@ import pytest
 
 from ml.loader import forget_loaded as forget_loaded_models
 from smart import services as smart_search
+from tests.browser.conftest import log_in
 from tests.clip_models import save_tiny_clip
 from tests.factories import AlbumFactory, EventFactory, UserFactory
 from tests.smart.test_smart_search import add_image, scenery
@@ -21,13 +22,6 @@ def clip_model(settings, tmp_path):
     forget_loaded_models()
 
 
-def log_in(page, url):
-    page.goto(f"{url}/login/")
-    page.fill("#id_username", "olivia")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-
-
 def test_organiser_describes_a_photo_then_asks_for_more_like_one(
     live_server, page, screenshot, transactional_db, clip_model
 ):
@@ -36,7 +30,7 @@ def test_organiser_describes_a_photo_then_asks_for_more_like_one(
     photos = [add_image(album, scenery(seed), f"stage-{seed}.jpg") for seed in range(6)]
     smart_search.embed_pending_photos()
 
-    log_in(page, live_server.url)
+    log_in(page, live_server)
     page.goto(f"{live_server.url}{event.get_absolute_url()}")
     page.fill("#event-smart-search input[name=q]", "people dancing on stage")
     page.click("#event-smart-search button")
@@ -65,7 +59,7 @@ def test_without_a_model_the_organiser_is_told_how_to_turn_it_on(
     settings.PHOTOS_CLIP_MODEL = ""
     forget_loaded_models()
     EventFactory(owner=UserFactory(username="olivia"))
-    log_in(page, live_server.url)
+    log_in(page, live_server)
     page.click("nav >> text=Smart search")
     page.wait_for_selector("#smart-search-off")
     assert "PHOTOS_CLIP_MODEL" in page.inner_text("#smart-search-off")
