@@ -92,6 +92,16 @@ ATTENDEE_SEARCHES_PER_BROWSER = env.int("ATTENDEE_SEARCHES_PER_BROWSER", default
 ATTENDEE_SEARCHES_PER_ADDRESS = env.int("ATTENDEE_SEARCHES_PER_ADDRESS", default=400)
 ATTENDEE_SEARCHES_PER_EVENT = env.int("ATTENDEE_SEARCHES_PER_EVENT", default=600)
 ATTENDEE_RATE_WINDOW_SECONDS = env.int("ATTENDEE_RATE_WINDOW_SECONDS", default=600)
+# Registered attendees (registrations/, docs/privacy.md): a "new photos" email at most
+# this often per attendee; links in emails log in once, within this many days; a
+# registration whose address was never confirmed is deleted after as many days.
+ATTENDEE_NOTIFY_EVERY_MINUTES = env.int("ATTENDEE_NOTIFY_EVERY_MINUTES", default=60)
+ATTENDEE_LINK_MAX_AGE_DAYS = env.int("ATTENDEE_LINK_MAX_AGE_DAYS", default=7)
+# A browser that logged in from an email link stays logged in this long.
+ATTENDEE_LOGIN_SESSION_DAYS = env.int("ATTENDEE_LOGIN_SESSION_DAYS", default=14)
+# Sending an email: attempts and the pause before each retry, in seconds.
+ATTENDEE_EMAIL_ATTEMPTS = env.int("ATTENDEE_EMAIL_ATTEMPTS", default=3)
+ATTENDEE_EMAIL_RETRY_SECONDS = env.int("ATTENDEE_EMAIL_RETRY_SECONDS", default=20)
 # Behind a reverse proxy, the client address is the last X-Forwarded-For hop it added.
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
 SELFIE_MAX_BYTES = env.int("SELFIE_MAX_BYTES", default=15 * 1024 * 1024)

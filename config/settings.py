@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "photos",
     "faces",
     "smart",
+    "registrations",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +217,26 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# --- email -------------------------------------------------------------------------
+# Printed by the worker (dev.py run shows it) until an SMTP server is configured.
+EMAIL_HOST = env("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=EMAIL_PORT == 587)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=EMAIL_PORT == 465)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Event photos <photos@localhost>")
+# The address emails link to (https://photos.example.org): emails are written by the
+# workers, outside any request.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Django's own upload buffers (the selfie has its own handler: faces/uploads.py) ---
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

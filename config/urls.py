@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("smart.urls")),
     path("", include("photos.urls")),
     path("", include("faces.urls")),
+    path("", include("registrations.urls")),
 ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from faces.matching import Decision
 from faces.models import Face
 from faces.selfies import SelfieSearch
 from photos.models import Event, Photo
@@ -46,8 +47,20 @@ class StoredResults:
 
 
 def save_results(session, *, event: Event, search: SelfieSearch) -> StoredResults:
-    decision = search.decision
-    results = StoredResults(
+    results = results_of(
+        search.decision,
+        face_count=search.selfie.face_count,
+        selfie_box=search.selfie.box_percentages(),
+    )
+    save_stored(session, event=event, results=results)
+    return results
+
+
+def results_of(
+    decision: Decision, *, face_count: int = 1, selfie_box: list[float] | None = None
+) -> StoredResults:
+    """What a search decided, in the form kept in the session."""
+    return StoredResults(
         sure=[m.photo_id for m in decision.sure],
         faces={str(photo): face for photo, face in decision.photo_faces.items()},
         questions=[
@@ -62,15 +75,19 @@ def save_results(session, *, event: Event, search: SelfieSearch) -> StoredResult
             for q in decision.questions
         ],
         expires_at=time.time() + settings.ATTENDEE_RESULTS_TTL_SECONDS,
-        face_count=search.selfie.face_count,
-        selfie_box=search.selfie.box_percentages(),
+        face_count=face_count,
+        selfie_box=selfie_box,
     )
+
+
+def save_stored(session, *, event: Event, results: StoredResults, cycle: bool = True) -> None:
+    """Keep ``results`` in the session for the event. ``cycle``: a new session key, so
+    that a key planted or seen before the search (a shared phone, a fixation attempt)
+    does not lead to them."""
     _store(session, event, results)
-    # A new session key whenever results are saved: a key planted or seen before the
-    # search (a shared phone, a fixation attempt) does not lead to them.
-    session.cycle_key()
-    session.set_expiry(settings.ATTENDEE_RESULTS_TTL_SECONDS)
-    return results
+    if cycle:
+        session.cycle_key()
+        session.set_expiry(settings.ATTENDEE_RESULTS_TTL_SECONDS)
 
 
 def _store(session, event: Event, results: StoredResults) -> None:
@@ -130,14 +147,20 @@ def answer_question(session, *, event: Event, face_id: int, is_me: bool) -> bool
     question = results.question(face_id)
     if question is None or question["answer"] is not None:
         return False
+    apply_answer(results, question, is_me)
+    _store(session, event, results)
+    return True
+
+
+def apply_answer(results: StoredResults, question: dict, is_me: bool) -> None:
+    """Record the answer and do what it does: "yes" adds the photos of that person,
+    "no" removes the face's photo and those of faces nearer to it than to the selfie."""
     question["answer"] = is_me
     if is_me:
         results.sure += [pk for pk in question["adds"] if pk not in results.sure]
     else:
         removed = set(question["removes"])
         results.sure = [pk for pk in results.sure if pk not in removed]
-    _store(session, event, results)
-    return True
 
 
 def matched_photo(session, *, event: Event, photo_id: int) -> Photo | None:

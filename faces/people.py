@@ -28,6 +28,7 @@ from faces.calibration import calibration_for
 from faces.engines import event_embedder_name
 from faces.grouping import GroupSums, assign_faces, group_faces, map_groups, merge_new_groups
 from faces.models import VECTOR_MODELS, EventEmbedder, FacePerson, Person
+from faces.signals import faces_grouped
 from photos.models import Event
 
 logger = logging.getLogger(__name__)
@@ -69,12 +70,30 @@ def group_event_faces(*, event_id: int, full: bool = False) -> int | None:
             return None
         version = event.faces_version
         embedder = event_embedder_name(event_id)
+        ungrouped = list(
+            _vectors(event_id, embedder, new_only=True).values_list("face_id", flat=True)
+        )
         if full or _needs_full_regroup(event_id, embedder):
             regroup_event(event_id=event_id, embedder=embedder)
         else:
             assign_new_faces(event_id=event_id, embedder=embedder)
         Event.objects.filter(pk=event_id).update(faces_grouped_version=version)
+    _announce_grouped(event_id, ungrouped)
     return Person.objects.filter(event_id=event_id, memberships__isnull=False).distinct().count()
+
+
+def _announce_grouped(event_id: int, face_ids: list[int]) -> None:
+    """Tell the apps that build on people (registrations) which faces just joined
+    one; a receiver that fails is logged and does not undo the grouping."""
+    if not face_ids:
+        return
+    grouped = list(
+        FacePerson.objects.filter(face_id__in=face_ids).values_list("face_id", flat=True)
+    )
+    replies = faces_grouped.send_robust(Person, event_id=event_id, face_ids=grouped)
+    for receiver, reply in replies:
+        if isinstance(reply, Exception):
+            logger.error("After grouping event %s, %s failed: %r", event_id, receiver, reply)
 
 
 def _needs_full_regroup(event_id: int, embedder: str) -> bool:

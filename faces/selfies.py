@@ -223,7 +223,11 @@ REUSED_MESSAGE = _(
 
 
 def search_by_selfie(
-    *, fp, filters: SearchFilters, refuse_event_faces: bool = False
+    *,
+    fp,
+    filters: SearchFilters,
+    refuse_event_faces: bool = False,
+    also_embed: tuple[str, ...] = (),
 ) -> SelfieSearch:
     """Photos of the selfie's person: sure matches, then a "maybe" group.
 
@@ -231,11 +235,14 @@ def search_by_selfie(
     ``refuse_event_faces`` (attendees): a file of the event, or a face that is already
     in the event (the embedder's ``reuse`` distance, faces.calibration), is refused, so
     nobody can cut other guests' faces out of their results and search for them.
+    ``also_embed``: embedder names the selfie's face is embedded by too, beyond those
+    that answer (a registration keeps a vector for a model change under way).
     """
     if refuse_event_faces and _is_event_photo(fp, filters.event_ids):
         raise SelfieError(str(REUSED_MESSAGE))
     plan = events_by_embedder(filters.event_ids)
-    selfie = read_selfie(fp=fp, embedders=[embedder_named(name) for name in plan])
+    names = [*plan, *(name for name in also_embed if name not in plan)]
+    selfie = read_selfie(fp=fp, embedders=[embedder_named(name) for name in names])
     if refuse_event_faces and any(
         has_face_within(
             selfie.vector(name),

@@ -20,6 +20,7 @@ class EventForm(forms.ModelForm):
             "description",
             "is_face_search_enabled",
             "is_camera_selfie_required",
+            "registration_retention_days",
         ]
         widgets = {
             "starts_on": forms.DateInput(attrs={"type": "date"}),

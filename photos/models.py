@@ -1,7 +1,9 @@
 import secrets
 import uuid
+from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -69,6 +71,13 @@ class Event(models.Model):
         "picture is not offered. This makes searching with someone else's photo harder, "
         "not impossible.",
     )
+    registration_retention_days = models.PositiveSmallIntegerField(
+        "keep registrations for (days)",
+        default=30,
+        validators=[MaxValueValidator(365)],
+        help_text="Attendees who asked to be emailed their photos are deleted this many days "
+        "after the event ends (or after they registered, for an event without dates).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Bumped whenever the event's faces change; grouping into people records the
@@ -95,6 +104,11 @@ class Event(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("photos:event_detail", args=[self.pk])
+
+    def registrations_kept_until(self, registered_on: date) -> date:
+        """The last day a registration made on ``registered_on`` is kept."""
+        start = max(self.ends_on or self.starts_on or registered_on, registered_on)
+        return start + timedelta(days=self.registration_retention_days)
 
     @staticmethod
     def unique_slug_for(name: str) -> str:

@@ -15,7 +15,7 @@ from photos.media import serve_attendee_file, serve_zip
 from photos.models import Event, Photo
 
 
-def _event_for_token(token: str) -> Event | None:
+def event_for_token(token: str) -> Event | None:
     # Tokens are 43 characters of a 256-bit secret: anything shorter is not one.
     if len(token) < 32:
         return None
@@ -39,7 +39,7 @@ def private(response):
 @limits.with_browser_id
 def attendee(request, token):
     """The event's page for attendees, reached only through its secret link."""
-    event = _event_for_token(token)
+    event = event_for_token(token)
     if event is None:
         return unknown_link(request)
     results = attendees.load_results(request.session, event=event)
@@ -65,7 +65,7 @@ def attendee_search(request, token):
     """Everything that can refuse a search without reading the selfie comes first:
     unknown link, search turned off, declared size, rate limits (failed searches count
     too). Only then is the body read, in memory, through the selfie upload handler."""
-    event = _event_for_token(token)
+    event = event_for_token(token)
     if event is None:
         return unknown_link(request)
     if not event.is_face_search_enabled:
@@ -114,7 +114,7 @@ def _search_with_selfie(request, event: Event, handler: uploads.SelfieUploadHand
 
 
 def attendee_results(request, token):
-    event = _event_for_token(token)
+    event = event_for_token(token)
     if event is None:
         return unknown_link(request)
     results = attendees.load_results(request.session, event=event)
@@ -125,10 +125,10 @@ def attendee_results(request, token):
                 _("Your earlier search has expired. Take or upload a selfie to search again."),
             )
         return redirect("faces:attendee", token=token)
-    return private(render(request, "faces/results.html", _results_context(request, event, results)))
+    return private(render(request, "faces/results.html", results_context(request, event, results)))
 
 
-def _results_context(request, event: Event, results: attendees.StoredResults) -> dict:
+def results_context(request, event: Event, results: attendees.StoredResults) -> dict:
     form = SearchFiltersForm(request.GET or None, events=[event])
     photos = Photo.objects.filter(pk__in=results.sure, event=event).select_related("album")
     if form.is_valid():
@@ -173,7 +173,7 @@ def _mark_the_attendee(photos: list[Photo], results: attendees.StoredResults) ->
 
 
 def attendee_photo(request, token, photo_id, kind):
-    event = _event_for_token(token)
+    event = event_for_token(token)
     photo = event and attendees.matched_photo(request.session, event=event, photo_id=photo_id)
     if not photo:
         raise Http404("No such photo.")
@@ -183,7 +183,7 @@ def attendee_photo(request, token, photo_id, kind):
 
 def attendee_question_face(request, token, face_id):
     """A small crop of the face an "Is this you?" question is about, not the photo."""
-    event = _event_for_token(token)
+    event = event_for_token(token)
     face = event and attendees.question_face(request.session, event=event, face_id=face_id)
     if not face:
         raise Http404("No such face.")
@@ -193,7 +193,7 @@ def attendee_question_face(request, token, face_id):
 @require_POST
 def attendee_question_answer(request, token, face_id):
     """ "Yes, that's me" adds that person's photos; "No" takes them out."""
-    event = _event_for_token(token)
+    event = event_for_token(token)
     if event is None:
         return unknown_link(request)
     is_me = request.POST.get("answer") == "yes"
@@ -208,7 +208,7 @@ def attendee_question_answer(request, token, face_id):
 
 
 def attendee_download(request, token):
-    event = _event_for_token(token)
+    event = event_for_token(token)
     results = event and attendees.load_results(request.session, event=event)
     if not results:
         raise Http404("No search results to download.")
@@ -218,7 +218,7 @@ def attendee_download(request, token):
 
 @require_POST
 def attendee_forget(request, token):
-    event = _event_for_token(token)
+    event = event_for_token(token)
     if event is None:
         return unknown_link(request)
     attendees.forget_results(request.session, event=event)

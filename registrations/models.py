@@ -1,0 +1,128 @@
+"""Registered attendees: an email, the vector of their face, and what they were told.
+
+What is kept is listed in docs/privacy.md: the email address, one face vector per
+embedder (never the selfie), the consent time, the attendee's "Is this you?" answers
+and the ids of the photos they were told about. Everything goes at once, by the
+attendee's "Delete my data", by the event's retention period, or with the event.
+"""
+
+import uuid
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models.functions import Lower
+from pgvector.django import VectorField
+
+from faces.models import Face
+from photos.models import Event
+
+
+class Registration(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
+    email = models.EmailField(max_length=254)
+    # The organiser sees the address only if the attendee ticked this.
+    share_email = models.BooleanField(default=False)
+    # The language of the page the attendee registered on: their emails are in it.
+    language = models.CharField(max_length=10, default="en-gb")
+    consented_at = models.DateTimeField()
+    # Set when the attendee first opens a link from an email: only confirmed addresses
+    # are sent new photos (nobody can have a stranger's inbox notified).
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Photos the attendee was told about (or found at registration), and photos found
+    # since that wait for the next email: never the same photo twice.
+    known_photo_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    pending_photo_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    last_notified_at = models.DateTimeField(null=True, blank=True)
+    # The mail server refused the address for good: no more emails are tried.
+    undeliverable_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "event", Lower("email"), name="registration_one_per_email_and_event"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["last_notified_at"],
+                name="registration_pending_idx",
+                condition=~models.Q(pending_photo_ids=[]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Registration {self.pk} for event {self.event_id}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class RegistrationVector(models.Model):
+    """The registered face, as one embedder's vector (any size: matched in numpy and
+    in exact queries inside one event, never through an index)."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="vectors")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    embedder = models.CharField(max_length=80)
+    embedding = VectorField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "embedder"], name="registration_vector_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["event", "embedder"], name="registration_vector_event")]
+
+    def __str__(self) -> str:
+        return f"{self.embedder} vector of registration {self.registration_id}"
+
+
+class Answer(models.Model):
+    """A registered attendee's "Is this you?" answer about one face."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="answers")
+    face = models.ForeignKey(Face, on_delete=models.CASCADE, related_name="+")
+    is_me = models.BooleanField()
+    answered_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["registration", "face"], name="answer_one_per_face")
+        ]
+
+    def __str__(self) -> str:
+        return f"Answer of registration {self.registration_id} about face {self.face_id}"
+
+
+class LoginLink(models.Model):
+    """One link sent by email: it logs in once (single use), within its age limit
+    (checked from the signature, registrations.links)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="login_links"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Log-in link of registration {self.registration_id}"
+
+
+class EventCounts(models.Model):
+    """What the organiser sees of registrations: counts, which outlive the rows."""
+
+    event = models.OneToOneField(
+        Event, on_delete=models.CASCADE, primary_key=True, related_name="registration_counts"
+    )
+    registered = models.PositiveIntegerField(default=0)  # registrations ever made
+    emails_sent = models.PositiveIntegerField(default=0)  # "new photos" emails
+    deleted_by_attendee = models.PositiveIntegerField(default=0)
+    expired = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Registration counts of event {self.event_id}"

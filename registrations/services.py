@@ -1,0 +1,244 @@
+"""Registering, the registered attendee's photos, answers, and deleting it all.
+
+docs/privacy.md says what is stored and for how long; this module is the only place
+that writes registrations (the matching of new photos is registrations.notify).
+"""
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from faces import attendees, moderation, person_actions
+from faces.engines import embedders_for_new_faces, event_embedder_name
+from faces.matching import MatchRules
+from faces.models import Face, FacePerson, Person
+from faces.search import find_matches
+from faces.selfies import SelfieSearch, search_by_selfie
+from photos.filters import SearchFilters
+from photos.models import Event
+from registrations.links import link_max_age
+from registrations.models import Answer, EventCounts, Registration, RegistrationVector
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Registered:
+    registration: Registration
+    search: SelfieSearch
+    created: bool  # False: an earlier registration of this email was updated
+
+
+def register(
+    *, event: Event, email: str, share_email: bool, selfie, language: str = ""
+) -> Registered:
+    """Register (or update) ``email`` for the event with the face in ``selfie``.
+
+    The selfie is read in memory and dropped (faces.selfies); only its vectors are
+    kept. The photos found now count as known: emails are about photos added later.
+    Raises faces.selfies.SelfieError / SelfieBusy before anything is saved.
+    """
+    extra = tuple(embedder.name for embedder in embedders_for_new_faces(event.pk))
+    search = search_by_selfie(
+        fp=selfie,
+        filters=SearchFilters(event_ids=[event.pk]),
+        refuse_event_faces=True,
+        also_embed=extra,
+    )
+    email = email.strip().lower()
+    found = [match.photo_id for match in search.sure]
+    with transaction.atomic():
+        registration = (
+            Registration.objects.select_for_update()
+            .filter(event=event, email__iexact=email)
+            .first()
+        )
+        created = registration is None
+        if created:
+            registration = Registration(event=event, email=email)
+        registration.share_email = share_email
+        registration.language = language or registration.language
+        registration.consented_at = timezone.now()
+        registration.known_photo_ids = _union(registration.known_photo_ids, found)
+        registration.pending_photo_ids = []
+        registration.undeliverable_at = None
+        registration.save()
+        registration.vectors.all().delete()
+        RegistrationVector.objects.bulk_create(
+            RegistrationVector(
+                registration=registration, event=event, embedder=name, embedding=vector.tolist()
+            )
+            for name, vector in search.selfie.vectors.items()
+        )
+        if created:
+            count(event, registered=1)
+        transaction.on_commit(
+            lambda: async_task(
+                "registrations.emails.send_welcome",
+                registration.pk,
+                task_name=f"welcome-{registration.pk}",
+            )
+        )
+    logger.info(
+        "Registration %s for event %s %s",
+        registration.pk,
+        event.pk,
+        "made" if created else "renewed",
+    )
+    return Registered(registration, search, created)
+
+
+def has_registrations(event_id: int) -> bool:
+    return Registration.objects.filter(event_id=event_id, confirmed_at__isnull=False).exists()
+
+
+def queue_new_link(registration: Registration) -> None:
+    """Email the attendee a new log-in link (the welcome email again)."""
+    async_task(
+        "registrations.emails.send_welcome", registration.pk, task_name=f"link-{registration.pk}"
+    )
+
+
+def count(event: Event, **increments: int) -> None:
+    """Add to the organiser's counts of the event's registrations."""
+    EventCounts.objects.get_or_create(event=event)
+    EventCounts.objects.filter(event=event).update(
+        **{name: F(name) + value for name, value in increments.items()}
+    )
+
+
+def _union(first: list[int], second: list[int]) -> list[int]:
+    return sorted(set(first) | set(second))
+
+
+def vector_of(registration: Registration) -> tuple[str, np.ndarray] | None:
+    """The registration's vector for the embedder its event answers from (None: it
+    was registered before a model change that left it without one)."""
+    embedder = event_embedder_name(registration.event_id)
+    row = registration.vectors.filter(embedder=embedder).values_list("embedding", flat=True)
+    embedding = row.first()
+    return None if embedding is None else (embedder, np.asarray(embedding, dtype=np.float32))
+
+
+def current_results(registration: Registration) -> attendees.StoredResults | None:
+    """The registered attendee's photos as they stand now, with their answers applied
+    (None: no vector for the event's embedder, see :func:`vector_of`)."""
+    found = vector_of(registration)
+    if found is None:
+        return None
+    embedder, vector = found
+    decision = find_matches(
+        vector,
+        embedder=embedder,
+        filters=SearchFilters(event_ids=[registration.event_id]),
+        rules=MatchRules.for_embedder(embedder),
+    )
+    results = attendees.results_of(decision)
+    apply_answers(registration, results)
+    return results
+
+
+def apply_answers(registration: Registration, results: attendees.StoredResults) -> None:
+    """Answer again each question the attendee already answered: about the same face,
+    or about another face of the same person (a later photo of someone they said
+    was, or was not, them)."""
+    answers = dict(registration.answers.values_list("face_id", "is_me"))
+    if not answers:
+        return
+    asked = {question["face"] for question in results.questions}
+    person_of = dict(
+        FacePerson.objects.filter(face_id__in=asked | set(answers)).values_list(
+            "face_id", "person_id"
+        )
+    )
+    by_person = {person_of[face]: is_me for face, is_me in answers.items() if face in person_of}
+    for question in results.questions:
+        answer = answers.get(question["face"])
+        if answer is None:
+            answer = by_person.get(person_of.get(question["face"]))
+        if answer is not None:
+            attendees.apply_answer(results, question, answer)
+    _apply_to_answered_faces(results, answers)
+
+
+def _apply_to_answered_faces(results: attendees.StoredResults, answers: dict[int, bool]) -> None:
+    """An answered face that is no question any more (the search changed with new
+    photos) still counts: "yes" keeps its photo among the results, "no" keeps out the
+    photo where it was the face matched. Hidden faces stay out either way."""
+    visible = dict(Face.objects.visible().filter(pk__in=answers).values_list("pk", "photo_id"))
+    for face_id, is_me in answers.items():
+        photo_id = visible.get(face_id)
+        if photo_id is None:
+            continue
+        if is_me and photo_id not in results.sure:
+            results.sure.append(photo_id)
+            results.faces[str(photo_id)] = face_id
+        elif not is_me and results.faces.get(str(photo_id)) == face_id:
+            results.sure = [pk for pk in results.sure if pk != photo_id]
+
+
+def remember_answer(registration: Registration, *, face_id: int, is_me: bool) -> None:
+    if Face.objects.filter(pk=face_id, event_id=registration.event_id).exists():
+        Answer.objects.update_or_create(
+            registration=registration, face_id=face_id, defaults={"is_me": is_me}
+        )
+
+
+def delete_registration(registration: Registration, *, hide_me: bool = False) -> int:
+    """Delete the registration, its vectors and answers at once; with ``hide_me``, first
+    hide the attendee's person (or faces) in the event's photos, as an organiser's
+    "hide everywhere" does. Returns how many faces were hidden."""
+    hidden = 0
+    with transaction.atomic():
+        if hide_me:
+            hidden = _hide_attendee(registration)
+        event = registration.event
+        registration.delete()
+        count(event, deleted_by_attendee=1)
+    logger.info(
+        "Registration %s for event %s deleted by the attendee (%s faces hidden)",
+        registration.pk,
+        event.pk,
+        hidden,
+    )
+    return hidden
+
+
+def _hide_attendee(registration: Registration) -> int:
+    results = current_results(registration)
+    if results is None:
+        return 0
+    face_ids = [results.faces[str(photo)] for photo in results.sure if str(photo) in results.faces]
+    people = Person.objects.filter(memberships__face_id__in=face_ids, is_hidden=False).distinct()
+    hidden = sum(person_actions.hide(person=person, user=None) for person in people)
+    alone = Face.objects.filter(pk__in=face_ids, grouping__isnull=True)
+    return hidden + moderation.hide_faces(faces=alone, user=None)
+
+
+def delete_expired() -> int:
+    """Delete registrations past their event's retention period, and those whose
+    address was never confirmed within a log-in link's life. Returns how many."""
+    today = timezone.localdate()
+    unconfirmed_before = timezone.now() - link_max_age()
+    deleted = 0
+    events = Event.objects.filter(registrations__isnull=False).distinct()
+    for event in events:
+        expired = [
+            registration.pk
+            for registration in event.registrations.only("pk", "created_at", "confirmed_at")
+            if event.registrations_kept_until(timezone.localdate(registration.created_at)) < today
+            or (registration.confirmed_at is None and registration.created_at < unconfirmed_before)
+        ]
+        if expired:
+            deleted += (
+                Registration.objects.filter(pk__in=expired)
+                .delete()[1]
+                .get("registrations.Registration", 0)
+            )
+            count(event, expired=len(expired))
+    return deleted

@@ -1,0 +1,264 @@
+"""The registered attendee's pages, under the event's secret link (/e/<token>/...)."""
+
+import logging
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+
+from core import ratelimit
+from faces import attendees, camera, limits, selfies, uploads
+from faces.views.attendee import event_for_token, private, results_context, unknown_link
+from photos.models import Event
+from registrations import links, services, sessions
+from registrations.forms import DeleteForm, NewLinkForm, RegisterForm
+from registrations.models import Registration
+
+logger = logging.getLogger(__name__)
+
+
+def _page(request, template: str, event: Event, status: int = 200, **context):
+    return private(render(request, template, {"event": event, **context}, status=status))
+
+
+def _register_page(request, event: Event, status: int, *, form=None, error: str = ""):
+    today = timezone.localdate()
+    return _page(
+        request,
+        "registrations/register.html",
+        event,
+        status,
+        form=form or RegisterForm(),
+        page_error=error,
+        kept_until=event.registrations_kept_until(today),
+        capture_ticket=camera.new_ticket(event) if event.is_camera_selfie_required else "",
+    )
+
+
+@csrf_exempt  # checked below, once the selfie upload handler is in place
+@limits.with_browser_id
+def register(request, token):
+    """ "Send me my photos as they arrive": an email, a selfie and consent. The same
+    checks as a search come first (a registration is a search too), then the body is
+    read through the selfie upload handler."""
+    event = event_for_token(token)
+    if event is None:
+        return unknown_link(request)
+    if not event.is_face_search_enabled:
+        return _page(request, "faces/attendee.html", event, 403, form=None)
+    if request.method != "POST":
+        return _register_page(request, event, 200)
+    if uploads.declared_too_large(request):
+        return _register_page(request, event, 413, error=uploads.too_large_message())
+    refusal = limits.count_search(request, event=event)
+    if refusal is not None:
+        response = _register_page(request, event, 429, error=refusal.message)
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
+    handler = uploads.use_selfie_upload_handler(request)
+    return _register_with_selfie(request, event, handler)
+
+
+@csrf_protect
+def _register_with_selfie(request, event: Event, handler):
+    form = RegisterForm(request.POST, request.FILES)
+    if handler.too_large:
+        return _register_page(request, event, 413, error=uploads.too_large_message())
+    if not form.is_valid():
+        return _register_page(request, event, 400, form=form)
+    if event.is_camera_selfie_required and not camera.use_ticket(
+        request.POST.get("capture_ticket", ""), event
+    ):
+        return _register_page(request, event, 400, form=form, error=str(camera.MESSAGE))
+    try:
+        registered = services.register(
+            event=event,
+            email=form.cleaned_data["email"],
+            share_email=form.cleaned_data["share_email"],
+            selfie=form.cleaned_data["selfie"],
+            language=get_language() or "",
+        )
+    except selfies.SelfieError as error:
+        form.add_error("selfie", str(error))
+        return _register_page(request, event, 400, form=form)
+    except selfies.SelfieBusy as error:
+        response = _register_page(request, event, 503, form=form, error=str(error))
+        response["Retry-After"] = "60"
+        return response
+    attendees.save_results(request.session, event=event, search=registered.search)
+    sessions.log_in(request.session, registered.registration)
+    messages.success(
+        request,
+        _(
+            "You are registered. We sent an email to %(email)s: open its link once to "
+            "confirm the address, and we will email you when new photos of you arrive."
+        )
+        % {"email": registered.registration.email},
+    )
+    response = redirect("registrations:mine", token=event.attendee_token)
+    response.status_code = 303
+    return private(response)
+
+
+def mine(request, token):
+    """The registered attendee's photos as they are now (searched again with their
+    vector and answers on each visit), with the viewer, filters, zip and questions of
+    the search results page."""
+    event = event_for_token(token)
+    if event is None:
+        return unknown_link(request)
+    registration = sessions.registration_of(request.session, event)
+    if registration is None or not event.is_face_search_enabled:
+        return redirect("faces:attendee", token=token)
+    results = services.current_results(registration)
+    if results is None:
+        messages.warning(request, str(sessions.REREGISTER_MESSAGE))
+        return redirect("registrations:register", token=token)
+    attendees.save_stored(request.session, event=event, results=results, cycle=False)
+    context = results_context(request, event, results)
+    context["registration"] = registration
+    return private(render(request, "faces/results.html", context))
+
+
+@require_POST
+def answer(request, token, face_id):
+    """A registered attendee's "Is this you?": applied now and remembered for every
+    later search and email."""
+    event = event_for_token(token)
+    if event is None:
+        return unknown_link(request)
+    registration = sessions.registration_of(request.session, event)
+    if registration is None:
+        return redirect("faces:attendee", token=token)
+    is_me = request.POST.get("answer") == "yes"
+    if attendees.answer_question(request.session, event=event, face_id=face_id, is_me=is_me):
+        services.remember_answer(registration, face_id=face_id, is_me=is_me)
+        messages.success(
+            request,
+            _("Thanks: your photos were updated, and we will remember your answer.")
+            if is_me
+            else _("Thanks: that face is not shown again, and we will remember your answer."),
+        )
+    return redirect(reverse("registrations:mine", args=[token]) + "#questions")
+
+
+@require_POST
+def log_out(request, token):
+    """Log this browser out (the registration stays: "Delete my data" deletes it)."""
+    event = event_for_token(token)
+    if event is None:
+        return unknown_link(request)
+    sessions.log_out(request.session, event)
+    attendees.forget_results(request.session, event=event)
+    messages.success(
+        request, _("This browser no longer shows your photos. Your registration stays.")
+    )
+    response = redirect("faces:attendee", token=token)
+    response["Clear-Site-Data"] = '"cache"'
+    return private(response)
+
+
+def login(request, token, link):
+    """A link from an email. GET asks for one click (mail scanners fetch links and
+    must not use them up); POST uses the link, logs this browser in and shows the
+    attendee's photos as they are now."""
+    event = event_for_token(token)
+    if event is None:
+        return unknown_link(request)
+    try:
+        login_link = links.check_login_token(link, event_id=event.pk)
+        if request.method != "POST":
+            return _page(request, "registrations/login.html", event)
+        registration = links.use_login_link(login_link)
+    except links.LinkError as error:
+        logger.info("Attendee link refused for event %s: %s", event.pk, error.reason)
+        return _link_error(request, event, error.reason)
+    if not event.is_face_search_enabled:
+        return redirect("faces:attendee", token=token)
+    results = services.current_results(registration)
+    if results is None:
+        messages.warning(request, str(sessions.REREGISTER_MESSAGE))
+        return redirect("registrations:register", token=token)
+    attendees.save_stored(request.session, event=event, results=results)
+    sessions.log_in(request.session, registration)
+    response = redirect("registrations:mine", token=token)
+    response.status_code = 303
+    return private(response)
+
+
+def _link_error(
+    request, event: Event, reason: str, *, form=None, status: int = 410, error: str = ""
+):
+    return _page(
+        request,
+        "registrations/link_error.html",
+        event,
+        status if reason != "invalid" else 404,
+        reason=reason,
+        form=form or NewLinkForm(),
+        page_error=error,
+    )
+
+
+@limits.with_browser_id
+def new_link(request, token):
+    """ "Email me a new link": the same answer whether or not the address is
+    registered, so that nobody learns who registered."""
+    event = event_for_token(token)
+    if event is None:
+        return unknown_link(request)
+    if request.method != "POST":
+        return _link_error(request, event, "new", status=200)
+    form = NewLinkForm(request.POST)
+    if not form.is_valid():
+        return _link_error(request, event, "new", form=form, status=400)
+    email = form.cleaned_data["email"].strip().lower()
+    key = limits.browser_id(request) or ratelimit.client_key(request)
+    allowed = ratelimit.hit("new-link", key, limit=5, window_seconds=3600) and ratelimit.hit(
+        "new-link-email", f"{event.pk}:{email}", limit=3, window_seconds=3600
+    )
+    if not allowed:
+        error = _("Too many links were asked for in a short time. Please try again in an hour.")
+        return _link_error(request, event, "new", form=form, status=429, error=error)
+    registration = Registration.objects.filter(event=event, email__iexact=email).first()
+    if registration is not None:
+        services.queue_new_link(registration)
+    messages.success(
+        request,
+        _(
+            "If %(email)s is registered for this event, a new link is on its way. "
+            "Check your spam folder if it does not arrive within a few minutes."
+        )
+        % {"email": email},
+    )
+    return redirect("faces:attendee", token=token)
+
+
+def delete(request, token, link=None):
+    """ "Delete my data": from an email's link (signed) or a logged-in browser, one
+    click on a confirmation page, with "also hide me" offered."""
+    event = event_for_token(token)
+    if event is None:
+        return unknown_link(request)
+    if link is not None:
+        registration = links.registration_for_delete_token(link, event_id=event.pk)
+    else:
+        registration = sessions.registration_of(request.session, event)
+    if registration is None:
+        return _page(request, "registrations/deleted.html", event, 404, gone=True)
+    form = DeleteForm(request.POST if request.method == "POST" else None)
+    if request.method != "POST" or not form.is_valid():
+        return _page(
+            request, "registrations/delete.html", event, form=form, email=registration.email
+        )
+    hidden = services.delete_registration(registration, hide_me=form.cleaned_data["hide_me"])
+    sessions.log_out(request.session, event)
+    attendees.forget_results(request.session, event=event)
+    response = _page(request, "registrations/deleted.html", event, hidden=hidden)
+    response["Clear-Site-Data"] = '"cache"'
+    return response
