@@ -44,28 +44,38 @@ def send_welcome(registration_id: int) -> bool:
 
 
 def send_new_photos(registration_id: int, photo_ids: list[int]) -> bool:
-    """The email about new photos: how many, and the link. Only photos still among
-    the attendee's (a face hidden since, a person hidden) are counted."""
+    """The email about new photos: how many are the attendee's, how many may be
+    (faces to check), and the link. Only photos that still are (a face hidden since,
+    a person hidden, a "no" answered meanwhile) are counted."""
     registration = _registration(registration_id)
     if registration is None:
         return False
     results = services.current_results(registration)
-    new = [photo_id for photo_id in photo_ids if results and photo_id in results.sure]
-    if not new or not registration.event.is_face_search_enabled:
+    sure = set(results.sure) if results else set()
+    to_check = set(notify.announceable(results)) - sure if results else set()
+    new = [photo_id for photo_id in photo_ids if photo_id in sure]
+    check = [photo_id for photo_id in photo_ids if photo_id in to_check]
+    if not (new or check) or not registration.event.is_face_search_enabled:
         logger.info("Registration %s: no new photo to announce any more", registration_id)
         return False
     with translation.override(registration.language):
-        subject = ngettext(
-            "%(count)s new photo of you at %(event)s",
-            "%(count)s new photos of you at %(event)s",
-            len(new),
-        ) % {"count": len(new), "event": registration.event.name}
-        sent = _send(registration, subject, "new_photos", {"new": len(new)})
+        subject = _subject(registration.event.name, len(new))
+        sent = _send(registration, subject, "new_photos", {"new": len(new), "to_check": len(check)})
     if sent:
         services.count(registration.event, emails_sent=1)
     else:
         notify.put_back(registration_id, photo_ids)
     return sent
+
+
+def _subject(event: str, new: int) -> str:
+    if not new:
+        return _("New photos of %(event)s may show you") % {"event": event}
+    return ngettext(
+        "%(count)s new photo of you at %(event)s",
+        "%(count)s new photos of you at %(event)s",
+        new,
+    ) % {"count": new, "event": event}
 
 
 def _registration(registration_id: int) -> Registration | None:

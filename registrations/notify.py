@@ -6,7 +6,8 @@
    product in numpy (not one query per photo, nor per registration). An attendee is
    concerned when a new face lies within the search's reach of their vector; only
    they are searched again, with their answers, and the photos they did not know of
-   wait in ``pending_photo_ids``.
+   wait in ``pending_photo_ids``; so do the photos of faces that may be them (an
+   "Is this you?" question), which the email asks them to check.
 2. **Emails** (:func:`send_due`, every minute): one per attendee with photos waiting,
    at most every ``ATTENDEE_NOTIFY_EVERY_MINUTES``; the photos move to
    ``known_photo_ids`` when the email is queued, so no photo is announced twice.
@@ -107,12 +108,22 @@ def _note_new_photos(registration_id: int) -> int:
     with transaction.atomic():
         registration = Registration.objects.select_for_update().get(pk=registration_id)
         seen = set(registration.known_photo_ids) | set(registration.pending_photo_ids)
-        new = [photo_id for photo_id in results.sure if photo_id not in seen]
+        new = [photo_id for photo_id in announceable(results) if photo_id not in seen]
         if not new:
             return 0
         registration.pending_photo_ids = registration.pending_photo_ids + new
         registration.save(update_fields=["pending_photo_ids", "updated_at"])
     return 1
+
+
+def announceable(results) -> list[int]:
+    """The photos an email may tell of: the attendee's, then those of the faces that
+    may be them ("Is this you?" about a face not in their photos), which the email
+    asks them to check; a face they said is not them is not asked again."""
+    to_check = [
+        q["photo"] for q in results.questions if q["kind"] == "candidate" and q["answer"] is None
+    ]
+    return list(dict.fromkeys([*results.sure, *to_check]))
 
 
 def send_due() -> int:

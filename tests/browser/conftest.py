@@ -128,7 +128,14 @@ def screenshot(page, request):
 
 
 @pytest.fixture
-def task_worker(live_server, media_root, monkeypatch):
+def worker_settings() -> dict[str, str]:
+    """Environment variables for the worker of ``task_worker`` (a test module may
+    override this fixture: the SMTP server the worker sends to, say)."""
+    return {}
+
+
+@pytest.fixture
+def task_worker(live_server, media_root, monkeypatch, worker_settings):
     """A real `qcluster` process working for the live server, as in production.
 
     Uploads are queued (not run inside the web request as in the other tests), the
@@ -143,7 +150,7 @@ def task_worker(live_server, media_root, monkeypatch):
     from tests.workers import worker_environment
 
     monkeypatch.setattr(Conf, "SYNC", False)
-    env = worker_environment(media_root)
+    env = worker_environment(media_root, **worker_settings)
     root = Path(__file__).resolve().parent.parent.parent
     worker = subprocess.Popen(
         [sys.executable, str(root / "manage.py"), "qcluster"],

@@ -370,3 +370,40 @@ def test_the_organiser_sees_counts_and_only_shared_emails(
     assert "2 registered" in page
     assert "shares@example.org" in page and EMAIL not in page
     assert Photo.objects.exists()
+
+
+def test_a_face_that_may_be_the_attendee_is_announced_once_to_check(
+    event, registered, gallery, smtp, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A new photo whose face is only a candidate ("Is this you?") is announced as
+    one to check, once; after a "no" it is never announced."""
+    from faces import attendees
+    from faces.matching import Decision, Question
+
+    biden = gallery["biden"]
+    face = Face.objects.get(photo=biden)
+
+    def candidate_only(registration):
+        question = Question("candidate", face.pk, biden.pk, 0.38, yes_adds=(biden.pk,))
+        results = attendees.results_of(Decision(sure=[], maybe=[], questions=[question]))
+        services.apply_answers(registration, results)
+        return results
+
+    monkeypatch.setattr(notify, "current_results", candidate_only)
+    monkeypatch.setattr(services, "current_results", candidate_only)
+    smtp.messages.clear()
+    notify._note_new_photos(registered.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notify.send_due() == 1
+    (email,) = smtp.to(EMAIL)
+    assert "may show you" in email["Subject"]
+    assert "1 new photo of" in text_of(email) and "may show you" in text_of(email)
+    notify._note_new_photos(registered.pk)
+    registered.refresh_from_db()
+    assert registered.pending_photo_ids == []  # never twice
+    Answer.objects.create(registration=registered, face=face, is_me=False)
+    registered.known_photo_ids = []
+    registered.save()
+    notify._note_new_photos(registered.pk)
+    registered.refresh_from_db()
+    assert registered.pending_photo_ids == []  # "not me": not asked again
