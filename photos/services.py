@@ -235,9 +235,8 @@ def upload_file(*, album: Album, fp: BinaryIO, name: str) -> list[UploadResult]:
         except OSError as error:
             logger.exception("Storing the archive %s failed", name)
             return [UploadResult(name, "failed", _not_stored(error))]
-        count = job.entries_total
-        reason = ngettext("%(count)s file to unpack", "%(count)s files to unpack", count)
-        return [UploadResult(name, "unpacking", reason % {"count": count})]
+        note = ngettext("%(count)s file to unpack", "%(count)s files to unpack", job.entries_total)
+        return [UploadResult(name, "unpacking", note % {"count": job.entries_total})]
     return [_add_one(album, fp, name)]
 
 
@@ -247,9 +246,8 @@ def add_upload(album: Album, data: bytes, name: str) -> UploadResult:
 
 
 def _not_stored(error: OSError) -> str:
-    return gettext("The file could not be stored (%(error)s); nothing was saved. Try again.") % {
-        "error": error.strerror or error
-    }
+    text = gettext("The file could not be stored (%(error)s); nothing was saved. Try again.")
+    return text % {"error": error.strerror or error}
 
 
 def _add_one(album: Album, fp: BinaryIO, name: str) -> UploadResult:
@@ -261,8 +259,8 @@ def _add_one(album: Album, fp: BinaryIO, name: str) -> UploadResult:
         logger.exception("Storing %s failed", name)
         return UploadResult(name, "failed", _not_stored(error))
     if added.is_duplicate:
-        reason = gettext("Already in this event (same file).")
-        return UploadResult(name, "duplicate", reason, added.photo.pk)
+        same = gettext("Already in this event (same file).")
+        return UploadResult(name, "duplicate", same, added.photo.pk)
     return UploadResult(name, "added", photo_id=added.photo.pk)
 
 
