@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.utils.translation import gettext_lazy as _
 
 from core import ratelimit
 
@@ -37,7 +38,7 @@ def _refund_attempt(request) -> None:
         ratelimit.refund(SCOPE, key)
 
 
-TOO_MANY = "Too many failed logins. Wait a quarter of an hour and try again."
+TOO_MANY = _("Too many failed logins. Wait a quarter of an hour and try again.")
 
 
 class RateLimitedLoginView(auth_views.LoginView):

@@ -4,7 +4,7 @@ import logging
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
-from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext
 
 logger = logging.getLogger(__name__)
 
@@ -23,33 +23,6 @@ class SecurityHeadersMiddleware:
         return response
 
 
-class AttendeeLanguageMiddleware:
-    """Attendee pages (/e/...) and share links (/p/...) in the browser's language
-    (Accept-Language, among settings.LANGUAGES); every other page in LANGUAGE_CODE,
-    since only the pages guests see are translated."""
-
-    PREFIXES = ("/e/", "/p/")
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        from django.utils import translation
-
-        if request.path_info.startswith(self.PREFIXES):
-            language = translation.get_language_from_request(request)
-        else:
-            language = settings.LANGUAGE_CODE
-        translation.activate(language)
-        request.LANGUAGE_CODE = translation.get_language()
-        response = self.get_response(request)
-        if request.path_info.startswith(self.PREFIXES):
-            response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
-            patch_vary_headers(response, ("Accept-Language",))
-        translation.deactivate()
-        return response
-
-
 class DatabaseUnavailableMiddleware:
     """A clear 503 instead of a crash page while the database is unreachable."""
 
@@ -65,13 +38,15 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
         logger.error("Database unavailable: %s", exception)
-        message = "The service is briefly unavailable. Nothing was saved; try again in a minute."
+        message = gettext(
+            "The service is briefly unavailable. Nothing was saved; try again in a minute."
+        )
         if request.headers.get("Accept") == "application/json" or request.path.endswith("/upload/"):
             response = JsonResponse({"error": message}, status=503)
         else:
+            title = gettext("Unavailable")
             response = HttpResponse(
-                f"<!doctype html><title>Unavailable</title><h1>{message}</h1>",
-                status=503,
+                f"<!doctype html><title>{title}</title><h1>{message}</h1>", status=503
             )
         response["Retry-After"] = "60"
         return response

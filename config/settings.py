@@ -52,7 +52,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "config.middleware.AttendeeLanguageMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -93,11 +93,13 @@ LOGIN_REDIRECT_URL = "photos:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
-# Attendee pages (and share links) follow the browser's language among these; the
-# organiser pages and the admin stay in LANGUAGE_CODE (config.middleware). French ships
-# complete (locale/fr): docs/languages.md says why and how to add another.
+# Every page follows the browser's language (Accept-Language) among these, through
+# Django's LocaleMiddleware; English otherwise. French ships complete (locale/fr):
+# docs/languages.md says why and how to add another.
 LANGUAGES = [("en-gb", "English"), ("fr", "Français")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Date formats per language (templates use the named formats: "DATE_FORMAT", ...).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

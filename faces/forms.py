@@ -36,4 +36,4 @@ class OrganiserSearchForm(EventsSearchForm, SelfieForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["selfie"].label = "Photo of the person"
+        self.fields["selfie"].label = _("Photo of the person")

@@ -10,6 +10,7 @@ import numpy as np
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from faces import hidden_people, moderation, people
 from faces.calibration import calibration_for
@@ -88,11 +89,11 @@ def merge(*, into: Person, other: Person) -> Person:
     """One person from two: ``other``'s faces move to ``into`` (locked, so no
     regrouping parts them again); ``into`` takes ``other``'s name if it had none."""
     if into.pk == other.pk:
-        raise PersonError("Choose two different people to merge.")
+        raise PersonError(gettext("Choose two different people to merge."))
     if into.event_id != other.event_id:
-        raise PersonError("Only people of the same event can be merged.")
+        raise PersonError(gettext("Only people of the same event can be merged."))
     if into.is_hidden or other.is_hidden:
-        raise PersonError("Show the hidden person again before merging.")
+        raise PersonError(gettext("Show the hidden person again before merging."))
     with transaction.atomic():
         FacePerson.objects.filter(person__in=[into, other]).update(person=into, locked=True)
         into.name = into.name or other.name
@@ -109,13 +110,15 @@ def split_face(*, face: Face) -> Person:
     with transaction.atomic():
         membership = FacePerson.objects.select_for_update().filter(face=face).first()
         if membership is None:
-            raise PersonError("This face is not in any person yet.")
+            raise PersonError(gettext("This face is not in any person yet."))
         if (
             not FacePerson.objects.filter(person_id=membership.person_id)
             .exclude(face=face)
             .exists()
         ):
-            raise PersonError("This is the person's only face: there is nothing to split off.")
+            raise PersonError(
+                gettext("This is the person's only face: there is nothing to split off.")
+            )
         person = Person.objects.create(event_id=face.event_id)
         membership.person, membership.locked = person, True
         membership.save(update_fields=["person", "locked"])
@@ -150,7 +153,7 @@ def show(*, person: Person, user) -> int:
 def share(*, person: Person) -> str:
     """A new private link to the person's photos (any earlier link stops working)."""
     if person.is_hidden:
-        raise PersonError("A hidden person cannot be shared.")
+        raise PersonError(gettext("A hidden person cannot be shared."))
     person.share_token = secrets.token_urlsafe(32)
     person.save(update_fields=["share_token"])
     return person.share_token

@@ -12,6 +12,8 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 from photos.units import megabytes
 
 logger = logging.getLogger(__name__)
@@ -48,8 +50,10 @@ def open_zip(fp) -> zipfile.ZipFile:
     except (zipfile.BadZipFile, OSError) as error:
         logger.info("Unreadable zip file refused: %s: %s", type(error).__name__, error)
         raise ArchiveError(
-            "This zip file cannot be opened: it may be damaged or not fully uploaded. "
-            "Nothing in it was added."
+            gettext(
+                "This zip file cannot be opened: it may be damaged or not fully uploaded. "
+                "Nothing in it was added."
+            )
         ) from error
 
 
@@ -58,7 +62,8 @@ def zip_members(archive: zipfile.ZipFile, *, max_entries: int) -> list[zipfile.Z
     members = [info for info in archive.infolist() if not info.is_dir()]
     if len(members) > max_entries:
         raise ArchiveError(
-            f"This zip file holds {len(members)} files; the limit is {max_entries} per archive."
+            gettext("This zip file holds %(count)s files; the limit is %(limit)s per archive.")
+            % {"count": len(members), "limit": max_entries}
         )
     return members
 

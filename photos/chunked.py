@@ -26,6 +26,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from photos.models import Album, ChunkedUpload
 from photos.units import megabytes
@@ -41,7 +42,10 @@ class ChunkError(ValueError):
 
 class OffsetMismatch(ChunkError):
     def __init__(self, received: int) -> None:
-        super().__init__(f"The server has {received} bytes of this file; send from there.")
+        super().__init__(
+            gettext("The server has %(received)s bytes of this file; send from there.")
+            % {"received": received}
+        )
         self.received = received
 
 
@@ -53,11 +57,11 @@ def start(*, album: Album, owner, name: str, size: int) -> ChunkedUpload:
     """Declare a file to come in pieces. Refuses empty files and files over the
     archive limit (the largest file the site takes)."""
     if size <= 0:
-        raise ChunkError("This file is empty.")
+        raise ChunkError(gettext("This file is empty."))
     if size > settings.PHOTOS_MAX_ZIP_BYTES:
         raise ChunkError(
-            f"This file is {megabytes(size)}; the limit is "
-            f"{megabytes(settings.PHOTOS_MAX_ZIP_BYTES)}. Split it in parts."
+            gettext("This file is %(size)s; the limit is %(limit)s. Split it in parts.")
+            % {"size": megabytes(size), "limit": megabytes(settings.PHOTOS_MAX_ZIP_BYTES)}
         )
     upload = ChunkedUpload.objects.create(album=album, owner=owner, name=name[:255], size=size)
     path = part_path(upload)
@@ -75,10 +79,10 @@ def append(*, upload: ChunkedUpload, offset: int, stream: BinaryIO, length: int)
         if offset != upload.received:
             raise OffsetMismatch(upload.received)
         if length <= 0 or upload.received + length > upload.size:
-            raise ChunkError("This piece goes past the end of the file declared.")
+            raise ChunkError(gettext("This piece goes past the end of the file declared."))
         written = _write(part_path(upload), upload.received, stream, length)
         if written != length:
-            raise ChunkError("The piece arrived incomplete; send it again.")
+            raise ChunkError(gettext("The piece arrived incomplete; send it again."))
         upload.received += written
         upload.save(update_fields=["received", "updated_at"])
     return upload.received

@@ -4,6 +4,8 @@ from django import forms
 from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from photos.filters import SearchFilters
 from photos.models import Album, Event, Photo, manages_all_events
@@ -43,7 +45,7 @@ class EventForm(forms.ModelForm):
         cleaned = super().clean()
         starts_on, ends_on = cleaned.get("starts_on"), cleaned.get("ends_on")
         if starts_on and ends_on and ends_on < starts_on:
-            self.add_error("ends_on", "The event cannot end before it starts.")
+            self.add_error("ends_on", _("The event cannot end before it starts."))
         return cleaned
 
 
@@ -63,7 +65,7 @@ class AlbumForm(forms.ModelForm):
             .exclude(pk=self.instance.pk)
             .exists()
         ):
-            raise forms.ValidationError("This event already has an album with that title.")
+            raise forms.ValidationError(_("This event already has an album with that title."))
         return title
 
 
@@ -79,10 +81,17 @@ class UploadForm(forms.Form):
     def clean(self):
         files = self.files.getlist("files") if self.files else []
         if not files:
-            raise forms.ValidationError("No file was sent.")
+            raise forms.ValidationError(_("No file was sent."))
         limit = settings.PHOTOS_MAX_FILES_PER_REQUEST
         if len(files) > limit:
-            raise forms.ValidationError(f"At most {limit} files per request.")
+            raise forms.ValidationError(
+                ngettext(
+                    "At most %(limit)s file per request.",
+                    "At most %(limit)s files per request.",
+                    limit,
+                )
+                % {"limit": limit}
+            )
         return {"files": files}
 
     def error_text(self) -> str:
@@ -96,13 +105,13 @@ class SearchFiltersForm(forms.Form):
     """Album and date range: narrow the same search query."""
 
     album = forms.ModelChoiceField(
-        queryset=Album.objects.none(), required=False, empty_label="All albums"
+        queryset=Album.objects.none(), required=False, label=_("Album"), empty_label=_("All albums")
     )
     taken_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
     taken_to = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(self, *args, events, **kwargs):
@@ -118,7 +127,7 @@ class SearchFiltersForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("taken_from"), cleaned.get("taken_to")
         if start and end and end < start:
-            raise forms.ValidationError("The end date is before the start date.")
+            raise forms.ValidationError(_("The end date is before the start date."))
         return cleaned
 
     def filters(self, event_ids: list[int] | None) -> SearchFilters:
@@ -146,7 +155,8 @@ class EventsSearchForm(SearchFiltersForm):
     events = forms.ModelMultipleChoiceField(
         queryset=Event.objects.none(),
         required=False,
-        help_text="None selected: all your events.",
+        label=_("Events"),
+        help_text=_("None selected: all your events."),
         widget=forms.CheckboxSelectMultiple,
     )
 

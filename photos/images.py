@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
+from django.utils.translation import gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 try:  # HEIC/HEIF from phones.
@@ -77,12 +78,22 @@ def open_image(fp: BinaryIO, *, max_pixels: int, decode_side: int | None = None)
     full_width, full_height = image.size
     if full_width * full_height > max_pixels:
         raise ImageError(
-            f"This image is {full_width}x{full_height} pixels "
-            f"({full_width * full_height / 1e6:.0f} megapixels); "
-            f"the limit is {max_pixels / 1e6:.0f} megapixels."
+            gettext(
+                "This image is %(width)sx%(height)s pixels (%(megapixels)s megapixels); "
+                "the limit is %(limit)s megapixels."
+            )
+            % {
+                "width": full_width,
+                "height": full_height,
+                "megapixels": f"{full_width * full_height / 1e6:.0f}",
+                "limit": f"{max_pixels / 1e6:.0f}",
+            }
         )
     if full_width < 16 or full_height < 16:
-        raise ImageError(f"This image is only {full_width}x{full_height} pixels.")
+        raise ImageError(
+            gettext("This image is only %(width)sx%(height)s pixels.")
+            % {"width": full_width, "height": full_height}
+        )
     try:
         # Reading EXIF can walk a damaged file's chunks too: same error, same message.
         exif = image.getexif()
@@ -92,7 +103,7 @@ def open_image(fp: BinaryIO, *, max_pixels: int, decode_side: int | None = None)
         image.load()
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
         logger.info("Damaged image refused: %s: %s", type(error).__name__, error)
-        raise ImageError("This image is damaged or truncated, so it cannot be read.")
+        raise ImageError(gettext("This image is damaged or truncated, so it cannot be read."))
     except TOO_BIG as error:
         logger.info("Image refused by Pillow's size check: %s", error)
         raise ImageError(_too_large_message(max_pixels))
@@ -114,24 +125,33 @@ def _open(fp: BinaryIO) -> Image.Image:
     try:
         image = Image.open(fp)
     except UnidentifiedImageError:
-        raise ImageError("This file is not an image we can read (JPEG, PNG, WebP or HEIC).")
+        raise ImageError(
+            gettext("This file is not an image we can read (JPEG, PNG, WebP or HEIC).")
+        )
     except TOO_BIG as error:
         logger.info("Image refused by Pillow's size check: %s", error)
         raise ImageError(_too_large_message(Image.MAX_IMAGE_PIXELS))
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
         logger.info("Unreadable image refused: %s: %s", type(error).__name__, error)
-        raise ImageError("This image could not be read: the file may be damaged.")
+        raise ImageError(gettext("This image could not be read: the file may be damaged."))
     image.format = SAME_FORMAT.get(image.format, image.format)
     if image.format not in ACCEPTED_FORMATS:
-        raise ImageError(
-            f"{image.format or 'This'} files are not accepted: "
-            "upload JPEG, PNG, WebP or HEIC photos."
-        )
+        if image.format:
+            message = gettext(
+                "%(format)s files are not accepted: upload JPEG, PNG, WebP or HEIC photos."
+            ) % {"format": image.format}
+        else:
+            message = gettext(
+                "This kind of file is not accepted: upload JPEG, PNG, WebP or HEIC photos."
+            )
+        raise ImageError(message)
     return image
 
 
 def _too_large_message(max_pixels: int) -> str:
-    return f"This image is too large to process: the limit is {max_pixels / 1e6:.0f} megapixels."
+    return gettext("This image is too large to process: the limit is %(limit)s megapixels.") % {
+        "limit": f"{max_pixels / 1e6:.0f}"
+    }
 
 
 def _reduced(image: Image.Image, min_side: int) -> Image.Image:

@@ -19,6 +19,7 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_q.tasks import async_task
 
 from photos.archives import ArchiveError, open_zip, read_zip, zip_members
@@ -43,8 +44,10 @@ def start(*, album: Album, fp: BinaryIO, name: str) -> ZipImport:
     size = fp.seek(0, 2)
     if size > settings.PHOTOS_MAX_ZIP_BYTES:
         raise ArchiveError(
-            f"This zip file is {megabytes(size)}; the limit is "
-            f"{megabytes(settings.PHOTOS_MAX_ZIP_BYTES)} per archive. Split it in parts."
+            gettext(
+                "This zip file is %(size)s; the limit is %(limit)s per archive. Split it in parts."
+            )
+            % {"size": megabytes(size), "limit": megabytes(settings.PHOTOS_MAX_ZIP_BYTES)}
         )
     fp.seek(0)
     members = zip_members(open_zip(fp), max_entries=settings.PHOTOS_MAX_ZIP_ENTRIES)

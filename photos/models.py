@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 
 def new_attendee_token() -> str:
@@ -52,31 +53,35 @@ class Event(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="events"
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
-    description = models.TextField(blank=True)
-    location = models.CharField(max_length=200, blank=True)
-    starts_on = models.DateField(null=True, blank=True)
-    ends_on = models.DateField(null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    starts_on = models.DateField(_("starts on"), null=True, blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
     attendee_token = models.CharField(max_length=64, unique=True, default=new_attendee_token)
     is_face_search_enabled = models.BooleanField(
-        "face search enabled",
+        _("face search enabled"),
         default=True,
-        help_text="Attendees can find their photos with a selfie.",
+        help_text=_("Attendees can find their photos with a selfie."),
     )
     is_camera_selfie_required = models.BooleanField(
-        "selfies from the camera only",
+        _("selfies from the camera only"),
         default=False,
-        help_text="Attendees take their selfie with the camera on the page; choosing a "
-        "picture is not offered. This makes searching with someone else's photo harder, "
-        "not impossible.",
+        help_text=_(
+            "Attendees take their selfie with the camera on the page; choosing a "
+            "picture is not offered. This makes searching with someone else's photo harder, "
+            "not impossible."
+        ),
     )
     registration_retention_days = models.PositiveSmallIntegerField(
-        "keep registrations for (days)",
+        _("keep registrations for (days)"),
         default=30,
         validators=[MaxValueValidator(365)],
-        help_text="Attendees who asked to be emailed their photos are deleted this many days "
-        "after the event ends (or after they registered, for an event without dates).",
+        help_text=_(
+            "Attendees who asked to be emailed their photos are deleted this many days "
+            "after the event ends (or after they registered, for an event without dates)."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -122,7 +127,7 @@ class Event(models.Model):
 
 class Album(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="albums")
-    title = models.CharField(max_length=200)
+    title = models.CharField(_("title"), max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -153,10 +158,10 @@ class PhotoQuerySet(models.QuerySet):
 
 class Photo(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting"
-        PROCESSING = "processing", "Processing"
-        DONE = "done", "Processed"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Waiting")
+        PROCESSING = "processing", _("Processing")
+        DONE = "done", _("Processed")
+        FAILED = "failed", _("Failed")
 
     album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="photos")
     # Denormalised from album.event: the duplicate check (content hash unique per

@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from photos import exif, imports
 from photos.archives import ArchiveError, is_zip
@@ -64,11 +65,11 @@ def add_photo(
     size = fp.seek(0, io.SEEK_END)
     fp.seek(0)
     if size == 0:
-        raise ImageError("This file is empty.")
+        raise ImageError(gettext("This file is empty."))
     if size > settings.PHOTOS_MAX_UPLOAD_BYTES:
         raise ImageError(
-            f"This file is {megabytes(size)}; the limit is "
-            f"{megabytes(settings.PHOTOS_MAX_UPLOAD_BYTES)}."
+            gettext("This file is %(size)s; the limit is %(limit)s.")
+            % {"size": megabytes(size), "limit": megabytes(settings.PHOTOS_MAX_UPLOAD_BYTES)}
         )
     loaded = open_image(fp, max_pixels=settings.PHOTOS_MAX_PIXELS, decode_side=64)
     fp.seek(0)
@@ -234,7 +235,8 @@ def upload_file(*, album: Album, fp: BinaryIO, name: str) -> list[UploadResult]:
         except OSError as error:
             logger.exception("Storing the archive %s failed", name)
             return [UploadResult(name, "failed", _not_stored(error))]
-        return [UploadResult(name, "unpacking", f"{job.entries_total} files to unpack")]
+        note = ngettext("%(count)s file to unpack", "%(count)s files to unpack", job.entries_total)
+        return [UploadResult(name, "unpacking", note % {"count": job.entries_total})]
     return [_add_one(album, fp, name)]
 
 
@@ -244,9 +246,8 @@ def add_upload(album: Album, data: bytes, name: str) -> UploadResult:
 
 
 def _not_stored(error: OSError) -> str:
-    return (
-        f"The file could not be stored ({error.strerror or error}); nothing was saved. Try again."
-    )
+    text = gettext("The file could not be stored (%(error)s); nothing was saved. Try again.")
+    return text % {"error": error.strerror or error}
 
 
 def _add_one(album: Album, fp: BinaryIO, name: str) -> UploadResult:
@@ -258,7 +259,8 @@ def _add_one(album: Album, fp: BinaryIO, name: str) -> UploadResult:
         logger.exception("Storing %s failed", name)
         return UploadResult(name, "failed", _not_stored(error))
     if added.is_duplicate:
-        return UploadResult(name, "duplicate", "Already in this event (same file).", added.photo.pk)
+        same = gettext("Already in this event (same file).")
+        return UploadResult(name, "duplicate", same, added.photo.pk)
     return UploadResult(name, "added", photo_id=added.photo.pk)
 
 

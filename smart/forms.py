@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from photos.forms import EventsSearchForm
 
@@ -7,11 +8,14 @@ class SmartSearchForm(EventsSearchForm):
     """Words or an example photo, within some of the organiser's events."""
 
     q = forms.CharField(
-        label="Describe the photo",
+        label=_("Describe the photo"),
         required=False,
         max_length=200,
         widget=forms.TextInput(
-            attrs={"placeholder": "people dancing on stage, group photo outside…", "type": "search"}
+            attrs={
+                "placeholder": _("people dancing on stage, group photo outside…"),
+                "type": "search",
+            }
         ),
     )
     like = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -22,5 +26,5 @@ class SmartSearchForm(EventsSearchForm):
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("q") and not cleaned.get("like"):
-            raise forms.ValidationError("Describe the photo you are looking for.")
+            raise forms.ValidationError(_("Describe the photo you are looking for."))
         return cleaned

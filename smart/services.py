@@ -15,6 +15,7 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from pgvector.django import CosineDistance
 
 from ml import loader
@@ -56,7 +57,7 @@ def clip_status() -> tuple[bool, str]:
         model = get_clip()
     except ClipUnavailable as error:
         return False, str(error)
-    return True, f"Smart search uses the CLIP model {model.name}."
+    return True, gettext("Smart search uses the CLIP model %(name)s.") % {"name": model.name}
 
 
 # --- computing embeddings --------------------------------------------------------------
@@ -191,7 +192,7 @@ def more_like_this(photo: Photo, *, filters: SearchFilters) -> list[SmartMatch]:
     model = get_clip()
     example = PhotoEmbedding.objects.filter(photo=photo, model_name=model.name).first()
     if example is None or not np.any(example.embedding):
-        raise NotEmbedded("This photo has not been prepared for smart search yet.")
+        raise NotEmbedded(gettext("This photo has not been prepared for smart search yet."))
     matches = nearest_photos(
         np.asarray(example.embedding),
         model_name=model.name,

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 
 from faces.models.faces import Face
 from photos.models import Event
@@ -46,7 +47,7 @@ class Person(models.Model):
 
     @property
     def label(self) -> str:
-        return self.name or "Unnamed person"
+        return self.name or gettext("Unnamed person")
 
 
 class FacePerson(models.Model):

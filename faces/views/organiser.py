@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -101,19 +102,22 @@ def face_moderate(request, pk, action):
 
     if action == "hide":
         moderation.hide_faces(faces=faces, user=request.user)
-        messages.success(request, "The face was hidden: it no longer matches any search.")
+        messages.success(request, gettext("The face was hidden: it no longer matches any search."))
     elif action == "hide-person" and face.person is not None:
         count = person_actions.hide(person=face.grouping.person, user=request.user)
-        messages.success(
-            request,
-            f"This person was hidden in every photo of the event ({count} "
-            f"face{'s' if count != 1 else ''}): they no longer match any search, "
-            "and faces of theirs in photos added later are hidden too.",
+        message = ngettext(
+            "This person was hidden in every photo of the event (%(count)s face): they no "
+            "longer match any search, and faces of theirs in photos added later are hidden too.",
+            "This person was hidden in every photo of the event (%(count)s faces): they no "
+            "longer match any search, and faces of theirs in photos added later are hidden too.",
+            count,
         )
+        messages.success(request, message % {"count": count})
     elif action == "restore":
         moderation.restore_faces(faces=faces, user=request.user)
         messages.success(
-            request, "The face was restored; it can be found again once the photo is processed."
+            request,
+            gettext("The face was restored; it can be found again once the photo is processed."),
         )
     else:
         raise Http404("Unknown action.")

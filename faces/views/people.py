@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from faces import person_actions
@@ -46,7 +47,7 @@ def people_merge(request, event_pk):
     chosen = person_actions.people_of(event).filter(pk__in=request.POST.getlist("people"))
     chosen = list(chosen[:3])
     if len(chosen) != 2:
-        messages.error(request, "Tick exactly two people to merge them.")
+        messages.error(request, gettext("Tick exactly two people to merge them."))
         return redirect("faces:people", event_pk=event.pk)
     into, other = chosen  # most photographed first
     try:
@@ -54,7 +55,10 @@ def people_merge(request, event_pk):
     except person_actions.PersonError as error:
         messages.error(request, str(error))
         return redirect("faces:people", event_pk=event.pk)
-    messages.success(request, f"Merged into {into.label}: their photos are now one person's.")
+    messages.success(
+        request,
+        gettext("Merged into %(name)s: their photos are now one person's.") % {"name": into.label},
+    )
     return redirect("faces:person", pk=into.pk)
 
 
@@ -95,28 +99,35 @@ def person_action(request, pk, action):
 def _apply(request, person: Person, action: str) -> None:
     if action == "rename":
         person_actions.rename(person=person, name=request.POST.get("name", ""))
-        messages.success(request, f"Saved: {person.label}.")
+        messages.success(request, gettext("Saved: %(name)s.") % {"name": person.label})
     elif action == "hide":
         count = person_actions.hide(person=person, user=request.user)
-        messages.success(
-            request,
-            f"{person.label} is hidden in every photo of the event ({count} "
-            f"face{'s' if count != 1 else ''}) and in photos added later: no search, "
-            "zip or link shows them.",
+        message = ngettext(
+            "%(name)s is hidden in every photo of the event (%(count)s face) and in photos "
+            "added later: no search, zip or link shows them.",
+            "%(name)s is hidden in every photo of the event (%(count)s faces) and in photos "
+            "added later: no search, zip or link shows them.",
+            count,
         )
+        messages.success(request, message % {"name": person.label, "count": count})
     elif action == "show":
         count = person_actions.show(person=person, user=request.user)
-        messages.success(
-            request,
-            f"{person.label} can be found again: {count} face{'s' if count != 1 else ''} "
-            "are being processed again and come back within a minute or two.",
+        message = ngettext(
+            "%(name)s can be found again: %(count)s face is being processed again and comes "
+            "back within a minute or two.",
+            "%(name)s can be found again: %(count)s faces are being processed again and come "
+            "back within a minute or two.",
+            count,
         )
+        messages.success(request, message % {"name": person.label, "count": count})
     elif action == "share":
         person_actions.share(person=person)
-        messages.success(request, "Anyone with the link below can see this person's photos.")
+        messages.success(
+            request, gettext("Anyone with the link below can see this person's photos.")
+        )
     elif action == "unshare":
         person_actions.unshare(person=person)
-        messages.success(request, "The share link no longer works.")
+        messages.success(request, gettext("The share link no longer works."))
     else:
         raise Http404("Unknown action.")
 
@@ -130,7 +141,9 @@ def face_not_this_person(request, pk):
     person_id = getattr(getattr(face, "grouping", None), "person_id", None)
     try:
         person_actions.split_face(face=face)
-        messages.success(request, "Taken out: that face is no longer counted as this person.")
+        messages.success(
+            request, gettext("Taken out: that face is no longer counted as this person.")
+        )
     except person_actions.PersonError as error:
         messages.error(request, str(error))
     if person_id is None or request.GET.get("from") == "photo":

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from photos import access, services
@@ -22,7 +23,7 @@ def album_create(request, pk):
     if form.is_valid():
         album = services.get_or_create_album(event=event, title=form.cleaned_data["title"])
         return redirect(album)
-    messages.error(request, " ".join(form.errors.get("title", ["Invalid album title."])))
+    messages.error(request, " ".join(form.errors.get("title", [gettext("Invalid album title.")])))
     return redirect(event)
 
 
@@ -85,7 +86,13 @@ def album_retry_failed(request, pk):
     album = access.album_for(request, pk)
     failed = album.photos.filter(faces_status=Photo.Status.FAILED)
     count = services.request_processing(photos=failed)
-    messages.success(request, f"{count} failed photos queued again.")
+    messages.success(
+        request,
+        ngettext(
+            "%(count)s failed photo queued again.", "%(count)s failed photos queued again.", count
+        )
+        % {"count": count},
+    )
     return redirect(album)
 
 
@@ -94,7 +101,10 @@ def album_delete(request, pk):
     album = access.album_for(request, pk)
     if request.method == "POST":
         services.delete_album(album=album)
-        messages.success(request, f"Album “{album.title}” and its photos were deleted.")
+        messages.success(
+            request,
+            gettext("Album “%(title)s” and its photos were deleted.") % {"title": album.title},
+        )
         return redirect(album.event)
     return render(
         request,

@@ -10,6 +10,7 @@ from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from photos import access, services
@@ -30,7 +31,7 @@ def event_create(request):
     if request.method == "POST" and form.is_valid():
         event = services.create_event(owner=request.user, **form.cleaned_data)
         services.get_or_create_album(event=event, title="Photos")
-        messages.success(request, f"Event “{event.name}” created.")
+        messages.success(request, gettext("Event “%(name)s” created.") % {"name": event.name})
         return redirect(event)
     return render(request, "photos/event_form.html", {"form": form})
 
@@ -59,7 +60,7 @@ def event_edit(request, pk):
     form = EventForm(request.POST or None, instance=event)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Event saved.")
+        messages.success(request, gettext("Event saved."))
         return redirect(event)
     return render(request, "photos/event_form.html", {"form": form, "event": event})
 
@@ -69,7 +70,10 @@ def event_delete(request, pk):
     event = access.event_for(request, pk)
     if request.method == "POST":
         services.delete_event(event=event)
-        messages.success(request, f"Event “{event.name}” and all its photos were deleted.")
+        messages.success(
+            request,
+            gettext("Event “%(name)s” and all its photos were deleted.") % {"name": event.name},
+        )
         return redirect("photos:dashboard")
     return render(
         request,
@@ -100,7 +104,9 @@ def event_qr(request, pk):
 @require_POST
 def event_token_regenerate(request, pk):
     event = services.regenerate_attendee_token(event=access.event_for(request, pk))
-    messages.success(request, "A new attendee link was issued; the old link no longer works.")
+    messages.success(
+        request, gettext("A new attendee link was issued; the old link no longer works.")
+    )
     return redirect(event)
 
 

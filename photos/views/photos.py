@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from photos import access, services
@@ -28,7 +29,7 @@ def photo_retry(request, pk):
     services.request_processing(photos=[photo])
     if request.headers.get("Accept") == "application/json":
         return JsonResponse({"queued": photo.pk})
-    messages.success(request, "The photo was queued for processing again.")
+    messages.success(request, gettext("The photo was queued for processing again."))
     return redirect(photo)
 
 
@@ -37,7 +38,9 @@ def photo_retry(request, pk):
 def photo_delete(request, pk):
     photo = access.photo_for(request, pk)
     services.delete_photos(photos=[photo])
-    messages.success(request, f"Photo “{photo.original_filename}” deleted.")
+    messages.success(
+        request, gettext("Photo “%(name)s” deleted.") % {"name": photo.original_filename}
+    )
     return redirect(photo.album)
 
 

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from photos import access, chunked, services
@@ -17,7 +18,7 @@ def chunked_start(request, pk):
     try:
         size = int(request.POST.get("size", ""))
     except ValueError:
-        return JsonResponse({"error": "The file's size is missing."}, status=400)
+        return JsonResponse({"error": gettext("The file's size is missing.")}, status=400)
     name = request.POST.get("name", "").strip() or "upload"
     try:
         upload = chunked.start(album=album, owner=request.user, name=name, size=size)
@@ -34,14 +35,18 @@ def chunked_piece(request, token):
     upload = get_object_or_404(ChunkedUpload.objects.select_related("album"), token=token)
     access.album_for(request, upload.album_id)  # 404 unless the album is theirs
     if upload.owner_id != request.user.pk:
-        return JsonResponse({"error": "This upload was started by someone else."}, status=404)
+        return JsonResponse(
+            {"error": gettext("This upload was started by someone else.")}, status=404
+        )
     if request.method == "GET":
         return JsonResponse({"received": upload.received, "size": upload.size})
     try:
         offset = int(request.headers.get("Upload-Offset", ""))
         length = int(request.headers.get("Content-Length", ""))
     except ValueError:
-        return JsonResponse({"error": "Upload-Offset and Content-Length are needed."}, status=400)
+        return JsonResponse(
+            {"error": gettext("Upload-Offset and Content-Length are needed.")}, status=400
+        )
     try:
         # The body is read as a stream, never whole (request.body would hold it).
         received = chunked.append(upload=upload, offset=offset, stream=request, length=length)

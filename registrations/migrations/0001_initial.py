@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('faces', '0012_people'),
-        ('photos', '0011_event_registration_retention_days'),
+        ('photos', '0012_event_registration_retention_days'),
     ]
 
     operations = [

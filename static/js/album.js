@@ -12,6 +12,14 @@
   const queue = [];
   let active = 0;
   let totals = { bytes: 0, sent: 0, files: 0, finished: 0, rejected: 0, duplicates: 0, added: 0 };
+  // The texts come from the page (data-text-* of the two sections), in its language;
+  // {name} in them is replaced by the value of that name.
+  const texts = { ...uploader.dataset, ...progressBox.dataset };
+  function t(key, values) {
+    const text = texts["text" + key.replace(/(^|-)(\w)/g, (m, dash, letter) => letter.toUpperCase())];
+    return (text || key).replace(/\{(\w+)\}/g, (m, name) => (values && name in values ? values[name] : m));
+  }
+  const language = document.documentElement.lang || undefined;
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -27,7 +35,7 @@
       const bar = el("div", "bar small");
       const fill = el("span");
       bar.appendChild(fill);
-      const status = el("span", "status muted", "waiting");
+      const status = el("span", "status muted", t("waiting"));
       row.append(name, bar, status);
       list.prepend(row);
       const item = { file, row, fill, status, sent: 0 };
@@ -55,7 +63,7 @@
     xhr.open("POST", uploader.dataset.uploadUrl);
     xhr.setRequestHeader("X-CSRFToken", csrf);
     xhr.setRequestHeader("Accept", "application/json");
-    item.status.textContent = "uploading";
+    item.status.textContent = t("uploading");
     item.row.className = "upload-row uploading";
     xhr.upload.onprogress = (event) => {
       if (!event.lengthComputable) return;
@@ -65,8 +73,8 @@
       updateOverall();
     };
     xhr.onload = () => finish(item, xhr);
-    xhr.onerror = () => fail(item, "network error: check your connection");
-    xhr.ontimeout = () => fail(item, "the upload timed out");
+    xhr.onerror = () => fail(item, t("network-error"));
+    xhr.ontimeout = () => fail(item, t("timed-out"));
     xhr.send(form);
   }
 
@@ -74,7 +82,7 @@
     let body = null;
     try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
     if (xhr.status !== 200 || !body || !body.results) {
-      const reason = body && body.error ? body.error : "the server answered " + xhr.status;
+      const reason = body && body.error ? body.error : t("server-answered", { status: xhr.status });
       return fail(item, reason);
     }
     done(item, body.results);
@@ -117,7 +125,7 @@
     form.append("name", item.file.name);
     form.append("size", item.file.size);
     const answer = await request("POST", uploader.dataset.chunkedUrl, form);
-    if (answer.status !== 201) throw new Error(answer.body.error || "the server answered " + answer.status);
+    if (answer.status !== 201) throw new Error(answer.body.error || t("server-answered", { status: answer.status }));
     localStorage.setItem(resumeKey(item.file), answer.body.token);
     return { token: answer.body.token, received: 0 };
   }
@@ -130,13 +138,14 @@
   }
 
   async function sendInPieces(item, attempt = 0) {
-    item.status.textContent = attempt ? `resuming (attempt ${attempt + 1})` : "uploading";
+    item.status.textContent = attempt ? t("resuming", { attempt: attempt + 1 }) : t("uploading");
     item.row.className = "upload-row uploading";
     let state;
     try {
       state = await startPieces(item);
     } catch (error) {
-      return error.message === "network" ? retryPieces(item, attempt) : fail(item, error.message);
+      if (error.message === "network") return retryPieces(item, attempt);
+      return fail(item, error.message === "timeout" ? t("timed-out") : error.message);
     }
     let received = state.received;
     setSent(item, received);
@@ -154,7 +163,7 @@
       if (answer.status === 409) { received = answer.body.received; setSent(item, received); continue; }
       if (answer.status !== 200) {
         localStorage.removeItem(resumeKey(item.file));
-        return fail(item, answer.body.error || "the server answered " + answer.status);
+        return fail(item, answer.body.error || t("server-answered", { status: answer.status }));
       }
       received = answer.body.received;
       setSent(item, received);
@@ -166,8 +175,8 @@
   }
 
   function retryPieces(item, attempt) {
-    if (attempt + 1 >= RETRIES) return fail(item, "the connection keeps dropping (it resumes where it stopped)");
-    item.status.textContent = "connection lost, resuming shortly…";
+    if (attempt + 1 >= RETRIES) return fail(item, t("keeps-dropping"));
+    item.status.textContent = t("connection-lost");
     setTimeout(() => sendInPieces(item, attempt + 1), Math.min(30000, 1000 * 2 ** attempt));
   }
 
@@ -185,14 +194,18 @@
     totals.added += added.length;
     if (results.length === 1 && results[0].status === "unpacking") {
       item.row.className = "upload-row added";
-      item.status.textContent = "uploaded: " + results[0].reason + ", progress below";
+      item.status.textContent = t("unpacking-below", { reason: results[0].reason });
     } else if (results.length === 1) {
       const result = results[0];
       item.row.className = "upload-row " + result.status;
-      item.status.textContent = result.status === "added" ? "uploaded" : result.status + ": " + result.reason;
+      item.status.textContent = result.status === "added"
+        ? t("uploaded")
+        : t("result", { status: t("status-" + result.status), reason: result.reason });
     } else {
       item.row.className = "upload-row " + (rejected.length ? "partial" : "added");
-      item.status.textContent = `${added.length} added, ${duplicates.length} duplicates, ${rejected.length} rejected`;
+      item.status.textContent = t("file-counts", {
+        added: added.length, duplicates: duplicates.length, rejected: rejected.length,
+      });
       if (rejected.length) {
         const details = el("ul", "reasons");
         for (const r of rejected) details.appendChild(el("li", "", r.name + ": " + r.reason));
@@ -209,12 +222,12 @@
     totals.sent -= item.sent;
     item.sent = 0;
     item.row.className = "upload-row failed";
-    item.status.textContent = "failed: " + reason + " ";
-    const retry = el("button", "link", "Retry");
+    item.status.textContent = t("failed", { reason }) + " ";
+    const retry = el("button", "link", t("retry"));
     retry.type = "button";
     retry.onclick = () => {
       retry.remove();
-      item.status.textContent = "waiting";
+      item.status.textContent = t("waiting");
       queue.push(item);
       pump();
     };
@@ -226,9 +239,7 @@
   function updateOverall() {
     const percent = totals.bytes ? (100 * totals.sent / totals.bytes) : 0;
     document.getElementById("overall-bar").style.width = percent.toFixed(1) + "%";
-    document.getElementById("overall-text").textContent =
-      `${totals.finished} of ${totals.files} files uploaded · ${totals.added} photos added · ` +
-      `${totals.duplicates} duplicates skipped · ${totals.rejected} rejected`;
+    document.getElementById("overall-text").textContent = t("overall", totals);
   }
 
   // --- drag and drop --------------------------------------------------------
@@ -300,11 +311,13 @@
   let timer = null;
 
   function formatEta(seconds) {
-    if (seconds === null || seconds === undefined) return "estimating…";
-    if (seconds === 0) return "done";
-    if (seconds < 60) return "under a minute";
+    if (seconds === null || seconds === undefined) return t("estimating");
+    if (seconds === 0) return t("eta-done");
+    if (seconds < 60) return t("under-a-minute");
     const minutes = Math.round(seconds / 60);
-    return minutes < 90 ? `about ${minutes} min` : `about ${(minutes / 60).toFixed(1)} h`;
+    if (minutes < 90) return t("minutes", { minutes });
+    const hours = (minutes / 60).toLocaleString(language, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    return t("hours", { hours });
   }
 
   function render(data) {
@@ -322,7 +335,7 @@
     failedList.replaceChildren();
     for (const photo of data.failed_photos) {
       const row = el("li", "", photo.name + ": " + photo.error + " ");
-      const retry = el("button", "link", "Retry");
+      const retry = el("button", "link", t("retry"));
       retry.type = "button";
       retry.onclick = () => retryPhoto(photo.id, retry);
       row.appendChild(retry);
@@ -346,10 +359,9 @@
       const running = job.status === "waiting" || job.status === "unpacking";
       unpacking = unpacking || running;
       const state = running
-        ? `unpacking, ${job.done} of ${job.total} files`
-        : job.status === "done" ? "unpacked" : "stopped: " + job.error;
-      const row = el("li", "import " + job.status,
-        `${job.name}: ${state} · ${job.added} added · ${job.duplicates} duplicates · ${job.rejected} not added`);
+        ? t("import-unpacking", { done: job.done, total: job.total })
+        : job.status === "done" ? t("import-done") : t("import-stopped", { error: job.error });
+      const row = el("li", "import " + job.status, t("import", { ...job, state }));
       if (job.problems.length) {
         const details = el("ul", "reasons");
         for (const p of job.problems) details.appendChild(el("li", "", p.name + ": " + p.reason));

@@ -14,7 +14,8 @@
     document.querySelectorAll("details[data-open-wide]").forEach((panel) => { panel.open = true; });
   }
   // "Copy link": the clipboard API where the page is a secure context (HTTPS or
-  // localhost), else the older copy command on the selected text; the result is said.
+  // localhost), else the older copy command on the selected text; the result is said
+  // (in the page's language: data-copied, data-copy-failed).
   document.querySelectorAll("button[data-copy]").forEach((button) => {
     const source = document.getElementById(button.dataset.copy);
     const status = document.getElementById(button.dataset.copyStatus);
@@ -27,10 +28,10 @@
           source.select();
           if (!document.execCommand("copy")) throw new Error("copy refused");
         }
-        say("Link copied.");
+        say(button.dataset.copied || "Link copied.");
       } catch (error) {
         source.select();
-        say("Could not copy: the link is selected, press Ctrl+C (or ⌘C) to copy it.");
+        say(button.dataset.copyFailed || "Could not copy: the link is selected, press Ctrl+C (or ⌘C) to copy it.");
       }
     });
   });

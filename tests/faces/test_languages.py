@@ -1,10 +1,9 @@
-"""Attendee pages follow the browser's language (English and French ship); organiser
-pages stay in the site's language; the French translation is complete."""
+"""Every page follows the browser's language (English and French ship), English when
+it asks for neither; the French translation is complete."""
 
 from pathlib import Path
 
 import polib
-import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -62,7 +61,69 @@ def test_dates_are_written_the_french_way(client, event):
     assert "20 juin 2026" in page.content.decode()
 
 
-@pytest.mark.parametrize("path", ["/", "/login/"])
-def test_organiser_pages_stay_in_the_sites_language(owner_client, path):
-    page = owner_client.get(path, **FRENCH, follow=True).content.decode()
-    assert "Événements" not in page and 'lang="en-gb"' in page
+NBSP = "\u00a0"
+
+
+def test_the_login_page_follows_the_browsers_language(client):
+    french = client.get(reverse("login"), **FRENCH)
+    assert "Connexion organisateur" in french.content.decode()
+    assert french["Content-Language"] == "fr" and "Accept-Language" in french["Vary"]
+    english = client.get(reverse("login"))
+    assert "Organiser login" in english.content.decode()
+    assert 'lang="en-gb"' in english.content.decode()
+
+
+def test_organiser_pages_follow_the_browsers_language(owner_client, event):
+    import datetime as dt
+
+    event.starts_on = dt.date(2026, 6, 20)
+    event.save()
+    french = owner_client.get(event.get_absolute_url(), **FRENCH).content.decode()
+    assert '<html lang="fr">' in french
+    assert "Lien participants" in french and "Attendee link" not in french
+    assert "Se déconnecter" in french and "20 juin 2026" in french
+    # French counts 0 as singular: "0 photo", where English says "0 photos".
+    dashboard = owner_client.get(reverse("photos:dashboard"), **FRENCH).content.decode()
+    assert "Vos événements" in dashboard and "20 juin 2026 · 0 album · 0 photo<" in dashboard
+    for headers in ({}, {"HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9"}):  # nothing, or not shipped
+        english = owner_client.get(event.get_absolute_url(), **headers).content.decode()
+        assert '<html lang="en-gb">' in english
+        assert "Attendee link" in english and "Lien participants" not in english
+        assert "20 Jun 2026" in english
+    dashboard = owner_client.get(reverse("photos:dashboard")).content.decode()
+    assert "Your events" in dashboard and "20 Jun 2026 · 0 albums · 0 photos<" in dashboard
+
+
+def test_messages_and_form_errors_are_in_the_organisers_language(owner_client):
+    created = owner_client.post(
+        reverse("photos:event_create"), {"name": "Gala d’été"}, follow=True, **FRENCH
+    )
+    assert f"Événement «{NBSP}Gala d’été{NBSP}» créé." in created.content.decode()
+    backwards = owner_client.post(
+        reverse("photos:event_create"),
+        {"name": "À l’envers", "starts_on": "2026-07-02", "ends_on": "2026-07-01"},
+        **FRENCH,
+    ).content.decode()
+    assert "L’événement ne peut pas se terminer avant d’avoir commencé." in backwards
+    assert "Date de début" in backwards  # a model field's label
+    english = owner_client.post(reverse("photos:event_create"), {"name": "Summer"}, follow=True)
+    assert "Event “Summer” created." in english.content.decode()
+
+
+def test_upload_refusals_are_in_the_organisers_language(owner_client, album):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("photos:album_upload", args=[album.pk])
+    text = SimpleUploadedFile("notes.jpg", b"not an image at all")
+    answer = owner_client.post(url, {"files": [text]}, HTTP_ACCEPT="application/json", **FRENCH)
+    (result,) = answer.json()["results"]
+    assert result["status"] == "rejected"
+    assert result["reason"].startswith("Ce fichier n’est pas une image")
+
+
+def test_the_admin_still_works_in_both_languages(client, staff):
+    client.force_login(staff)
+    french = client.get(reverse("admin:index"), **FRENCH)
+    assert french.status_code == 200 and "Administration" in french.content.decode()
+    english = client.get(reverse("admin:index"))
+    assert english.status_code == 200 and "Site administration" in english.content.decode()
