@@ -87,10 +87,8 @@ def _announce_grouped(event_id: int, face_ids: list[int]) -> None:
     one; a receiver that fails is logged and does not undo the grouping."""
     if not face_ids:
         return
-    grouped = list(
-        FacePerson.objects.filter(face_id__in=face_ids).values_list("face_id", flat=True)
-    )
-    replies = faces_grouped.send_robust(Person, event_id=event_id, face_ids=grouped)
+    grouped = FacePerson.objects.filter(face_id__in=face_ids).values_list("face_id", flat=True)
+    replies = faces_grouped.send_robust(Person, event_id=event_id, face_ids=list(grouped))
     for receiver, reply in replies:
         if isinstance(reply, Exception):
             logger.error("After grouping event %s, %s failed: %r", event_id, receiver, reply)

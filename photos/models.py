@@ -1,6 +1,5 @@
 import secrets
 import uuid
-from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator
@@ -77,6 +76,7 @@ class Event(models.Model):
     registration_retention_days = models.PositiveSmallIntegerField(
         _("keep registrations for (days)"),
         default=30,
+        db_default=30,  # rows written by code that predates the field get it too
         validators=[MaxValueValidator(365)],
         help_text=_(
             "Attendees who asked to be emailed their photos are deleted this many days "
@@ -109,11 +109,6 @@ class Event(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("photos:event_detail", args=[self.pk])
-
-    def registrations_kept_until(self, registered_on: date) -> date:
-        """The last day a registration made on ``registered_on`` is kept."""
-        start = max(self.ends_on or self.starts_on or registered_on, registered_on)
-        return start + timedelta(days=self.registration_retention_days)
 
     @staticmethod
     def unique_slug_for(name: str) -> str:

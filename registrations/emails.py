@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from registrations import links, notify, services
-from registrations.models import Registration
+from registrations.models import Registration, kept_until
 
 logger = logging.getLogger(__name__)
 
@@ -94,9 +94,7 @@ def _send(registration: Registration, subject: str, template: str, context: dict
         "login_url": links.new_login_url(registration),
         "delete_url": links.delete_url(registration),
         "link_days": settings.ATTENDEE_LINK_MAX_AGE_DAYS,
-        "kept_until": registration.event.registrations_kept_until(
-            timezone.localdate(registration.created_at)
-        ),
+        "kept_until": kept_until(registration.event, timezone.localdate(registration.created_at)),
         **context,
     }
     message = EmailMultiAlternatives(

@@ -7,6 +7,7 @@ attendee's "Delete my data", by the event's retention period, or with the event.
 """
 
 import uuid
+from datetime import date, timedelta
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -15,6 +16,14 @@ from pgvector.django import VectorField
 
 from faces.models import Face
 from photos.models import Event
+
+
+def kept_until(event: Event, registered_on: date) -> date:
+    """The last day a registration of the event made on ``registered_on`` is kept:
+    the event's retention period after its last day (or the registration's, if later
+    or the event has no dates)."""
+    start = max(event.ends_on or event.starts_on or registered_on, registered_on)
+    return start + timedelta(days=event.registration_retention_days)
 
 
 class Registration(models.Model):

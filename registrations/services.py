@@ -22,7 +22,7 @@ from faces.selfies import SelfieSearch, search_by_selfie
 from photos.filters import SearchFilters
 from photos.models import Event
 from registrations.links import link_max_age
-from registrations.models import Answer, EventCounts, Registration, RegistrationVector
+from registrations.models import Answer, EventCounts, Registration, RegistrationVector, kept_until
 
 logger = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ def delete_expired() -> int:
         expired = [
             registration.pk
             for registration in event.registrations.only("pk", "created_at", "confirmed_at")
-            if event.registrations_kept_until(timezone.localdate(registration.created_at)) < today
+            if kept_until(event, timezone.localdate(registration.created_at)) < today
             or (registration.confirmed_at is None and registration.created_at < unconfirmed_before)
         ]
         if expired:

@@ -17,7 +17,7 @@ from faces.views.attendee import event_for_token, private, results_context, unkn
 from photos.models import Event
 from registrations import links, services, sessions
 from registrations.forms import DeleteForm, NewLinkForm, RegisterForm
-from registrations.models import Registration
+from registrations.models import Registration, kept_until
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def _register_page(request, event: Event, status: int, *, form=None, error: str 
         status,
         form=form or RegisterForm(),
         page_error=error,
-        kept_until=event.registrations_kept_until(today),
+        kept_until=kept_until(event, today),
         capture_ticket=camera.new_ticket(event) if event.is_camera_selfie_required else "",
     )
 

@@ -407,3 +407,21 @@ def test_a_face_that_may_be_the_attendee_is_announced_once_to_check(
     notify._note_new_photos(registered.pk)
     registered.refresh_from_db()
     assert registered.pending_photo_ids == []  # "not me": not asked again
+
+
+def test_emails_are_in_the_language_of_the_page_the_attendee_registered_on(
+    client, event, gallery, images, smtp, django_capture_on_commit_callbacks
+):
+    payload = {
+        "email": EMAIL,
+        "consent": "on",
+        "selfie": SimpleUploadedFile("me.jpg", images["obama2.jpg"].read_bytes()),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url(event, "register"), payload, HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 303
+    assert Registration.objects.get().language == "fr"
+    (welcome,) = smtp.to(EMAIL)
+    assert welcome["Subject"] == f"Vos photos de {event.name}"
+    assert "Supprimer mes données" in text_of(welcome)
+    assert "Supprimer mes données" in html_of(welcome)
