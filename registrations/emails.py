@@ -4,8 +4,9 @@ Each has a plain-text and an HTML part, in the language the attendee registered 
 fresh log-in link and the delete link (registrations.links). Sending is tried
 ``ATTENDEE_EMAIL_ATTEMPTS`` times, ``ATTENDEE_EMAIL_RETRY_SECONDS`` apart; a server
 that refuses the address for good marks the registration undeliverable (no more
-emails are tried); a server that stays unreachable puts the photos back, so the next
-email announces them.
+emails are tried); a server that stays unreachable puts the photos back, for this
+email and the rest of its batch (not tried: the server is down), so the next run
+announces them.
 """
 
 import logging
@@ -13,7 +14,7 @@ import smtplib
 import time
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -29,6 +30,10 @@ class Undeliverable(Exception):
     """The mail server refused the address for good."""
 
 
+class MailServerDown(Exception):
+    """The mail server could not be reached (or kept failing) through every attempt."""
+
+
 def send_welcome(registration_id: int) -> bool:
     """The email that confirms the address: a link to the attendee's photos."""
     registration = _registration(registration_id)
@@ -40,32 +45,51 @@ def send_welcome(registration_id: int) -> bool:
             "found": len(registration.known_photo_ids),
             "confirmed": registration.is_confirmed,
         }
-        return _send(registration, subject, "welcome", context)
+        try:
+            return _send(registration, subject, "welcome", context)
+        except MailServerDown:
+            return False
 
 
-def send_new_photos(registration_id: int, photo_ids: list[int]) -> bool:
-    """The email about new photos: how many are the attendee's, how many may be
-    (faces to check), and the link. Only photos that still are (a face hidden since,
-    a person hidden, a "no" answered meanwhile) are counted."""
+def send_new_photos(batch: list[tuple[int, list[int], list[int]]]) -> int:
+    """The emails about new photos, over one connection to the mail server: for each
+    (registration, its photos, photos of faces that may be them), how many there are
+    and the link. Returns how many were sent."""
+    sent = 0
+    connection = get_connection()  # opened by the first send, inside its retries
+    try:
+        for index, (registration_id, sure, check) in enumerate(batch):
+            try:
+                sent += _send_new_photos(registration_id, sure, check, connection)
+            except MailServerDown:
+                # Not one more attempt per email: the rest wait for the next run.
+                for later_id, later_sure, later_check in batch[index:]:
+                    notify.put_back(later_id, later_sure, later_check)
+                break
+    finally:
+        connection.close()
+    return sent
+
+
+def _send_new_photos(registration_id: int, sure: list[int], check: list[int], connection) -> bool:
+    """One attendee's email. Only photos that still show them are counted: a face
+    hidden since (or its person), a "no" answered meanwhile leave theirs out."""
     registration = _registration(registration_id)
-    if registration is None:
+    if registration is None or not registration.event.is_face_search_enabled:
         return False
-    results = services.current_results(registration)
-    sure = set(results.sure) if results else set()
-    to_check = set(notify.announceable(results)) - sure if results else set()
-    new = [photo_id for photo_id in photo_ids if photo_id in sure]
-    check = [photo_id for photo_id in photo_ids if photo_id in to_check]
-    if not (new or check) or not registration.event.is_face_search_enabled:
+    showing = services.photos_still_showing(registration, [*sure, *check])
+    new = [photo_id for photo_id in sure if photo_id in showing]
+    to_check = [photo_id for photo_id in check if photo_id in showing]
+    if not (new or to_check):
         logger.info("Registration %s: no new photo to announce any more", registration_id)
         return False
     with translation.override(registration.language):
         subject = _subject(registration.event.name, len(new))
-        sent = _send(registration, subject, "new_photos", {"new": len(new), "to_check": len(check)})
-    if sent:
+        context = {"new": len(new), "to_check": len(to_check)}
+        delivered = _send(registration, subject, "new_photos", context, connection=connection)
+    if delivered:
         services.count(registration.event, emails_sent=1)
-    else:
-        notify.put_back(registration_id, photo_ids)
-    return sent
+    return delivered
 
 
 def _subject(event: str, new: int) -> str:
@@ -88,7 +112,9 @@ def _registration(registration_id: int) -> Registration | None:
     return registration
 
 
-def _send(registration: Registration, subject: str, template: str, context: dict) -> bool:
+def _send(
+    registration: Registration, subject: str, template: str, context: dict, *, connection=None
+) -> bool:
     context = {
         "event": registration.event,
         "login_url": links.new_login_url(registration),
@@ -102,6 +128,7 @@ def _send(registration: Registration, subject: str, template: str, context: dict
         body=render_to_string(f"registrations/email/{template}.txt", context),
         to=[registration.email],
         headers={"Auto-Submitted": "auto-generated"},
+        connection=connection,
     )
     message.attach_alternative(
         render_to_string(f"registrations/email/{template}.html", context), "text/html"
@@ -127,7 +154,7 @@ def _send(registration: Registration, subject: str, template: str, context: dict
             settings.ATTENDEE_EMAIL_ATTEMPTS,
             error,
         )
-        return False
+        raise MailServerDown(str(error)) from error
     logger.info("Registration %s: %s email sent", registration.pk, template)
     return True
 
@@ -148,4 +175,6 @@ def _deliver(message: EmailMultiAlternatives) -> None:
         except (OSError, smtplib.SMTPException):
             if attempt == attempts:
                 raise
+        if message.connection is not None:
+            message.connection.close()  # the next attempt connects afresh
         time.sleep(settings.ATTENDEE_EMAIL_RETRY_SECONDS * attempt)

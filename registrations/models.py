@@ -43,6 +43,8 @@ class Registration(models.Model):
     # since that wait for the next email: never the same photo twice.
     known_photo_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     pending_photo_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    # Photos of faces that may be them ("Is this you?"), which the email asks to check.
+    pending_check_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     last_notified_at = models.DateTimeField(null=True, blank=True)
     # The mail server refused the address for good: no more emails are tried.
     undeliverable_at = models.DateTimeField(null=True, blank=True)
@@ -57,7 +59,7 @@ class Registration(models.Model):
             models.Index(
                 fields=["last_notified_at"],
                 name="registration_pending_idx",
-                condition=~models.Q(pending_photo_ids=[]),
+                condition=~models.Q(pending_photo_ids=[]) | ~models.Q(pending_check_ids=[]),
             )
         ]
 

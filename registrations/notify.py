@@ -11,7 +11,8 @@
 2. **Emails** (:func:`send_due`, every minute): one per attendee with photos waiting,
    at most every ``ATTENDEE_NOTIFY_EVERY_MINUTES``; the photos move to
    ``known_photo_ids`` when the email is queued, so no photo is announced twice.
-   registrations.emails sends it in a worker, with retries.
+   registrations.emails sends them in a worker, a batch per connection, with retries,
+   after checking that each photo still shows the attendee's face, visible.
 
 bench/registrations_bench.py: 10,000 registrations and a 500-photo upload.
 """
@@ -36,6 +37,7 @@ from registrations.services import current_results
 logger = logging.getLogger(__name__)
 
 FACES_PER_PRODUCT = 1024  # new faces compared at once: bounds the distance matrix
+EMAILS_PER_TASK = 50
 
 
 def match_new_faces(*, event_id: int, face_ids: list[int]) -> int:
@@ -100,39 +102,42 @@ def _within_reach(registered: np.ndarray, faces: np.ndarray, reach: float) -> np
 
 def _note_new_photos(registration_id: int) -> int:
     """Search again for the attendee and add the photos they do not know of to those
-    waiting for their next email. Returns 1 if some are waiting, else 0."""
+    waiting for their next email: their photos, and apart those of faces that may be
+    them ("Is this you?" about a face not in their photos, unanswered), which the email
+    asks them to check. Returns 1 if some are waiting, else 0."""
     registration = Registration.objects.filter(pk=registration_id).first()
     results = registration and current_results(registration)
     if not results:
         return 0
-    with transaction.atomic():
-        registration = Registration.objects.select_for_update().get(pk=registration_id)
-        seen = set(registration.known_photo_ids) | set(registration.pending_photo_ids)
-        new = [photo_id for photo_id in announceable(results) if photo_id not in seen]
-        if not new:
-            return 0
-        registration.pending_photo_ids = registration.pending_photo_ids + new
-        registration.save(update_fields=["pending_photo_ids", "updated_at"])
-    return 1
-
-
-def announceable(results) -> list[int]:
-    """The photos an email may tell of: the attendee's, then those of the faces that
-    may be them ("Is this you?" about a face not in their photos), which the email
-    asks them to check; a face they said is not them is not asked again."""
     to_check = [
         q["photo"] for q in results.questions if q["kind"] == "candidate" and q["answer"] is None
     ]
-    return list(dict.fromkeys([*results.sure, *to_check]))
+    with transaction.atomic():
+        registration = Registration.objects.select_for_update().get(pk=registration_id)
+        seen = {
+            *registration.known_photo_ids,
+            *registration.pending_photo_ids,
+            *registration.pending_check_ids,
+        }
+        new = [photo_id for photo_id in results.sure if photo_id not in seen]
+        check = [pk for pk in dict.fromkeys(to_check) if pk not in seen and pk not in new]
+        if not (new or check):
+            return 0
+        registration.pending_photo_ids += new
+        registration.pending_check_ids += check
+        registration.save(update_fields=["pending_photo_ids", "pending_check_ids", "updated_at"])
+    return 1
 
 
 def send_due() -> int:
-    """Queue one email for each attendee with photos waiting whose last email is old
-    enough. Returns how many were queued."""
+    """Queue the emails of the attendees with photos waiting whose last email is old
+    enough, ``EMAILS_PER_TASK`` to a task (one connection to the mail server each).
+    The photos become known now: no later run announces them again. Returns how many
+    emails were queued."""
     every = timedelta(minutes=settings.ATTENDEE_NOTIFY_EVERY_MINUTES)
     now = timezone.now()
     due = (
-        Registration.objects.exclude(pending_photo_ids=[])
+        Registration.objects.filter(~Q(pending_photo_ids=[]) | ~Q(pending_check_ids=[]))
         .filter(
             Q(last_notified_at__isnull=True) | Q(last_notified_at__lte=now - every),
             confirmed_at__isnull=False,
@@ -141,36 +146,44 @@ def send_due() -> int:
         )
         .order_by("pk")
     )
-    queued = 0
+    batch: list[tuple[int, list[int], list[int]]] = []
     with transaction.atomic():
         for registration in due.select_for_update(skip_locked=True, of=("self",)):
-            photo_ids = registration.pending_photo_ids
-            registration.known_photo_ids = sorted(
-                set(registration.known_photo_ids) | set(photo_ids)
-            )
-            registration.pending_photo_ids = []
+            sure, check = registration.pending_photo_ids, registration.pending_check_ids
+            registration.known_photo_ids = sorted({*registration.known_photo_ids, *sure, *check})
+            registration.pending_photo_ids, registration.pending_check_ids = [], []
             registration.last_notified_at = now
             registration.save(
-                update_fields=["known_photo_ids", "pending_photo_ids", "last_notified_at"]
+                update_fields=[
+                    "known_photo_ids",
+                    "pending_photo_ids",
+                    "pending_check_ids",
+                    "last_notified_at",
+                ]
             )
+            batch.append((registration.pk, sure, check))
+        for start in range(0, len(batch), EMAILS_PER_TASK):
+            part = batch[start : start + EMAILS_PER_TASK]
             transaction.on_commit(
-                lambda pk=registration.pk, ids=photo_ids: async_task(
-                    "registrations.emails.send_new_photos", pk, ids, task_name=f"new-photos-{pk}"
+                lambda part=part: async_task(
+                    "registrations.emails.send_new_photos", part, task_name="new-photos"
                 )
             )
-            queued += 1
-    return queued
+    return len(batch)
 
 
-def put_back(registration_id: int, photo_ids: list[int]) -> None:
+def put_back(registration_id: int, sure: list[int], check: list[int]) -> None:
     """An email that could not be sent: its photos wait for the next one."""
     with transaction.atomic():
         registration = Registration.objects.select_for_update().filter(pk=registration_id).first()
         if registration is None:
             return
-        known = [pk for pk in registration.known_photo_ids if pk not in set(photo_ids)]
-        registration.known_photo_ids = known
-        registration.pending_photo_ids = sorted(
-            set(registration.pending_photo_ids) | set(photo_ids)
+        returned = {*sure, *check}
+        registration.known_photo_ids = [
+            pk for pk in registration.known_photo_ids if pk not in returned
+        ]
+        registration.pending_photo_ids = sorted({*registration.pending_photo_ids, *sure})
+        registration.pending_check_ids = sorted({*registration.pending_check_ids, *check})
+        registration.save(
+            update_fields=["known_photo_ids", "pending_photo_ids", "pending_check_ids"]
         )
-        registration.save(update_fields=["known_photo_ids", "pending_photo_ids"])

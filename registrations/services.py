@@ -16,7 +16,7 @@ from django_q.tasks import async_task
 from faces import attendees, moderation, person_actions
 from faces.engines import embedders_for_new_faces, event_embedder_name
 from faces.matching import MatchRules
-from faces.models import Face, FacePerson, Person
+from faces.models import Face, FacePerson, Person, vector_model
 from faces.search import find_matches
 from faces.selfies import SelfieSearch, search_by_selfie
 from photos.filters import SearchFilters
@@ -123,6 +123,26 @@ def vector_of(registration: Registration) -> tuple[str, np.ndarray] | None:
     row = registration.vectors.filter(embedder=embedder).values_list("embedding", flat=True)
     embedding = row.first()
     return None if embedding is None else (embedder, np.asarray(embedding, dtype=np.float32))
+
+
+def photos_still_showing(registration: Registration, photo_ids: list[int]) -> set[int]:
+    """Which of ``photo_ids`` still hold a visible face within a search's reach of the
+    attendee's vector that they did not say is not them: one indexed query on those
+    photos, not a search of the whole event (an email is checked just before sending)."""
+    found = vector_of(registration)
+    if found is None or not photo_ids:
+        return set()
+    embedder, vector = found
+    not_me = registration.answers.filter(is_me=False).values("face_id")
+    rows = (
+        vector_model(len(vector))
+        .objects.searchable(embedder)
+        .filter(event_id=registration.event_id, photo_id__in=photo_ids)
+        .exclude(face_id__in=not_me)
+        .with_distance(vector)
+        .filter(distance__lt=MatchRules.for_embedder(embedder).reach)
+    )
+    return set(rows.values_list("photo_id", flat=True))
 
 
 def current_results(registration: Registration) -> attendees.StoredResults | None:
