@@ -286,7 +286,9 @@ class ZipImport(models.Model):
 class ChunkedUpload(models.Model):
     """A file arriving in pieces (photos.chunked): what has arrived so far is on the
     web server's disk, so a dropped connection resumes from ``received`` instead of
-    sending the whole file again."""
+    sending the whole file again. With S3 storage the pieces go from the browser
+    straight to the bucket as an S3 multipart upload (photos.direct_uploads), which
+    keeps them: ``s3_key`` and ``s3_upload_id`` name it."""
 
     album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="chunked_uploads")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -294,8 +296,14 @@ class ChunkedUpload(models.Model):
     name = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()
     received = models.PositiveBigIntegerField(default=0)
+    s3_key = models.CharField(max_length=255, blank=True)
+    s3_upload_id = models.CharField(max_length=1024, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.received} of {self.size} bytes)"
+
+    @property
+    def is_direct(self) -> bool:
+        return bool(self.s3_upload_id)
