@@ -17,6 +17,7 @@ web server's disk and bandwidth are not used. Only when media storage is S3.
 import logging
 import math
 import uuid
+from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
@@ -55,6 +56,24 @@ def _client():
 
 def _bucket() -> str:
     return storage().bucket_name
+
+
+def bucket_origin() -> str:
+    """Where the page sends the parts (scheme, host, port), from a URL signed here
+    (no request: signing is local), so it follows the storage's endpoint and style."""
+    params = {"Bucket": _bucket(), "Key": "x", "UploadId": "x", "PartNumber": 1}
+    url = urlsplit(_client().generate_presigned_url("upload_part", Params=params))
+    return f"{url.scheme}://{url.netloc}"
+
+
+def policy_allowing_bucket(policy: str) -> str:
+    """The Content-Security-Policy ``policy`` with the bucket added to connect-src."""
+    directives = [part.strip() for part in policy.split(";") if part.strip()]
+    for index, directive in enumerate(directives):
+        if directive.split()[0] == "connect-src":
+            directives[index] = f"{directive} {bucket_origin()}"
+            return "; ".join(directives)
+    return "; ".join([*directives, f"connect-src 'self' {bucket_origin()}"])
 
 
 def part_size(size: int) -> int:
