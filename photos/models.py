@@ -270,25 +270,16 @@ class ZipImport(models.Model):
 
     def as_dict(self) -> dict:
         return {
-            "id": self.pk,
-            "name": self.name,
-            "status": self.status,
-            "total": self.entries_total,
-            "done": self.entries_done,
-            "added": self.added,
-            "duplicates": self.duplicates,
-            "rejected": len(self.problems),
-            "problems": self.problems[:50],
-            "error": self.error,
-        }
+            "id": self.pk, "name": self.name, "status": self.status,
+            "total": self.entries_total, "done": self.entries_done,
+            "added": self.added, "duplicates": self.duplicates, "rejected": len(self.problems),
+            "problems": self.problems[:50], "error": self.error,
+        }  # fmt: skip
 
 
 class ChunkedUpload(models.Model):
-    """A file arriving in pieces (photos.chunked): what has arrived so far is on the
-    web server's disk, so a dropped connection resumes from ``received`` instead of
-    sending the whole file again. With S3 storage the pieces go from the browser
-    straight to the bucket as an S3 multipart upload (photos.direct_uploads), which
-    keeps them: ``s3_key`` and ``s3_upload_id`` name it."""
+    """A file arriving in pieces (photos.chunked), resumable: on the web server's disk,
+    or with S3 storage in the bucket as the multipart upload ``s3_upload_id``."""
 
     album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="chunked_uploads")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
