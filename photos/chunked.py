@@ -15,6 +15,10 @@ Django's views and CSRF protection:
 What has arrived is kept in ``PHOTOS_CHUNKS_DIR`` on the web server's disk (shared by
 its processes; several web machines need it on shared storage), and deleted when the
 upload completes or after a day (:func:`delete_stale`).
+
+With S3 storage the pieces skip the web server: ``start`` creates an S3 multipart
+upload and the page sends the parts to the bucket itself (photos.direct_uploads);
+:func:`finish_direct` completes it. Cancelling and the daily clean-up abort it.
 """
 
 import datetime as dt
@@ -28,6 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from photos import direct_uploads, stored_uploads
 from photos.models import Album, ChunkedUpload
 from photos.units import megabytes
 
@@ -54,8 +59,9 @@ def part_path(upload: ChunkedUpload) -> Path:
 
 
 def start(*, album: Album, owner, name: str, size: int) -> ChunkedUpload:
-    """Declare a file to come in pieces. Refuses empty files and files over the
-    archive limit (the largest file the site takes)."""
+    """Declare a file to come in pieces: to the bucket when photos are in S3 (raises
+    DirectUploadError when it cannot start), else to this server's disk. Refuses
+    empty files and files over the archive limit (the largest file the site takes)."""
     if size <= 0:
         raise ChunkError(gettext("This file is empty."))
     if size > settings.PHOTOS_MAX_ZIP_BYTES:
@@ -64,6 +70,13 @@ def start(*, album: Album, owner, name: str, size: int) -> ChunkedUpload:
             % {"size": megabytes(size), "limit": megabytes(settings.PHOTOS_MAX_ZIP_BYTES)}
         )
     upload = ChunkedUpload.objects.create(album=album, owner=owner, name=name[:255], size=size)
+    if direct_uploads.is_enabled():
+        try:
+            direct_uploads.begin(upload)
+        except direct_uploads.DirectUploadError:
+            upload.delete()
+            raise
+        return upload
     path = part_path(upload)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch()
@@ -76,6 +89,8 @@ def append(*, upload: ChunkedUpload, offset: int, stream: BinaryIO, length: int)
     with transaction.atomic():
         # Locked: two copies of one piece (a retry racing its original) never both write.
         upload = ChunkedUpload.objects.select_for_update().get(pk=upload.pk)
+        if upload.is_direct:
+            raise ChunkError(gettext("This file goes straight to the storage, not here."))
         if offset != upload.received:
             raise OffsetMismatch(upload.received)
         if length <= 0 or upload.received + length > upload.size:
@@ -119,11 +134,34 @@ def finish(*, upload: ChunkedUpload, handle) -> list:
         _discard(upload)
 
 
-def _discard(upload: ChunkedUpload) -> None:
+def finish_direct(*, upload: ChunkedUpload) -> list:
+    """Complete an upload to the bucket and hand the stored file to the album (as
+    ``finish`` does). Raises DirectUploadError; MissingParts keeps the upload (the page
+    sends those parts and asks again), a file of the wrong size ends it."""
     try:
-        os.remove(part_path(upload))
-    except FileNotFoundError:
-        pass
+        key = direct_uploads.complete(upload)
+    except direct_uploads.SizeMismatch:
+        upload.delete()  # completed, then deleted: nothing left to abort
+        raise
+    # The multipart upload is now an object: nothing to resume or abort any more (if
+    # handing it over fails, the sweep deletes the unreferenced object after a day).
+    upload.delete()
+    return stored_uploads.hand_over(album=upload.album, key=key, name=upload.name, size=upload.size)
+
+
+def cancel(upload: ChunkedUpload) -> None:
+    """The organiser gave up this file: what arrived is deleted (S3: aborted)."""
+    _discard(upload)
+
+
+def _discard(upload: ChunkedUpload) -> None:
+    if upload.is_direct:
+        direct_uploads.abort(upload)
+    else:
+        try:
+            os.remove(part_path(upload))
+        except FileNotFoundError:
+            pass
     upload.delete()
 
 

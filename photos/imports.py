@@ -60,6 +60,16 @@ def start(*, album: Album, fp: BinaryIO, name: str) -> ZipImport:
     return job
 
 
+def start_stored(*, album: Album, key: str, name: str) -> ZipImport:
+    """An archive already in storage (a direct upload to the bucket: photos.
+    stored_uploads): its import, queued after the transaction commits. Not opened
+    here, which would read it: the worker counts its files and checks its limits."""
+    with transaction.atomic():
+        job = ZipImport.objects.create(album=album, name=name[:255], file=key)
+        transaction.on_commit(lambda: queue(job.pk))
+    return job
+
+
 def queue(import_id: int) -> None:
     async_task("photos.tasks.unpack_zip", import_id, task_name=f"zip-import-{import_id}")
 
@@ -112,6 +122,11 @@ def _claim(import_id: int) -> bool:
 def _unpack_until(job: ZipImport, add_entry: AddEntry, deadline: float) -> bool:
     """Add entries from where the import stopped; True once the archive is done."""
     with job.file.open("rb") as fp:
+        if not job.entries_total:  # stored straight in the bucket: not counted yet
+            members = zip_members(open_zip(fp), max_entries=settings.PHOTOS_MAX_ZIP_ENTRIES)
+            job.entries_total = len(members)
+            ZipImport.objects.filter(pk=job.pk).update(entries_total=job.entries_total)
+            fp.seek(0)
         entries = read_zip(
             fp,
             max_entry_bytes=settings.PHOTOS_MAX_UPLOAD_BYTES,

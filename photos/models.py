@@ -265,23 +265,16 @@ class ZipImport(models.Model):
 
     def as_dict(self) -> dict:
         return {
-            "id": self.pk,
-            "name": self.name,
-            "status": self.status,
-            "total": self.entries_total,
-            "done": self.entries_done,
-            "added": self.added,
-            "duplicates": self.duplicates,
-            "rejected": len(self.problems),
-            "problems": self.problems[:50],
-            "error": self.error,
-        }
+            "id": self.pk, "name": self.name, "status": self.status,
+            "total": self.entries_total, "done": self.entries_done,
+            "added": self.added, "duplicates": self.duplicates, "rejected": len(self.problems),
+            "problems": self.problems[:50], "error": self.error,
+        }  # fmt: skip
 
 
 class ChunkedUpload(models.Model):
-    """A file arriving in pieces (photos.chunked): what has arrived so far is on the
-    web server's disk, so a dropped connection resumes from ``received`` instead of
-    sending the whole file again."""
+    """A file arriving in pieces (photos.chunked), resumable: on the web server's disk,
+    or with S3 storage in the bucket as the multipart upload ``s3_upload_id``."""
 
     album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="chunked_uploads")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -289,8 +282,14 @@ class ChunkedUpload(models.Model):
     name = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()
     received = models.PositiveBigIntegerField(default=0)
+    s3_key = models.CharField(max_length=255, blank=True)
+    s3_upload_id = models.CharField(max_length=1024, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.received} of {self.size} bytes)"
+
+    @property
+    def is_direct(self) -> bool:
+        return bool(self.s3_upload_id)

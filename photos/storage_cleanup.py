@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from photos.models import Event, FileDeletion, Photo
+from photos.models import Event, FileDeletion, Photo, ZipImport
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +194,9 @@ class _Sweeper:
                 "file", "thumbnail", "preview"
             )
             referenced = {name for row in rows for name in row}
+            # Archives uploaded straight to the bucket wait here for their worker.
+            archives = ZipImport.objects.filter(album__event_id=event_id).exclude(file="")
+            referenced.update(archives.values_list("file", flat=True))
         candidates = []
         for name in _walk(self.storage, path):
             if name not in referenced and self._is_old(name):

@@ -5,7 +5,7 @@ import logging
 from django.conf import settings
 
 from core.schedules import Periodic
-from photos import chunked, imports, services, storage_cleanup
+from photos import chunked, imports, services, storage_cleanup, stored_uploads
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,13 @@ def unpack_zip(import_id: int) -> str | None:
         job.added,
     )
     return job.status
+
+
+def check_stored_photo(photo_id: int) -> str:
+    """Check a photo uploaded straight to the bucket, as an upload would, then process it."""
+    outcome = stored_uploads.check_photo(photo_id=photo_id)
+    logger.info("Photo %s stored straight in the bucket: %s", photo_id, outcome)
+    return outcome
 
 
 def delete_queued_files() -> int:
@@ -65,11 +72,13 @@ def _time_budget() -> float:
 
 
 def requeue_stalled_imports() -> int:
-    """Zip imports left behind by a worker that died (scheduled every 10 minutes)."""
+    """Zip imports, and checks of photos uploaded straight to the bucket, left behind
+    by a worker that died (scheduled every 10 minutes)."""
     count = imports.requeue_stalled()
-    if count:
-        logger.info("Queued %s stalled zip imports again", count)
-    return count
+    checks = stored_uploads.requeue_unchecked()
+    if count or checks:
+        logger.info("Queued %s stalled zip imports and %s photo checks again", count, checks)
+    return count + checks
 
 
 def delete_stale_uploads() -> int:

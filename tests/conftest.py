@@ -6,6 +6,7 @@ from django.conf import settings as django_settings
 from PIL import Image
 
 from tests.factories import AlbumFactory, EventFactory, UserFactory
+from tests.s3 import s3_server, s3_storage  # noqa: F401 (fixtures: S3 in the test process)
 from tests.sample_images import sample_images
 
 

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
-from photos import access, services
+from photos import access, direct_uploads, services
 from photos.forms import AlbumForm, UploadForm
 from photos.media import serve_zip
 from photos.models import Album, Photo
@@ -40,7 +40,13 @@ def album_detail(request, pk):
         "chunk_bytes": settings.PHOTOS_UPLOAD_CHUNK_BYTES,
         "max_zip_gb": round(settings.PHOTOS_MAX_ZIP_BYTES / 1024**3, 1),
     }
-    return render(request, "photos/album_detail.html", context)
+    response = render(request, "photos/album_detail.html", context)
+    if direct_uploads.is_enabled():
+        # The page PUTs big files to the bucket itself: its origin joins connect-src.
+        response["Content-Security-Policy"] = direct_uploads.policy_allowing_bucket(
+            settings.CONTENT_SECURITY_POLICY
+        )
+    return response
 
 
 GALLERY_PAGE_SIZE = 120

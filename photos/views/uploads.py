@@ -1,12 +1,13 @@
-"""Resumable uploads of big files, piece by piece (photos.chunked)."""
+"""Resumable uploads of big files, piece by piece (photos.chunked), to this server's
+disk or, with S3 storage, straight to the bucket (photos.direct_uploads)."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from photos import access, chunked, services
+from photos import access, chunked, direct_uploads, services
 from photos.models import ChunkedUpload
 
 
@@ -24,7 +25,29 @@ def chunked_start(request, pk):
         upload = chunked.start(album=album, owner=request.user, name=name, size=size)
     except chunked.ChunkError as error:
         return JsonResponse({"error": str(error)}, status=400)
-    return JsonResponse({"token": upload.token, "received": 0}, status=201)
+    except direct_uploads.DirectUploadError as error:
+        return JsonResponse({"error": str(error)}, status=503)
+    answer = {"token": upload.token, "received": 0, "mode": "disk"}
+    if upload.is_direct:
+        answer.update(mode="s3", part_size=direct_uploads.part_size(upload.size), parts=[])
+    return JsonResponse(answer, status=201)
+
+
+class NotTheirs(Exception):
+    pass
+
+
+def _own_upload(request, token) -> ChunkedUpload:
+    """The upload, if it is the user's and in one of their albums (else 404)."""
+    upload = get_object_or_404(ChunkedUpload.objects.select_related("album"), token=token)
+    access.album_for(request, upload.album_id)  # 404 unless the album is theirs
+    if upload.owner_id != request.user.pk:
+        raise NotTheirs
+    return upload
+
+
+def _not_theirs() -> JsonResponse:
+    return JsonResponse({"error": gettext("This upload was started by someone else.")}, status=404)
 
 
 @login_required
@@ -32,12 +55,15 @@ def chunked_start(request, pk):
 def chunked_piece(request, token):
     """GET: how much has arrived. POST: the piece at ``Upload-Offset``; the last piece
     completes the file and answers the upload's results, as a plain upload does."""
-    upload = get_object_or_404(ChunkedUpload.objects.select_related("album"), token=token)
-    access.album_for(request, upload.album_id)  # 404 unless the album is theirs
-    if upload.owner_id != request.user.pk:
-        return JsonResponse(
-            {"error": gettext("This upload was started by someone else.")}, status=404
-        )
+    try:
+        upload = _own_upload(request, token)
+    except NotTheirs:
+        return _not_theirs()
+    if request.method == "GET" and upload.is_direct:
+        try:
+            return JsonResponse(direct_uploads.status(upload))
+        except direct_uploads.DirectUploadError as error:
+            return JsonResponse({"error": str(error)}, status=410)
     if request.method == "GET":
         return JsonResponse({"received": upload.received, "size": upload.size})
     try:
@@ -62,3 +88,52 @@ def chunked_piece(request, token):
         handle=lambda fp, name: services.upload_file(album=upload.album, fp=fp, name=name),
     )
     return JsonResponse({"received": received, "results": [result.as_dict() for result in results]})
+
+
+@login_required
+@require_POST
+def direct_part(request, token, number):
+    """S3: a short-lived URL to PUT part ``number`` of the file to the bucket."""
+    try:
+        upload = _own_upload(request, token)
+    except NotTheirs:
+        return _not_theirs()
+    if not upload.is_direct:
+        raise Http404("This upload comes through the server.")
+    try:
+        return JsonResponse({"url": direct_uploads.presign_part(upload, number)})
+    except direct_uploads.DirectUploadError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+
+
+@login_required
+@require_POST
+def direct_complete(request, token):
+    """S3: every part is in the bucket; the file is added as an upload would be (409
+    with the missing parts when some are not there)."""
+    try:
+        upload = _own_upload(request, token)
+    except NotTheirs:
+        return _not_theirs()
+    if not upload.is_direct:
+        raise Http404("This upload comes through the server.")
+    try:
+        results = chunked.finish_direct(upload=upload)
+    except direct_uploads.MissingParts as error:
+        return JsonResponse({"error": str(error), "missing": error.missing}, status=409)
+    except direct_uploads.SizeMismatch as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    except direct_uploads.DirectUploadError as error:
+        return JsonResponse({"error": str(error)}, status=503)
+    return JsonResponse({"results": [result.as_dict() for result in results]})
+
+
+@login_required
+@require_POST
+def chunked_cancel(request, token):
+    """The page gave up the file: what arrived is deleted (S3: the upload is aborted)."""
+    try:
+        chunked.cancel(_own_upload(request, token))
+    except NotTheirs:
+        return _not_theirs()
+    return JsonResponse({"cancelled": True})

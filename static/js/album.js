@@ -119,7 +119,7 @@
     const saved = localStorage.getItem(resumeKey(item.file));
     if (saved) {
       const answer = await request("GET", `/uploads/${saved}/`);
-      if (answer.status === 200) return { token: saved, received: answer.body.received };
+      if (answer.status === 200) return { token: saved, ...answer.body };
     }
     const form = new FormData();
     form.append("name", item.file.name);
@@ -127,7 +127,7 @@
     const answer = await request("POST", uploader.dataset.chunkedUrl, form);
     if (answer.status !== 201) throw new Error(answer.body.error || t("server-answered", { status: answer.status }));
     localStorage.setItem(resumeKey(item.file), answer.body.token);
-    return { token: answer.body.token, received: 0 };
+    return answer.body;
   }
 
   function setSent(item, bytes) {
@@ -147,6 +147,7 @@
       if (error.message === "network") return retryPieces(item, attempt);
       return fail(item, error.message === "timeout" ? t("timed-out") : error.message);
     }
+    if (state.mode === "s3") return sendToBucket(item, state, attempt);
     let received = state.received;
     setSent(item, received);
     while (true) {
@@ -172,6 +173,63 @@
         return done(item, answer.body.results);
       }
     }
+  }
+
+  // --- with S3 storage: the parts go straight to the bucket (photos/direct_uploads.py) ---
+  // Each part is PUT to a short-lived URL the server signs; after a dropped connection
+  // the server's status lists the parts the bucket has, and only the others are sent.
+  // The server completes the upload from the bucket's own list of parts.
+  async function sendToBucket(item, state, attempt) {
+    const count = Math.max(1, Math.ceil(item.file.size / state.part_size));
+    const have = new Set(state.parts);
+    let stored = state.received;  // the bytes of the parts the bucket has
+    setSent(item, stored);
+    for (let number = 1; number <= count; number++) {
+      if (have.has(number)) continue;
+      const start = (number - 1) * state.part_size;
+      const piece = item.file.slice(start, start + state.part_size);
+      try {
+        const signed = await request("POST", `/uploads/${state.token}/parts/${number}/`);
+        if (signed.status !== 200) return giveUp(item, state.token, signed);
+        await putPart(signed.body.url, piece, (loaded) => setSent(item, stored + loaded));
+      } catch (error) {
+        // A drop, or the bucket refused (an expired URL): resume from its list of parts.
+        setSent(item, stored);
+        return retryPieces(item, attempt);
+      }
+      stored += piece.size;
+      setSent(item, stored);
+    }
+    let answer;
+    try {
+      answer = await request("POST", `/uploads/${state.token}/complete/`);
+    } catch (error) {
+      return retryPieces(item, attempt);
+    }
+    if (answer.status === 409) return retryPieces(item, attempt);  // parts missing: resend them
+    if (answer.status === 503) return fail(item, answer.body.error);  // kept: "Retry" resumes
+    localStorage.removeItem(resumeKey(item.file));
+    if (answer.status !== 200) return fail(item, answer.body.error || t("server-answered", { status: answer.status }));
+    return done(item, answer.body.results);
+  }
+
+  function putPart(url, piece, onProgress) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("PUT", url);  // no cookie, no CSRF header: the signature is the permission
+      xhr.upload.onprogress = (event) => onProgress(event.loaded);
+      xhr.onload = () => (xhr.status === 200 ? resolve() : reject(new Error("bucket " + xhr.status)));
+      xhr.onerror = () => reject(new Error("network"));
+      xhr.ontimeout = () => reject(new Error("timeout"));
+      xhr.send(piece);
+    });
+  }
+
+  // The server refused this upload for good: the parts in the bucket are deleted.
+  function giveUp(item, token, answer) {
+    localStorage.removeItem(resumeKey(item.file));
+    request("POST", `/uploads/${token}/cancel/`).catch(() => {});  // else the daily clean-up
+    return fail(item, answer.body.error || t("server-answered", { status: answer.status }));
   }
 
   function retryPieces(item, attempt) {
