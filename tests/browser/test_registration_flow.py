@@ -93,7 +93,9 @@ def test_register_get_emailed_new_photos_and_delete_my_data(
     # whose task runs in the worker; the email job queues the email, the worker sends it.
     group_changed_events()
     wait_for(
-        lambda: Registration.objects.get(email=EMAIL).pending_photo_ids,
+        lambda: (
+            (r := Registration.objects.get(email=EMAIL)).pending_photo_ids or r.pending_check_ids
+        ),
         "the new photos to be noted",
     )
     assert notify.send_due() == 1
