@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from core.models import SearchRecord
 
@@ -12,7 +13,7 @@ class SearchRecordAdmin(admin.ModelAdmin):
     search_fields = ["username"]
     date_hierarchy = "created_at"
 
-    @admin.display(description="events")
+    @admin.display(description=_("events"))
     def scope(self, record):
         return "all events" if record.all_events else ", ".join(map(str, record.event_ids))
 

@@ -16,7 +16,8 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 
 from core.db import DATABASE_ERRORS, through_database_outage
 from faces import hidden_people, people
@@ -30,7 +31,7 @@ from photos.services import make_renditions, request_processing
 logger = logging.getLogger(__name__)
 
 ERROR_MESSAGE_LIMIT = 1000
-UNEXPECTED_FAILURE = (
+UNEXPECTED_FAILURE = gettext_lazy(
     "Something went wrong while finding the faces in this photo. Retry it; if it fails "
     "again, the administrator can find the cause in the worker's log."
 )
@@ -98,7 +99,7 @@ def _process_claimed_photo(photo_id: int) -> Photo:
             raise Photo.DoesNotExist from error  # deleted meanwhile, its file with it
         # The technical cause goes to the log; the organiser reads what to do.
         logger.exception("Processing photo %s failed", photo_id)
-        return _mark_failed(photo, UNEXPECTED_FAILURE)
+        return _mark_failed(photo, str(UNEXPECTED_FAILURE))
     photo.refresh_from_db()
     return photo
 
@@ -205,12 +206,18 @@ def requeue_stale_photos() -> int:
     stale = Photo.objects.filter(
         faces_status=Photo.Status.PROCESSING, processing_started_at__lt=stale_before
     )
-    given_up = stale.filter(processing_attempts__gte=q["max_attempts"]).update(
-        faces_status=Photo.Status.FAILED,
-        faces_error="Processing was interrupted several times (the worker stopped or ran "
-        "out of memory). Retry it, or check the photo.",
-        processed_at=timezone.now(),
-    )
+    given_up = 0
+    exhausted = stale.filter(processing_attempts__gte=q["max_attempts"])
+    for language in set(exhausted.values_list("event__language", flat=True)):
+        with translation.override(language):
+            given_up += exhausted.filter(event__language=language).update(
+                faces_status=Photo.Status.FAILED,
+                faces_error=gettext(
+                    "Processing was interrupted several times (the worker stopped or ran "
+                    "out of memory). Retry it, or check the photo."
+                ),
+                processed_at=timezone.now(),
+            )
     requeued = 0
     for photo in stale.filter(processing_attempts__lt=q["max_attempts"]):
         with transaction.atomic():

@@ -7,6 +7,7 @@ from django_q.tasks import async_task
 from core.schedules import Periodic
 from faces import people, processing, reembedding
 from faces.engines import embedder_named
+from photos import languages
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +21,8 @@ def queue_processing(sender, *, photo_ids: list[int], **kwargs) -> None:
 
 def process_photo(photo_id: int) -> int | None:
     """Renditions and faces for one photo. Returns its face count."""
-    photo = processing.process_photo(photo_id=photo_id)
+    with languages.of_photo(photo_id):
+        photo = processing.process_photo(photo_id=photo_id)
     if photo is None:
         logger.info("Photo %s is gone or being processed elsewhere; skipped", photo_id)
         return None

@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from photos import services as photo_services
 from photos.models import Album, Event, FileDeletion, Photo
@@ -60,17 +62,33 @@ class EventAdmin(admin.ModelAdmin):
     def failed(self, event):
         return event.n_failed
 
-    @admin.action(description="Retry failed photos", permissions=["change"])
+    @admin.action(description=_("Retry failed photos"), permissions=["change"])
     def retry_failed(self, request, queryset):
         photos = Photo.objects.filter(event__in=queryset, faces_status=Photo.Status.FAILED)
         count = photo_services.request_processing(photos=photos)
-        self.message_user(request, f"{count} failed photo(s) queued again.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s failed photo queued again.",
+                "%(count)s failed photos queued again.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description="Re-run face detection for every photo", permissions=["change"])
+    @admin.action(description=_("Re-run face detection for every photo"), permissions=["change"])
     def rerun_detection(self, request, queryset):
         count = photo_services.request_processing(photos=Photo.objects.filter(event__in=queryset))
         self.message_user(
-            request, f"{count} photo(s) queued; hidden faces stay hidden.", messages.SUCCESS
+            request,
+            ngettext(
+                "%(count)s photo queued; hidden faces stay hidden.",
+                "%(count)s photos queued; hidden faces stay hidden.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
         )
 
     # Deletes go through the services, which delete the stored files too.
@@ -127,11 +145,20 @@ class PhotoAdmin(admin.ModelAdmin):
     actions = ["rerun_detection"]
 
     @admin.action(
-        description="Re-run face detection (hidden faces stay hidden)", permissions=["change"]
+        description=_("Re-run face detection (hidden faces stay hidden)"), permissions=["change"]
     )
     def rerun_detection(self, request, queryset):
         count = photo_services.request_processing(photos=queryset)
-        self.message_user(request, f"{count} photo(s) queued for face detection.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s photo queued for face detection.",
+                "%(count)s photos queued for face detection.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
     def delete_model(self, request, obj):
         photo_services.delete_photos(photos=[obj])

@@ -82,7 +82,7 @@ def read_zip(
             continue
         rejection = _entry_problem(info, max_entry_bytes)
         if not rejection and total + info.file_size > max_total_bytes:
-            rejection = "the archive unpacks to more than the allowed total size"
+            rejection = gettext("the archive unpacks to more than the allowed total size")
         if rejection:
             yield ArchiveEntry(name, rejection=rejection, index=index)
             continue
@@ -91,13 +91,15 @@ def read_zip(
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
             logger.info("Damaged zip entry %r: %s: %s", name, type(error).__name__, error)
             yield ArchiveEntry(
-                name, rejection="damaged inside the archive, so it was skipped", index=index
+                name,
+                rejection=gettext("damaged inside the archive, so it was skipped"),
+                index=index,
             )
             continue
         total += len(data)
         if is_zip(io.BytesIO(data)):
             yield ArchiveEntry(
-                name, rejection="archives inside archives are not accepted", index=index
+                name, rejection=gettext("archives inside archives are not accepted"), index=index
             )
             continue
         yield ArchiveEntry(name, data=data, index=index)
@@ -107,13 +109,15 @@ def _entry_problem(info: zipfile.ZipInfo, max_entry_bytes: int) -> str:
     name = info.filename.replace("\\", "/")
     parts = name.split("/")
     if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in parts:
-        return "unsafe path in the archive (absolute or going up with ..)"
+        return gettext("unsafe path in the archive (absolute or going up with ..)")
     if info.flag_bits & 0x1:
-        return "encrypted entries are not accepted"
+        return gettext("encrypted entries are not accepted")
     if info.file_size > max_entry_bytes:
-        return f"larger than the {megabytes(max_entry_bytes)} limit per photo"
+        return gettext("larger than the %(size)s limit per photo") % {
+            "size": megabytes(max_entry_bytes)
+        }
     if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
-        return "compressed suspiciously well for a photo (possible zip bomb)"
+        return gettext("compressed suspiciously well for a photo (possible zip bomb)")
     return ""
 
 

@@ -19,7 +19,7 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django_q.tasks import async_task
 
 from photos.archives import ArchiveError, open_zip, read_zip, zip_members
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 UNPACK_SECONDS_PER_TASK = 60
 PROBLEMS_KEPT = 500
-FAILED_MESSAGE = (
+FAILED_MESSAGE = gettext_lazy(
     "Unpacking stopped because of a problem on our side; the photos added so far are "
     "kept. Upload the archive again to add the rest (photos already added are skipped)."
 )
@@ -95,11 +95,11 @@ def unpack(
         return _finish(job, ZipImport.Status.FAILED, str(error))
     except Exception:
         logger.exception("Unpacking zip import %s failed", import_id)
-        return _finish(job, ZipImport.Status.FAILED, FAILED_MESSAGE)
+        return _finish(job, ZipImport.Status.FAILED, str(FAILED_MESSAGE))
     if finished:
         job.refresh_from_db()
         if not (job.added or job.duplicates or job.problems):
-            return _finish(job, ZipImport.Status.FAILED, "This zip file holds no photos.")
+            return _finish(job, ZipImport.Status.FAILED, gettext("This zip file holds no photos."))
         return _finish(job, ZipImport.Status.DONE, "")
     ZipImport.objects.filter(pk=import_id).update(status=ZipImport.Status.WAITING)
     queue(import_id)

@@ -83,6 +83,9 @@ class Event(models.Model):
             "after the event ends (or after they registered, for an event without dates)."
         ),
     )
+    # The organiser's language when the event was created: what the workers write for
+    # the organisers (a failed photo, a zip's skipped files) is written in it.
+    language = models.CharField(max_length=10, default="en-gb", db_default="en-gb")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Bumped whenever the event's faces change; grouping into people records the

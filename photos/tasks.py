@@ -5,14 +5,15 @@ import logging
 from django.conf import settings
 
 from core.schedules import Periodic
-from photos import chunked, imports, services, storage_cleanup, stored_uploads
+from photos import chunked, imports, languages, services, storage_cleanup, stored_uploads
 
 logger = logging.getLogger(__name__)
 
 
 def unpack_zip(import_id: int) -> str | None:
     """Add the photos of an uploaded .zip to its album (a part of it per task)."""
-    job = imports.unpack(import_id=import_id, add_entry=services.add_upload)
+    with languages.of_import(import_id):
+        job = imports.unpack(import_id=import_id, add_entry=services.add_upload)
     if job is None:
         return None
     logger.info(
@@ -29,7 +30,8 @@ def unpack_zip(import_id: int) -> str | None:
 
 def check_stored_photo(photo_id: int) -> str:
     """Check a photo uploaded straight to the bucket, as an upload would, then process it."""
-    outcome = stored_uploads.check_photo(photo_id=photo_id)
+    with languages.of_photo(photo_id):
+        outcome = stored_uploads.check_photo(photo_id=photo_id)
     logger.info("Photo %s stored straight in the bucket: %s", photo_id, outcome)
     return outcome
 

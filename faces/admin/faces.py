@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from faces import moderation
 from faces.models import VECTOR_MODELS, Face
@@ -128,11 +130,11 @@ class FaceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # faces come from detection only
 
-    @admin.display(description="face")
+    @admin.display(description=_("face"))
     def crop(self, face):
         return crop_tag(face)
 
-    @admin.display(description="vectors")
+    @admin.display(description=_("vectors"))
     def vectors(self, face):
         """Which embedders have a vector of this face (none once it is hidden)."""
         names = [
@@ -142,30 +144,42 @@ class FaceAdmin(admin.ModelAdmin):
         ]
         return ", ".join(sorted(names)) or "none"
 
-    @admin.display(description="face")
+    @admin.display(description=_("face"))
     def crop_large(self, face):
         return crop_tag(face, 160)
 
-    @admin.display(description="photo", ordering="photo_id")
+    @admin.display(description=_("photo"), ordering="photo_id")
     def photo_link(self, face):
         url = reverse("admin:photos_photo_change", args=[face.photo_id])
         return format_html('<a href="{}">{}</a>', url, face.photo.original_filename[-40:])
 
-    @admin.display(description="size", ordering="width")
+    @admin.display(description=_("size"), ordering="width")
     def size(self, face):
         return f"{face.width}×{face.height}"
 
-    @admin.action(description="Hide: not a face / not wanted", permissions=["change"])
+    @admin.action(description=_("Hide: not a face / not wanted"), permissions=["change"])
     def hide_selected(self, request, queryset):
         count = moderation.hide_faces(faces=queryset, user=request.user)
         self.message_user(
-            request, f"{count} face(s) hidden; they no longer match any search.", messages.SUCCESS
+            request,
+            ngettext(
+                "%(count)s face hidden; it no longer matches any search.",
+                "%(count)s faces hidden; they no longer match any search.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
         )
 
-    @admin.action(description="Restore", permissions=["change"])
+    @admin.action(description=_("Restore"), permissions=["change"])
     def restore_selected(self, request, queryset):
         count = moderation.restore_faces(faces=queryset, user=request.user)
-        self.message_user(request, f"{count} face(s) restored.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)s face restored.", "%(count)s faces restored.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
     def get_urls(self):
         review = self.admin_site.admin_view(self.review_view)
@@ -204,7 +218,14 @@ class FaceAdmin(admin.ModelAdmin):
         ids = [int(value) for value in request.POST.getlist("face") if value.isdigit()]
         count = moderation.hide_faces(faces=Face.objects.filter(pk__in=ids), user=request.user)
         self.message_user(
-            request, f"{count} face(s) hidden; they no longer match any search.", messages.SUCCESS
+            request,
+            ngettext(
+                "%(count)s face hidden; it no longer matches any search.",
+                "%(count)s faces hidden; they no longer match any search.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
         )
         return redirect(
             f"{reverse('admin:faces_face_review')}?event={request.POST.get('event', '')}"

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from faces.admin.faces import EventFilter, crop_tag
 from faces.models import Face, FacePerson, Person
@@ -26,16 +27,16 @@ class MembershipInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="face")
+    @admin.display(description=_("face"))
     def crop(self, membership):
         return crop_tag(membership.face)
 
-    @admin.display(description="photo")
+    @admin.display(description=_("photo"))
     def face_link(self, membership):
         url = reverse("admin:faces_face_change", args=[membership.face_id])
         return format_html('<a href="{}">face {}</a>', url, membership.face_id)
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def status(self, membership):
         return membership.face.get_status_display()
 
@@ -65,17 +66,17 @@ class PersonAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # people come from grouping
 
-    @admin.display(description="face")
+    @admin.display(description=_("face"))
     def cover(self, person):
         membership = person.memberships.select_related("face").order_by("-face__width").first()
         return crop_tag(membership.face) if membership else "–"
 
-    @admin.display(description="faces", ordering="face_total")
+    @admin.display(description=_("faces"), ordering="face_total")
     def faces(self, person):
         if person.visible_total == person.face_total:
             return person.face_total
         return f"{person.visible_total} visible of {person.face_total}"
 
-    @admin.display(description="share link", boolean=True)
+    @admin.display(description=_("share link"), boolean=True)
     def shared(self, person):
         return bool(person.share_token)

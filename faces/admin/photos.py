@@ -7,6 +7,8 @@ admin (faces is installed after photos, so its admin module runs later).
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from faces import moderation, reembedding
 from faces.admin.faces import crop_tag
@@ -48,11 +50,11 @@ class EventWithFacesAdmin(EventAdmin):
     def faces(self, event):
         return event.n_faces
 
-    @admin.display(ordering="n_hidden", description="hidden faces")
+    @admin.display(ordering="n_hidden", description=_("hidden faces"))
     def hidden_faces(self, event):
         return event.n_hidden
 
-    @admin.display(description="face model")
+    @admin.display(description=_("face model"))
     def face_model(self, event):
         """The embedder answering the event's searches, and a model change's progress
         (manage.py reembed_faces)."""
@@ -82,11 +84,11 @@ class FaceInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="face")
+    @admin.display(description=_("face"))
     def crop(self, face):
         return crop_tag(face)
 
-    @admin.display(description="size")
+    @admin.display(description=_("size"))
     def size(self, face):
         return f"{face.width}×{face.height}"
 
@@ -96,7 +98,7 @@ class PhotoWithFacesAdmin(PhotoAdmin):
     readonly_fields = ["photo_with_faces", *PhotoAdmin.readonly_fields]
     actions = [*PhotoAdmin.actions, "hide_all_faces"]
 
-    @admin.display(description="photo and faces")
+    @admin.display(description=_("photo and faces"))
     def photo_with_faces(self, photo):
         if not photo.preview:
             return "No preview yet."
@@ -123,11 +125,15 @@ class PhotoWithFacesAdmin(PhotoAdmin):
     def has_hide_faces_permission(self, request) -> bool:
         return request.user.has_perm("faces.change_face")
 
-    @admin.action(description="Hide all faces", permissions=["hide_faces"])
+    @admin.action(description=_("Hide all faces"), permissions=["hide_faces"])
     def hide_all_faces(self, request, queryset):
         faces = Face.objects.filter(photo__in=queryset)
         count = moderation.hide_faces(faces=faces, user=request.user)
-        self.message_user(request, f"{count} face(s) hidden.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)s face hidden.", "%(count)s faces hidden.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 admin.site.unregister(Event)

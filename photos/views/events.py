@@ -10,7 +10,7 @@ from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_POST
 
 from photos import access, services
@@ -29,7 +29,9 @@ def dashboard(request):
 def event_create(request):
     form = EventForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        event = services.create_event(owner=request.user, **form.cleaned_data)
+        event = services.create_event(
+            owner=request.user, language=get_language() or "", **form.cleaned_data
+        )
         services.get_or_create_album(event=event, title="Photos")
         messages.success(request, gettext("Event “%(name)s” created.") % {"name": event.name})
         return redirect(event)

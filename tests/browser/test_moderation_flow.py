@@ -54,7 +54,7 @@ def test_staff_hide_two_faces_in_the_review_grid_and_they_stop_matching(
     assert page.inner_text("#selected-count") == "2"
     screenshot("review-selected")
     page.click("#hide-selected")
-    page.wait_for_selector("text=2 face(s) hidden")
+    page.wait_for_selector("text=2 faces hidden")
     assert page.locator("#review-grid li").count() == 5
     screenshot("review-after")
 

@@ -127,3 +127,37 @@ def test_the_admin_still_works_in_both_languages(client, staff):
     assert french.status_code == 200 and "Administration" in french.content.decode()
     english = client.get(reverse("admin:index"))
     assert english.status_code == 200 and "Site administration" in english.content.decode()
+
+
+def test_what_the_workers_write_for_organisers_is_in_the_events_language(
+    owner_client, album, settings
+):
+    """A worker has no request: it writes in the language the event was created in."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from faces.processing import requeue_stale_photos
+    from photos.models import Event, Photo, ZipImport
+    from tests.factories import PhotoFactory
+    from tests.photos.test_upload import make_zip, upload
+
+    created = owner_client.post(
+        reverse("photos:event_create"), {"name": "Mariage"}, HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    assert created.status_code == 302
+    assert Event.objects.get(name="Mariage").language == "fr"
+
+    Event.objects.filter(pk=album.event_id).update(language="fr")
+    archive = make_zip([("../evasion.jpg", b"x"), ("notes.txt", b"bonjour")])
+    upload(owner_client, album, ("fete.zip", archive))  # the page asks in English
+    problems = {p["name"]: p["reason"] for p in ZipImport.objects.get().problems}
+    assert problems["../evasion.jpg"].startswith("chemin dangereux")
+    assert "notes.txt" in problems and "image" in problems["notes.txt"]
+
+    stuck = PhotoFactory(album=album, faces_status=Photo.Status.PROCESSING)
+    long_ago = timezone.now() - dt.timedelta(days=1)
+    Photo.objects.filter(pk=stuck.pk).update(processing_started_at=long_ago, processing_attempts=9)
+    requeue_stale_photos()
+    stuck.refresh_from_db()
+    assert stuck.faces_error.startswith("Le traitement a été interrompu")
