@@ -13,7 +13,13 @@ from django.views.decorators.http import require_POST
 
 from core import ratelimit
 from faces import attendees, camera, limits, selfies, uploads
-from faces.views.attendee import event_for_token, private, results_context, unknown_link
+from faces.views.attendee import (
+    event_for_token,
+    private,
+    refuse_unread_selfie,
+    results_context,
+    unknown_link,
+)
 from photos.models import Event
 from registrations import links, services, sessions
 from registrations.forms import DeleteForm, NewLinkForm, RegisterForm
@@ -53,13 +59,11 @@ def register(request, token):
         return _page(request, "faces/attendee.html", event, 403, form=None)
     if request.method != "POST":
         return _register_page(request, event, 200)
-    if uploads.declared_too_large(request):
-        return _register_page(request, event, 413, error=uploads.too_large_message())
-    refusal = limits.count_search(request, event=event)
-    if refusal is not None:
-        response = _register_page(request, event, 429, error=refusal.message)
-        response["Retry-After"] = str(refusal.retry_after)
-        return response
+    refused = refuse_unread_selfie(
+        request, event, lambda status, error: _register_page(request, event, status, error=error)
+    )
+    if refused is not None:
+        return refused
     handler = uploads.use_selfie_upload_handler(request)
     return _register_with_selfie(request, event, handler)
 

@@ -73,6 +73,14 @@ class SizeBandFilter(admin.SimpleListFilter):
         return queryset.filter(band) if band else queryset
 
 
+def hidden_message(count: int) -> str:
+    return ngettext(
+        "%(count)s face hidden; it no longer matches any search.",
+        "%(count)s faces hidden; they no longer match any search.",
+        count,
+    ) % {"count": count}
+
+
 @admin.register(Face)
 class FaceAdmin(admin.ModelAdmin):
     list_display = [
@@ -160,16 +168,7 @@ class FaceAdmin(admin.ModelAdmin):
     @admin.action(description=_("Hide: not a face / not wanted"), permissions=["change"])
     def hide_selected(self, request, queryset):
         count = moderation.hide_faces(faces=queryset, user=request.user)
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)s face hidden; it no longer matches any search.",
-                "%(count)s faces hidden; they no longer match any search.",
-                count,
-            )
-            % {"count": count},
-            messages.SUCCESS,
-        )
+        self.message_user(request, hidden_message(count), messages.SUCCESS)
 
     @admin.action(description=_("Restore"), permissions=["change"])
     def restore_selected(self, request, queryset):
@@ -217,16 +216,7 @@ class FaceAdmin(admin.ModelAdmin):
     def review_hide(self, request):
         ids = [int(value) for value in request.POST.getlist("face") if value.isdigit()]
         count = moderation.hide_faces(faces=Face.objects.filter(pk__in=ids), user=request.user)
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)s face hidden; it no longer matches any search.",
-                "%(count)s faces hidden; they no longer match any search.",
-                count,
-            )
-            % {"count": count},
-            messages.SUCCESS,
-        )
+        self.message_user(request, hidden_message(count), messages.SUCCESS)
         return redirect(
             f"{reverse('admin:faces_face_review')}?event={request.POST.get('event', '')}"
         )

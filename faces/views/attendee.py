@@ -70,15 +70,27 @@ def attendee_search(request, token):
         return unknown_link(request)
     if not event.is_face_search_enabled:
         return _attendee_page(request, event, 403)
-    if uploads.declared_too_large(request):
-        return _attendee_page(request, event, 413, error=uploads.too_large_message())
-    refusal = limits.count_search(request, event=event)
-    if refusal is not None:
-        response = _attendee_page(request, event, 429, error=refusal.message)
-        response["Retry-After"] = str(refusal.retry_after)
-        return response
+    refused = refuse_unread_selfie(
+        request, event, lambda status, error: _attendee_page(request, event, status, error=error)
+    )
+    if refused is not None:
+        return refused
     handler = uploads.use_selfie_upload_handler(request)
     return _search_with_selfie(request, event, handler)
+
+
+def refuse_unread_selfie(request, event: Event, page) -> HttpResponse | None:
+    """The refusals a selfie upload gets before its body is read: a declared size over
+    the limit, or a rate limit (failed searches count too). ``page(status, error)``
+    renders the answer; None when the selfie may be read."""
+    if uploads.declared_too_large(request):
+        return page(413, uploads.too_large_message())
+    refusal = limits.count_search(request, event=event)
+    if refusal is None:
+        return None
+    response = page(429, refusal.message)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 @csrf_protect
