@@ -2,12 +2,17 @@
 test-artifacts/, nothing is wider than the screen, and axe-core finds no serious
 violation (tests/browser/conftest.py)."""
 
+from urllib.parse import urlparse
+
 import pytest
+from django.utils import timezone
 
 from faces import people, person_actions
 from faces.models import FacePerson
 from faces.processing import process_photo
 from photos.services import add_photo
+from registrations import links
+from registrations.models import Registration
 from tests.browser.conftest import ARTIFACTS, check_accessibility, log_in
 from tests.factories import AlbumFactory, EventFactory, UserFactory
 
@@ -36,7 +41,18 @@ def site(images, transactional_db, media_root):
     people.group_event_faces(event_id=event.pk)
     person = FacePerson.objects.get(face=photos[0].faces.get()).person
     token = person_actions.share(person=person)
-    return {"event": event, "album": album, "photo": photos[1], "person": person, "token": token}
+    registration = Registration.objects.create(
+        event=event, email="guest@example.org", consented_at=timezone.now()
+    )
+    return {
+        "event": event,
+        "album": album,
+        "photo": photos[1],
+        "person": person,
+        "token": token,
+        "email-link": urlparse(links.new_login_url(registration)).path,
+        "delete-link": urlparse(links.delete_url(registration)).path,
+    }
 
 
 def pages(site) -> dict[str, str]:
@@ -60,6 +76,10 @@ def public_pages(site) -> dict[str, str]:
         "unknown-link": "/e/not-a-link-at-all/",
         "share-link": f"/p/{site['token']}/",
         "login": "/login/",
+        "register": f"/e/{site['event'].attendee_token}/register/",
+        "email-link": site["email-link"],
+        "new-link": f"/e/{site['event'].attendee_token}/me/new-link/",
+        "delete-my-data": site["delete-link"],
     }
 
 
