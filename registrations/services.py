@@ -5,11 +5,11 @@ that writes registrations (the matching of new photos is registrations.notify).
 """
 
 import logging
-from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -18,25 +18,18 @@ from faces.engines import embedders_for_new_faces, event_embedder_name
 from faces.matching import MatchRules
 from faces.models import Face, FacePerson, Person, vector_model
 from faces.search import find_matches
-from faces.selfies import SelfieSearch, search_by_selfie
+from faces.selfies import search_by_selfie
 from photos.filters import SearchFilters
 from photos.models import Event
 from registrations.links import link_max_age
-from registrations.models import Answer, EventCounts, Registration, RegistrationVector, kept_until
+from registrations.models import Answer, EventCounts, Registration, RegistrationVector
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Registered:
-    registration: Registration
-    search: SelfieSearch
-    created: bool  # False: an earlier registration of this email was updated
-
-
 def register(
     *, event: Event, email: str, share_email: bool, selfie, language: str = ""
-) -> Registered:
+) -> Registration:
     """Register (or update) ``email`` for the event with the face in ``selfie``.
 
     The selfie is read in memory and dropped (faces.selfies); only its vectors are
@@ -65,7 +58,8 @@ def register(
         registration.language = language or registration.language
         registration.consented_at = timezone.now()
         registration.known_photo_ids = _union(registration.known_photo_ids, found)
-        registration.pending_photo_ids = []
+        # What was waiting is on the page the attendee is about to see.
+        registration.pending_photo_ids, registration.pending_check_ids = [], []
         registration.undeliverable_at = None
         registration.save()
         registration.vectors.all().delete()
@@ -90,7 +84,7 @@ def register(
         event.pk,
         "made" if created else "renewed",
     )
-    return Registered(registration, search, created)
+    return registration
 
 
 def has_registrations(event_id: int) -> bool:
@@ -244,21 +238,19 @@ def delete_expired() -> int:
     """Delete registrations past their event's retention period, and those whose
     address was never confirmed within a log-in link's life. Returns how many."""
     today = timezone.localdate()
-    unconfirmed_before = timezone.now() - link_max_age()
+    unconfirmed = Q(confirmed_at__isnull=True, created_at__lt=timezone.now() - link_max_age())
     deleted = 0
-    events = Event.objects.filter(registrations__isnull=False).distinct()
-    for event in events:
-        expired = [
-            registration.pk
-            for registration in event.registrations.only("pk", "created_at", "confirmed_at")
-            if kept_until(event, timezone.localdate(registration.created_at)) < today
-            or (registration.confirmed_at is None and registration.created_at < unconfirmed_before)
-        ]
-        if expired:
-            deleted += (
-                Registration.objects.filter(pk__in=expired)
-                .delete()[1]
-                .get("registrations.Registration", 0)
-            )
-            count(event, expired=len(expired))
+    for event in Event.objects.filter(registrations__isnull=False).distinct():
+        # kept_until() < today, in SQL: the event's start and the registration's day
+        # are both before the retention period that ends today.
+        cutoff = today - timedelta(days=event.registration_retention_days)
+        start = event.ends_on or event.starts_on
+        expired = unconfirmed
+        if start is None or start < cutoff:
+            expired |= Q(created_at__date__lt=cutoff)
+        removed = event.registrations.filter(expired).delete()[1]
+        removed = removed.get("registrations.Registration", 0)
+        if removed:
+            count(event, expired=removed)
+            deleted += removed
     return deleted

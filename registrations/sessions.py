@@ -16,6 +16,9 @@ REREGISTER_MESSAGE = _(
 
 
 def log_in(session, registration: Registration) -> None:
+    """A new session key (a key planted or seen before, on a shared phone say, does
+    not lead to the attendee's photos), kept for ATTENDEE_LOGIN_SESSION_DAYS."""
+    session.cycle_key()
     stored = dict(session.get(SESSION_KEY, {}))
     stored[str(registration.event_id)] = registration.pk
     session[SESSION_KEY] = stored

@@ -80,7 +80,7 @@ def _register_with_selfie(request, event: Event, handler):
     ):
         return _register_page(request, event, 400, form=form, error=str(camera.MESSAGE))
     try:
-        registered = services.register(
+        registration = services.register(
             event=event,
             email=form.cleaned_data["email"],
             share_email=form.cleaned_data["share_email"],
@@ -94,15 +94,15 @@ def _register_with_selfie(request, event: Event, handler):
         response = _register_page(request, event, 503, form=form, error=str(error))
         response["Retry-After"] = "60"
         return response
-    attendees.save_results(request.session, event=event, search=registered.search)
-    sessions.log_in(request.session, registered.registration)
+    # The photos page searches again with the stored vector: nothing to keep here.
+    sessions.log_in(request.session, registration)
     messages.success(
         request,
         _(
             "You are registered. We sent an email to %(email)s: open its link once to "
             "confirm the address, and we will email you when new photos of you arrive."
         )
-        % {"email": registered.registration.email},
+        % {"email": registration.email},
     )
     response = redirect("registrations:mine", token=event.attendee_token)
     response.status_code = 303
@@ -169,8 +169,7 @@ def log_out(request, token):
 
 def login(request, token, link):
     """A link from an email. GET asks for one click (mail scanners fetch links and
-    must not use them up); POST uses the link, logs this browser in and shows the
-    attendee's photos as they are now."""
+    must not use them up); POST uses the link and logs this browser in."""
     event = event_for_token(token)
     if event is None:
         return unknown_link(request)
@@ -182,14 +181,7 @@ def login(request, token, link):
     except links.LinkError as error:
         logger.info("Attendee link refused for event %s: %s", event.pk, error.reason)
         return _link_error(request, event, error.reason)
-    if not event.is_face_search_enabled:
-        return redirect("faces:attendee", token=token)
-    results = services.current_results(registration)
-    if results is None:
-        messages.warning(request, str(sessions.REREGISTER_MESSAGE))
-        return redirect("registrations:register", token=token)
-    attendees.save_stored(request.session, event=event, results=results)
-    sessions.log_in(request.session, registration)
+    sessions.log_in(request.session, registration)  # the photos page searches
     response = redirect("registrations:mine", token=token)
     response.status_code = 303
     return private(response)

@@ -37,12 +37,15 @@ class NotTheirs(Exception):
     pass
 
 
-def _own_upload(request, token) -> ChunkedUpload:
-    """The upload, if it is the user's and in one of their albums (else 404)."""
+def _own_upload(request, token, *, direct: bool = False) -> ChunkedUpload:
+    """The upload, if it is the user's and in one of their albums (else 404);
+    ``direct``: one going straight to the bucket (else 404)."""
     upload = get_object_or_404(ChunkedUpload.objects.select_related("album"), token=token)
     access.album_for(request, upload.album_id)  # 404 unless the album is theirs
     if upload.owner_id != request.user.pk:
         raise NotTheirs
+    if direct and not upload.is_direct:
+        raise Http404("This upload comes through the server.")
     return upload
 
 
@@ -95,11 +98,9 @@ def chunked_piece(request, token):
 def direct_part(request, token, number):
     """S3: a short-lived URL to PUT part ``number`` of the file to the bucket."""
     try:
-        upload = _own_upload(request, token)
+        upload = _own_upload(request, token, direct=True)
     except NotTheirs:
         return _not_theirs()
-    if not upload.is_direct:
-        raise Http404("This upload comes through the server.")
     try:
         return JsonResponse({"url": direct_uploads.presign_part(upload, number)})
     except direct_uploads.DirectUploadError as error:
@@ -112,11 +113,9 @@ def direct_complete(request, token):
     """S3: every part is in the bucket; the file is added as an upload would be (409
     with the missing parts when some are not there)."""
     try:
-        upload = _own_upload(request, token)
+        upload = _own_upload(request, token, direct=True)
     except NotTheirs:
         return _not_theirs()
-    if not upload.is_direct:
-        raise Http404("This upload comes through the server.")
     try:
         results = chunked.finish_direct(upload=upload)
     except direct_uploads.MissingParts as error:
