@@ -96,11 +96,20 @@ ATTENDEE_SEARCHES_PER_BROWSER = env.int("ATTENDEE_SEARCHES_PER_BROWSER", default
 ATTENDEE_SEARCHES_PER_ADDRESS = env.int("ATTENDEE_SEARCHES_PER_ADDRESS", default=400)
 ATTENDEE_SEARCHES_PER_EVENT = env.int("ATTENDEE_SEARCHES_PER_EVENT", default=600)
 ATTENDEE_RATE_WINDOW_SECONDS = env.int("ATTENDEE_RATE_WINDOW_SECONDS", default=600)
+# Past its budget an event is "under pressure": its searches wait for the event's lane
+# (one at a time per web process) this long at most, and a network past its fair share
+# of the budget (never less than this) is refused, except a browser's first search.
+ATTENDEE_PRESSURE_WAIT_SECONDS = env.float("ATTENDEE_PRESSURE_WAIT_SECONDS", default=20)
+ATTENDEE_FAIR_SHARE_MIN = env.int("ATTENDEE_FAIR_SHARE_MIN", default=20)
 # Registered attendees (registrations/, docs/privacy.md): a "new photos" email at most
 # this often per attendee; links in emails log in once, within this many days; a
 # registration whose address was never confirmed is deleted after as many days.
 ATTENDEE_NOTIFY_EVERY_MINUTES = env.int("ATTENDEE_NOTIFY_EVERY_MINUTES", default=60)
 ATTENDEE_LINK_MAX_AGE_DAYS = env.int("ATTENDEE_LINK_MAX_AGE_DAYS", default=7)
+# Emails a form can cause to one address (welcome, "registered again", new link), per
+# day: for one event, and over the whole site (registrations/mail_limits.py).
+ATTENDEE_MAILS_PER_ADDRESS_PER_EVENT = env.int("ATTENDEE_MAILS_PER_ADDRESS_PER_EVENT", default=3)
+ATTENDEE_MAILS_PER_ADDRESS = env.int("ATTENDEE_MAILS_PER_ADDRESS", default=6)
 # A browser that logged in from an email link stays logged in this long.
 ATTENDEE_LOGIN_SESSION_DAYS = env.int("ATTENDEE_LOGIN_SESSION_DAYS", default=14)
 # Sending an email: attempts and the pause before each retry, in seconds.

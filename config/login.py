@@ -9,9 +9,17 @@ from core import ratelimit
 SCOPE = "login-failure"
 
 
-def _keys(request) -> list[str]:
+def _buckets(request) -> list[tuple[str, int]]:
+    """(key, limit): failures count per username *from one network*, as django-axes
+    does (a username alone would let anyone who knows an organiser's name lock them
+    out from anywhere), and per network whatever the username (an IPv4 address; an
+    IPv6 /64 and its /48), with room for an office of people who mistype."""
     username = request.POST.get("username", "").strip().lower()[:150]
-    return [f"client:{ratelimit.client_key(request)}", f"user:{username}"]
+    networks = ratelimit.client_networks(request)
+    return [
+        (f"user:{username}:{networks[0]}", settings.LOGIN_FAILURES_ALLOWED),
+        *((f"client:{network}", settings.LOGIN_FAILURES_PER_NETWORK) for network in networks),
+    ]
 
 
 def _reserve_attempt(request) -> bool:
@@ -21,12 +29,9 @@ def _reserve_attempt(request) -> bool:
     the limit exact under concurrency: a burst of parallel guesses cannot all pass the
     check before any of them is counted. A successful login takes its hit back.
     """
-    for key in _keys(request):
+    for key, limit in _buckets(request):
         allowed = ratelimit.hit(
-            SCOPE,
-            key,
-            limit=settings.LOGIN_FAILURES_ALLOWED,
-            window_seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS,
+            SCOPE, key, limit=limit, window_seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS
         )
         if not allowed:
             return False  # later keys are not counted: this attempt checks nothing
@@ -34,7 +39,7 @@ def _reserve_attempt(request) -> bool:
 
 
 def _refund_attempt(request) -> None:
-    for key in _keys(request):
+    for key, _limit in _buckets(request):
         ratelimit.refund(SCOPE, key)
 
 
@@ -42,7 +47,8 @@ TOO_MANY = _("Too many failed logins. Wait a quarter of an hour and try again.")
 
 
 class RateLimitedLoginView(auth_views.LoginView):
-    """After too many failures from one address or for one username, refuse for a while."""
+    """After too many failures from one network, or for one username from one network,
+    refuse for a while."""
 
     def post(self, request, *args, **kwargs):
         if not _reserve_attempt(request):

@@ -130,9 +130,11 @@ CONTENT_SECURITY_POLICY = env(
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
 )
 
-# Failed logins allowed per client address and per username, per window (fixed, from
-# the first failure); past it even a correct password is not checked.
+# Failed logins allowed for one username from one network, and from one network for any
+# username, per window (fixed, from the first failure); past either even a correct
+# password is not checked (config/login.py).
 LOGIN_FAILURES_ALLOWED = env.int("LOGIN_FAILURES_ALLOWED", default=10)
+LOGIN_FAILURES_PER_NETWORK = env.int("LOGIN_FAILURES_PER_NETWORK", default=50)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
 
 LOGGING = {
@@ -179,6 +181,8 @@ if AWS_STORAGE_BUCKET_NAME:
             "access_key": env("AWS_ACCESS_KEY_ID", default=None),
             "secret_key": env("AWS_SECRET_ACCESS_KEY", default=None),
             "default_acl": "private",
+            # SigV4 signs the size of each part the browser uploads (photos/direct_uploads.py).
+            "signature_version": env("AWS_S3_SIGNATURE_VERSION", default="s3v4"),
             "querystring_auth": True,
             "file_overwrite": False,
         },

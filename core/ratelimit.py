@@ -48,6 +48,11 @@ _redis_clients: dict[str, object] = {}
 
 def hit(scope: str, key: str, *, limit: int, window_seconds: int) -> bool:
     """Count one hit for ``key``; False once more than ``limit`` fall in its window."""
+    return add_hit(scope, key, window_seconds=window_seconds) <= limit
+
+
+def add_hit(scope: str, key: str, *, window_seconds: int) -> int:
+    """Count one hit for ``key``; returns the hits in its window, this one included."""
     name = _name(scope, key)
     if settings.REDIS_URL:
         pipe = _redis().pipeline(transaction=True)
@@ -58,7 +63,7 @@ def hit(scope: str, key: str, *, limit: int, window_seconds: int) -> bool:
         with connection.cursor() as cursor:
             cursor.execute(HIT_SQL, {"key": name, "seconds": window_seconds})
             (count,) = cursor.fetchone()
-    return count <= limit
+    return count
 
 
 def count(scope: str, key: str) -> int:
@@ -92,18 +97,47 @@ def client_key(request) -> str:
     IPv6 clients are keyed by their /64 network: one home or phone is given a whole /64
     and can pick any of its 2**64 addresses, so a per-address limit would not hold.
     """
+    return private_key(_network(client_address(request)))
+
+
+def client_networks(request) -> list[str]:
+    """Keys (keyed hashes) for the client's address and the wider networks it belongs
+    to, narrowest first: an IPv4 address alone; for IPv6 its /64 (one home or phone)
+    and its /48 (one site: a /48 holds 65,536 /64s, which one attacker can hold)."""
+    address = client_address(request)
+    networks = [_network(address)]
+    ip = _ip(address)
+    if ip is not None and ip.version == 6 and not ip.ipv4_mapped:
+        networks.append(str(ipaddress.IPv6Network((int(ip), 48), strict=False)))
+    return [private_key(network) for network in networks]
+
+
+def client_address(request) -> str:
+    """The client's address as given (behind a trusted proxy: the last hop it added)."""
     address = request.META.get("REMOTE_ADDR", "")
     if settings.TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         address = forwarded.split(",")[-1].strip() or address
-    digest = hmac.new(settings.SECRET_KEY.encode(), _network(address).encode(), hashlib.sha256)
+    return address
+
+
+def private_key(value: str) -> str:
+    """A keyed hash (HMAC with SECRET_KEY) of ``value``: a counter's key that names no
+    address or email, and cannot be reversed by trying every address."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256)
     return digest.hexdigest()[:24]
 
 
-def _network(address: str) -> str:
+def _ip(address: str):
     try:
-        ip = ipaddress.ip_address(address.strip("[]"))
+        return ipaddress.ip_address(address.strip("[]"))
     except ValueError:
+        return None
+
+
+def _network(address: str) -> str:
+    ip = _ip(address)
+    if ip is None:
         return address  # not an address (a unix socket, a proxy's odd header): as given
     if ip.version == 4:
         return str(ip)

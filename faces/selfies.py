@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from PIL import ImageDraw
 
@@ -48,6 +49,18 @@ class SelfieError(ValueError):
 
 class SelfieBusy(RuntimeError):
     """Every selfie decoding slot of this process stayed taken for too long."""
+
+
+class SearchUnavailable(RuntimeError):
+    """No event asked for can be searched: the face model they answer from cannot be
+    loaded (its file moved, a setting removed). The cause is logged; the message is
+    for the person searching."""
+
+
+UNAVAILABLE_MESSAGE = _(
+    "Face search is not available for this event right now. Please try again later; "
+    "the organiser can see why."
+)
 
 
 BUSY_MESSAGE = _(
@@ -202,6 +215,9 @@ def _selfie_preview(loaded: LoadedImage, face: DetectedFace) -> bytes:
 class SelfieSearch:
     selfie: Selfie
     decision: Decision
+    # Events that were asked for but could not be searched (their face model cannot
+    # be loaded): the others were, and the page says which were not.
+    unavailable_event_ids: tuple[int, ...] = ()
 
     @property
     def sure(self) -> list[PhotoMatch]:
@@ -240,9 +256,11 @@ def search_by_selfie(
     """
     if refuse_event_faces and _is_event_photo(fp, filters.event_ids):
         raise SelfieError(str(REUSED_MESSAGE))
-    plan = events_by_embedder(filters.event_ids)
-    names = [*plan, *(name for name in also_embed if name not in plan)]
-    selfie = read_selfie(fp=fp, embedders=[embedder_named(name) for name in names])
+    plan, embedders, unavailable = _loadable_plan(filters.event_ids)
+    for name in also_embed:
+        if name not in embedders:
+            embedders[name] = embedder_named(name)
+    selfie = read_selfie(fp=fp, embedders=list(embedders.values()))
     if refuse_event_faces and any(
         has_face_within(
             selfie.vector(name),
@@ -265,7 +283,32 @@ def search_by_selfie(
             for name, event_ids in plan.items()
         ]
     )
-    return SelfieSearch(selfie=selfie, decision=decision)
+    return SelfieSearch(selfie=selfie, decision=decision, unavailable_event_ids=unavailable)
+
+
+def _loadable_plan(
+    event_ids: list[int] | None,
+) -> tuple[dict[str, list[int] | None], dict[str, Embedder], tuple[int, ...]]:
+    """Which embedder answers which events (events_by_embedder), keeping only the
+    embedders that load: one event whose model cannot be loaded must not stop the
+    search of the others. Raises SearchUnavailable when none is left."""
+    try:
+        plan = events_by_embedder(event_ids)
+    except ImproperlyConfigured as error:  # the configured embedder itself
+        logger.error("Face search unavailable: %s", error)
+        raise SearchUnavailable(str(UNAVAILABLE_MESSAGE)) from error
+    embedders: dict[str, Embedder] = {}
+    unavailable: list[int] = []
+    for name, ids in list(plan.items()):
+        try:
+            embedders[name] = embedder_named(name)
+        except ImproperlyConfigured as error:
+            logger.error("Events %s were not searched: %s", ids, error)
+            unavailable += ids if ids is not None else []
+            del plan[name]
+    if not plan:
+        raise SearchUnavailable(str(UNAVAILABLE_MESSAGE))
+    return plan, embedders, tuple(sorted(unavailable))
 
 
 def events_by_embedder(event_ids: list[int] | None) -> dict[str, list[int] | None]:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from photos import services as photo_services
-from photos.models import Album, Event, FileDeletion, Photo
+from photos.models import MANAGE_ALL_EVENTS, Album, Event, FileDeletion, Photo
 
 
 def count_per_event(model, **filters):
@@ -38,6 +38,24 @@ class EventAdmin(admin.ModelAdmin):
     raw_id_fields = ["owner"]
     readonly_fields = ["attendee_token", "created_at", "updated_at"]
     actions = ["retry_failed", "rerun_detection"]
+    # Bearer secrets: whoever reads them acts as a guest of the event. Only those who
+    # may manage every event see them; a moderator (read-only on events) does not.
+    SECRET_FIELDS = ("attendee_token",)
+
+    def _shows_secrets(self, request) -> bool:
+        return request.user.has_perm(MANAGE_ALL_EVENTS)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if self._shows_secrets(request):
+            return fields
+        return [name for name in fields if name not in self.SECRET_FIELDS]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if self._shows_secrets(request):
+            return fields
+        return [name for name in fields if name not in self.SECRET_FIELDS]
 
     def get_queryset(self, request):
         return (

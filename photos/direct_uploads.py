@@ -86,6 +86,12 @@ def part_count(upload: ChunkedUpload) -> int:
     return max(1, math.ceil(upload.size / part_size(upload.size)))
 
 
+def part_bytes(upload: ChunkedUpload, number: int) -> int:
+    """The exact size of part ``number`` (from 1): the part size, the rest for the last."""
+    size = part_size(upload.size)
+    return min(size, upload.size - (number - 1) * size)
+
+
 def new_key(upload: ChunkedUpload) -> str:
     # Random, like photos.models.photo_upload_path: a listing reveals nothing.
     name = upload.name
@@ -120,6 +126,9 @@ def presign_part(upload: ChunkedUpload, number: int) -> str:
         "Key": upload.s3_key,
         "UploadId": upload.s3_upload_id,
         "PartNumber": number,
+        # Signed (SigV4 signs the content-length header when it is given): the bucket
+        # refuses a PUT of any other size, so a URL cannot be used to store more.
+        "ContentLength": part_bytes(upload, number),
     }
     # Kept alive by its parts: the daily clean-up forgets uploads idle for a day.
     upload.save(update_fields=["updated_at"])
@@ -182,6 +191,26 @@ def complete(upload: ChunkedUpload) -> str:
     missing = [n for n in range(1, part_count(upload) + 1) if n not in have]
     if missing:
         raise MissingParts(missing)
+    for part in parts:
+        expected = part_bytes(upload, part["PartNumber"])
+        if part["Size"] != expected:
+            # A bucket that does not check the signed size: refused here, before S3
+            # assembles anything.
+            logger.warning(
+                "S3 direct upload %s: part %s has %s bytes, %s expected",
+                upload.pk,
+                part["PartNumber"],
+                part["Size"],
+                expected,
+            )
+            abort(upload)
+            raise SizeMismatch(
+                gettext(
+                    "A piece of this file arrived with %(stored)s bytes instead of "
+                    "%(size)s; the file was not kept. Upload it again."
+                )
+                % {"stored": part["Size"], "size": expected}
+            )
     listed = [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]
     try:
         _client().complete_multipart_upload(

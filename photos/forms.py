@@ -11,6 +11,19 @@ from photos.filters import SearchFilters
 from photos.models import Album, Event, Photo, manages_all_events
 
 
+class HtmlDateInput(forms.DateInput):
+    """``<input type="date">``, whose value must be ISO 8601 (2026-11-20) in every
+    language: the browser shows it in the reader's own format. With the language's
+    format (20/11/2026, British and French alike) browsers show the field empty, and
+    saving the form as shown erased the dates. Django accepts ISO input in every
+    language (it adds the ISO formats to DATE_INPUT_FORMATS)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
 class EventForm(forms.ModelForm):
     class Meta:
         model = Event
@@ -25,8 +38,8 @@ class EventForm(forms.ModelForm):
             "registration_retention_days",
         ]
         widgets = {
-            "starts_on": forms.DateInput(attrs={"type": "date"}),
-            "ends_on": forms.DateInput(attrs={"type": "date"}),
+            "starts_on": HtmlDateInput(),
+            "ends_on": HtmlDateInput(),
             "description": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -107,12 +120,8 @@ class SearchFiltersForm(forms.Form):
     album = forms.ModelChoiceField(
         queryset=Album.objects.none(), required=False, label=_("Album"), empty_label=_("All albums")
     )
-    taken_from = forms.DateField(
-        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    taken_to = forms.DateField(
-        required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    taken_from = forms.DateField(required=False, label=_("From"), widget=HtmlDateInput())
+    taken_to = forms.DateField(required=False, label=_("To"), widget=HtmlDateInput())
 
     def __init__(self, *args, events, **kwargs):
         super().__init__(*args, **kwargs)

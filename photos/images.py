@@ -76,24 +76,7 @@ def open_image(fp: BinaryIO, *, max_pixels: int, decode_side: int | None = None)
     """
     image = _open(fp)
     full_width, full_height = image.size
-    if full_width * full_height > max_pixels:
-        raise ImageError(
-            gettext(
-                "This image is %(width)sx%(height)s pixels (%(megapixels)s megapixels); "
-                "the limit is %(limit)s megapixels."
-            )
-            % {
-                "width": full_width,
-                "height": full_height,
-                "megapixels": f"{full_width * full_height / 1e6:.0f}",
-                "limit": f"{max_pixels / 1e6:.0f}",
-            }
-        )
-    if full_width < 16 or full_height < 16:
-        raise ImageError(
-            gettext("This image is only %(width)sx%(height)s pixels.")
-            % {"width": full_width, "height": full_height}
-        )
+    _check_size(full_width, full_height, max_pixels)
     try:
         # Reading EXIF can walk a damaged file's chunks too: same error, same message.
         exif = image.getexif()
@@ -118,6 +101,35 @@ def open_image(fp: BinaryIO, *, max_pixels: int, decode_side: int | None = None)
     if orientation in (5, 6, 7, 8):
         full_width, full_height = full_height, full_width
     return LoadedImage(rgb, full_width, full_height, image.format, exif)
+
+
+def check_header(fp: BinaryIO, *, max_pixels: int) -> None:
+    """Check from its header alone (nothing decoded) that ``fp`` is an image we accept,
+    within ``max_pixels``; rewinds it. Raises ImageError with a message for the user."""
+    image = _open(fp)
+    fp.seek(0)
+    _check_size(*image.size, max_pixels)
+
+
+def _check_size(width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise ImageError(
+            gettext(
+                "This image is %(width)sx%(height)s pixels (%(megapixels)s megapixels); "
+                "the limit is %(limit)s megapixels."
+            )
+            % {
+                "width": width,
+                "height": height,
+                "megapixels": f"{width * height / 1e6:.0f}",
+                "limit": f"{max_pixels / 1e6:.0f}",
+            }
+        )
+    if width < 16 or height < 16:
+        raise ImageError(
+            gettext("This image is only %(width)sx%(height)s pixels.")
+            % {"width": width, "height": height}
+        )
 
 
 def _open(fp: BinaryIO) -> Image.Image:

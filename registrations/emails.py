@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from registrations import links, notify, services
-from registrations.models import Registration, kept_until
+from registrations.models import HideRequest, LoginLink, Registration, kept_until
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,54 @@ def send_welcome(registration_id: int) -> bool:
             return False
 
 
+def send_change(link_id: str) -> bool:
+    """ "Someone registered your address again": the change waits in the link, which
+    only the owner of the address can open. Nothing changed until they do."""
+    link = LoginLink.objects.select_related("registration__event").filter(pk=link_id).first()
+    if link is None or link.used_at is not None or not link.change:
+        logger.info("Change link %s is gone or used; no email sent", link_id)
+        return False
+    registration = _registration(link.registration_id)
+    if registration is None:
+        return False
+    with translation.override(registration.language):
+        subject = _("Someone registered your address for %(event)s") % {
+            "event": registration.event.name
+        }
+        try:
+            return _send(registration, subject, "change", {}, login_url=links.login_url(link))
+        except MailServerDown:
+            return False
+
+
+def send_hide_decision(request_id: int) -> bool:
+    """Tell the guest who asked to be hidden what the organiser decided (their
+    registration is gone: this email has no links)."""
+    request = HideRequest.objects.select_related("event").filter(pk=request_id).first()
+    if request is None or request.is_waiting or request.guest_told_at is not None:
+        return False
+    context = {"event": request.event, "approved": request.decision == request.Decision.APPROVED}
+    with translation.override(request.language):
+        subject = _("Your request about the photos of %(event)s") % {"event": request.event.name}
+        message = EmailMultiAlternatives(
+            subject=_one_line(subject),
+            body=render_to_string("registrations/email/hide_decision.txt", context),
+            to=[request.email],
+            headers={"Auto-Submitted": "auto-generated"},
+        )
+        message.attach_alternative(
+            render_to_string("registrations/email/hide_decision.html", context), "text/html"
+        )
+    try:
+        _deliver(message)
+    except (Undeliverable, OSError, smtplib.SMTPException) as error:
+        logger.warning("Hide request %s: the decision could not be emailed (%r)", request.pk, error)
+        return False
+    HideRequest.objects.filter(pk=request.pk).update(guest_told_at=timezone.now())
+    logger.info("Hide request %s: the guest was told the decision", request.pk)
+    return True
+
+
 def send_new_photos(batch: list[tuple[int, list[int], list[int]]]) -> int:
     """The emails about new photos, over one connection to the mail server: for each
     (registration, its photos, photos of faces that may be them), how many there are
@@ -66,6 +114,10 @@ def send_new_photos(batch: list[tuple[int, list[int], list[int]]]) -> int:
                 for later_id, later_sure, later_check in batch[index:]:
                     notify.put_back(later_id, later_sure, later_check)
                 break
+            except Exception:
+                # One email that cannot be written or sent (a bug, a header the mail
+                # library refuses) never stops the others: logged, and dropped.
+                logger.exception("Registration %s: the new-photos email failed", registration_id)
     finally:
         connection.close()
     return sent
@@ -113,18 +165,25 @@ def _registration(registration_id: int) -> Registration | None:
 
 
 def _send(
-    registration: Registration, subject: str, template: str, context: dict, *, connection=None
+    registration: Registration,
+    subject: str,
+    template: str,
+    context: dict,
+    *,
+    connection=None,
+    login_url: str = "",
 ) -> bool:
     context = {
         "event": registration.event,
-        "login_url": links.new_login_url(registration),
+        "registration_email": registration.email,
+        "login_url": login_url or links.new_login_url(registration),
         "delete_url": links.delete_url(registration),
         "link_days": settings.ATTENDEE_LINK_MAX_AGE_DAYS,
         "kept_until": kept_until(registration.event, timezone.localdate(registration.created_at)),
         **context,
     }
     message = EmailMultiAlternatives(
-        subject=subject,
+        subject=_one_line(subject),
         body=render_to_string(f"registrations/email/{template}.txt", context),
         to=[registration.email],
         headers={"Auto-Submitted": "auto-generated"},
@@ -157,6 +216,12 @@ def _send(
         raise MailServerDown(str(error)) from error
     logger.info("Registration %s: %s email sent", registration.pk, template)
     return True
+
+
+def _one_line(text: str) -> str:
+    """A subject on one line: an event name may hold a newline, which a mail header
+    must not (Django refuses it, and the email would never go)."""
+    return " ".join(text.split())
 
 
 def _deliver(message: EmailMultiAlternatives) -> None:

@@ -42,7 +42,7 @@ class DeleteForm(forms.Form):
     hide_me = forms.BooleanField(
         required=False,
         label=_(
-            "Also hide me in this event's photos: nobody finds me by searching, and the "
-            "organiser's gallery shows my face hidden."
+            "Also ask the organiser to hide me in this event's photos: once they approve, "
+            "nobody finds me by searching, and my face is hidden in the photos."
         ),
     )

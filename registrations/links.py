@@ -36,9 +36,13 @@ def absolute(path: str) -> str:
 
 
 def new_login_url(registration: Registration) -> str:
-    link = LoginLink.objects.create(registration=registration)
+    return login_url(LoginLink.objects.create(registration=registration))
+
+
+def login_url(link: LoginLink) -> str:
     token = signing.TimestampSigner(salt=LOGIN_SALT).sign(link.pk.hex)
-    return absolute(reverse("registrations:login", args=[registration.event.attendee_token, token]))
+    event_token = link.registration.event.attendee_token
+    return absolute(reverse("registrations:login", args=[event_token, token]))
 
 
 def delete_url(registration: Registration) -> str:
@@ -83,12 +87,14 @@ def use_login_link(link: LoginLink) -> Registration:
     return Registration.objects.select_related("event").get(pk=link.registration_id)
 
 
-def registration_for_delete_token(token: str, *, event_id: int) -> Registration | None:
+def registration_for_delete_token(token: str) -> Registration | None:
+    """The registration a delete link names (whatever event link it was sent under:
+    a new attendee link must not break the delete links already mailed)."""
     try:
         registration_id = int(signing.Signer(salt=DELETE_SALT).unsign(token))
     except (signing.BadSignature, ValueError):
         return None
-    return Registration.objects.filter(pk=registration_id, event_id=event_id).first()
+    return Registration.objects.select_related("event").filter(pk=registration_id).first()
 
 
 def delete_old_links() -> int:

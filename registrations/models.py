@@ -9,9 +9,11 @@ attendee's "Delete my data", by the event's retention period, or with the event.
 import uuid
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 from pgvector.django import VectorField
 
 from faces.models import Face
@@ -119,6 +121,11 @@ class LoginLink(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     used_at = models.DateTimeField(null=True, blank=True)
+    # Someone registered this address again (a new selfie, a new "share my address"):
+    # the change waits here, and only the owner of the address, by using this link,
+    # applies it. Until then nothing about the registration changes. Deleted with the
+    # link (registrations.links.delete_old_links), applied or not.
+    change = models.JSONField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Log-in link of registration {self.registration_id}"
@@ -137,3 +144,47 @@ class EventCounts(models.Model):
 
     def __str__(self) -> str:
         return f"Registration counts of event {self.event_id}"
+
+
+class HideRequest(models.Model):
+    """A guest who deleted their data asked to be hidden in the event's photos too.
+
+    Nothing is hidden until the organiser approves: anyone can register with a photo
+    of somebody else, so "hide me" from a guest is a request, decided by a person who
+    sees the photos. The guest's data is deleted at once; only the address (to tell
+    them the decision) and the faces their selfie matched are kept here, and the row
+    stays as the record of who asked and who decided until the event's registrations
+    expire.
+    """
+
+    class Decision(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        APPROVED = "approved", _("Hidden")
+        DECLINED = "declined", _("Declined")
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="hide_requests")
+    email = models.EmailField(max_length=254)
+    language = models.CharField(max_length=10, default="en-gb")
+    # The faces the guest's search found when they asked (the organiser sees their
+    # photos); the people they belong to are looked up again at the decision.
+    face_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decision = models.CharField(
+        max_length=10, choices=Decision.choices, default=Decision.WAITING, db_index=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    faces_hidden = models.PositiveIntegerField(default=0)
+    guest_told_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"Hide request {self.pk} for event {self.event_id}"
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.decision == self.Decision.WAITING

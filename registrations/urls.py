@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registrations import views
+from registrations import organiser, views
 
 app_name = "registrations"
 urlpatterns = [
@@ -12,4 +12,10 @@ urlpatterns = [
     path("e/<str:token>/me/<str:link>/", views.login, name="login"),
     path("e/<str:token>/delete/", views.delete, name="delete"),
     path("e/<str:token>/delete/<str:link>/", views.delete, name="delete_link"),
+    path(
+        "events/<int:event_pk>/hide-requests/",
+        organiser.hide_request_list,
+        name="hide_requests",
+    ),
+    path("hide-requests/<int:pk>/", organiser.hide_request_decide, name="hide_request_decide"),
 ]

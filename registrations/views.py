@@ -14,16 +14,19 @@ from django.views.decorators.http import require_POST
 from core import ratelimit
 from faces import attendees, camera, limits, selfies, uploads
 from faces.views.attendee import (
+    busy_page,
     event_for_token,
     private,
     refuse_unread_selfie,
+    refused_page,
     results_context,
     unknown_link,
 )
+from photos.images import ImageError
 from photos.models import Event
 from registrations import links, services, sessions
 from registrations.forms import DeleteForm, NewLinkForm, RegisterForm
-from registrations.models import Registration, kept_until
+from registrations.models import kept_until
 
 logger = logging.getLogger(__name__)
 
@@ -79,32 +82,40 @@ def _register_with_selfie(request, event: Event, handler):
         request.POST.get("capture_ticket", ""), event
     ):
         return _register_page(request, event, 400, form=form, error=str(camera.MESSAGE))
+
+    def page(status, error):
+        return _register_page(request, event, status, form=form, error=error)
+
     try:
-        registration = services.register(
-            event=event,
-            email=form.cleaned_data["email"],
-            share_email=form.cleaned_data["share_email"],
-            selfie=form.cleaned_data["selfie"],
-            language=get_language() or "",
-        )
-    except selfies.SelfieError as error:
+        with limits.admitted(request, event=event, selfie=form.cleaned_data["selfie"]):
+            search = services.register(
+                event=event,
+                email=form.cleaned_data["email"],
+                share_email=form.cleaned_data["share_email"],
+                selfie=form.cleaned_data["selfie"],
+                language=get_language() or "",
+            )
+    except (selfies.SelfieError, ImageError) as error:
         form.add_error("selfie", str(error))
         return _register_page(request, event, 400, form=form)
-    except selfies.SelfieBusy as error:
-        response = _register_page(request, event, 503, form=form, error=str(error))
-        response["Retry-After"] = "60"
-        return response
-    # The photos page searches again with the stored vector: nothing to keep here.
-    sessions.log_in(request.session, registration)
+    except limits.Refused as refused:
+        return refused_page(page, refused.refusal)
+    except (selfies.SelfieBusy, selfies.SearchUnavailable) as error:
+        return busy_page(page, error)
+    # The same answer for a new address and a registered one (nobody learns who is
+    # registered), and no log-in: only the link sent to the address does that. The
+    # browser sees what its own selfie found, as after a search.
+    attendees.save_results(request.session, event=event, search=search)
     messages.success(
         request,
         _(
-            "You are registered. We sent an email to %(email)s: open its link once to "
-            "confirm the address, and we will email you when new photos of you arrive."
+            "Almost done: we sent an email to %(email)s. Open its link to confirm the "
+            "address; from then on we email you when new photos of you arrive. Here "
+            "are the photos your selfie found now."
         )
-        % {"email": registration.email},
+        % {"email": form.cleaned_data["email"].strip().lower()},
     )
-    response = redirect("registrations:mine", token=event.attendee_token)
+    response = redirect("faces:attendee_results", token=event.attendee_token)
     response.status_code = 303
     return private(response)
 
@@ -176,8 +187,8 @@ def login(request, token, link):
     try:
         login_link = links.check_login_token(link, event_id=event.pk)
         if request.method != "POST":
-            return _page(request, "registrations/login.html", event)
-        registration = links.use_login_link(login_link)
+            return _page(request, "registrations/login.html", event, is_change=login_link.change)
+        registration = services.open_login_link(login_link)
     except links.LinkError as error:
         logger.info("Attendee link refused for event %s: %s", event.pk, error.reason)
         return _link_error(request, event, error.reason)
@@ -215,15 +226,12 @@ def new_link(request, token):
         return _link_error(request, event, "new", form=form, status=400)
     email = form.cleaned_data["email"].strip().lower()
     key = limits.browser_id(request) or ratelimit.client_key(request)
-    allowed = ratelimit.hit("new-link", key, limit=5, window_seconds=3600) and ratelimit.hit(
-        "new-link-email", f"{event.pk}:{email}", limit=3, window_seconds=3600
-    )
-    if not allowed:
+    if not ratelimit.hit("new-link", key, limit=5, window_seconds=3600):
         error = _("Too many links were asked for in a short time. Please try again in an hour.")
         return _link_error(request, event, "new", form=form, status=429, error=error)
-    registration = Registration.objects.filter(event=event, email__iexact=email).first()
-    if registration is not None:
-        services.queue_new_link(registration)
+    # The recipient's own limits (mail_limits) apply inside, silently: the answer
+    # below is the same whether the address is registered, limited, or neither.
+    services.queue_new_link(event=event, email=email)
     messages.success(
         request,
         _(
@@ -237,24 +245,45 @@ def new_link(request, token):
 
 def delete(request, token, link=None):
     """ "Delete my data": from an email's link (signed) or a logged-in browser, one
-    click on a confirmation page, with "also hide me" offered."""
+    click on a confirmation page, with "also ask to hide me" offered.
+
+    An email's link works as long as its registration exists, even after the
+    organiser issued a new attendee link (its signature names the registration; the
+    event's old token in it no longer has to work). Its pages then do not show the
+    new attendee link: whoever holds an old email should not learn it."""
     event = event_for_token(token)
+    registration = None
+    if link is not None:
+        registration = links.registration_for_delete_token(link)
+        event = registration.event if registration is not None else event
+    elif event is not None:
+        registration = sessions.registration_of(request.session, event)
     if event is None:
         return unknown_link(request)
-    if link is not None:
-        registration = links.registration_for_delete_token(link, event_id=event.pk)
-    else:
-        registration = sessions.registration_of(request.session, event)
+    home = event.attendee_token == token
     if registration is None:
-        return _page(request, "registrations/deleted.html", event, 404, gone=True)
+        return _page(request, "registrations/deleted.html", event, 404, gone=True, home=home)
     form = DeleteForm(request.POST if request.method == "POST" else None)
     if request.method != "POST" or not form.is_valid():
         return _page(
-            request, "registrations/delete.html", event, form=form, email=registration.email
+            request,
+            "registrations/delete.html",
+            event,
+            form=form,
+            email=registration.email,
+            home=home,
         )
-    hidden = services.delete_registration(registration, hide_me=form.cleaned_data["hide_me"])
+    hide_me = form.cleaned_data["hide_me"]
+    hide_request = services.delete_registration(registration, hide_me=hide_me)
     sessions.log_out(request.session, event)
     attendees.forget_results(request.session, event=event)
-    response = _page(request, "registrations/deleted.html", event, hidden=hidden)
+    response = _page(
+        request,
+        "registrations/deleted.html",
+        event,
+        hide_request=hide_request,
+        asked_to_hide=hide_me,
+        home=home,
+    )
     response["Clear-Site-Data"] = '"cache"'
     return response

@@ -140,14 +140,19 @@ class HttpClient:
         return self._send(request)
 
     def post(
-        self, path: str, fields: dict | None = None, files: dict | None = None, headers=None
+        self,
+        path: str,
+        fields: dict | None = None,
+        files: dict | None = None,
+        headers=None,
+        *,
+        csrf: bool = True,
     ) -> Response:
+        """A multipart POST; ``csrf=False`` sends no CSRF token (as a script would)."""
         boundary = uuid.uuid4().hex
         parts = []
-        for name, value in {
-            **(fields or {}),
-            "csrfmiddlewaretoken": self.cookie("csrftoken"),
-        }.items():
+        token = self.cookie("csrftoken") if csrf else ""
+        for name, value in {**(fields or {}), "csrfmiddlewaretoken": token}.items():
             disposition = f'Content-Disposition: form-data; name="{name}"'
             parts.append(f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode())
         for name, (filename, data) in (files or {}).items():
@@ -164,7 +169,7 @@ class HttpClient:
                 **self.headers,
                 "Content-Type": f"multipart/form-data; boundary={boundary}",
                 "Referer": self.base + path,
-                "X-CSRFToken": self.cookie("csrftoken"),
+                "X-CSRFToken": token,
                 **(headers or {}),
             },
         )

@@ -84,6 +84,7 @@ def s3_storage(s3_server, settings) -> S3:
                 "default_acl": "private",
                 "querystring_auth": True,
                 "file_overwrite": False,
+                "signature_version": "s3v4",  # as config/settings.py
             },
         },
     }

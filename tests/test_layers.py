@@ -1,5 +1,5 @@
 """The layout holds (docs/architecture.md): imports only go down the layers, no import
-cycle, no module past 300 lines. Read from the source, so a new import the wrong way
+cycle, no module past 400 lines. Read from the source, so a new import the wrong way
 fails here before anyone has to find it."""
 
 import ast
@@ -17,7 +17,9 @@ ALLOWED = {
     "registrations": {"core", "photos", "faces"},
     "config": {"core", "photos", "faces", "smart", "registrations", "ml"},
 }
-MAX_LINES = 300
+# A signal to look for the concept that wants its own module, not a target: modules
+# are split by concept (the 300 of earlier rounds produced splits by size).
+MAX_LINES = 400
 
 
 def modules() -> dict[str, Path]:
@@ -96,7 +98,7 @@ def _package_interface(cycle: str) -> bool:
     )
 
 
-def test_no_module_is_longer_than_300_lines():
+def test_no_module_is_longer_than_400_lines():
     long = {
         name: lines
         for name, path in modules().items()

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from faces import attendees, camera, limits, moderation, selfies, uploads
 from faces.forms import SearchFiltersForm, SelfieForm
 from faces.models import Face
+from photos.images import ImageError
 from photos.media import serve_attendee_file, serve_zip
 from photos.models import Event, Photo
 
@@ -81,15 +82,26 @@ def attendee_search(request, token):
 
 def refuse_unread_selfie(request, event: Event, page) -> HttpResponse | None:
     """The refusals a selfie upload gets before its body is read: a declared size over
-    the limit, or a rate limit (failed searches count too). ``page(status, error)``
-    renders the answer; None when the selfie may be read."""
+    the limit, or the browser's own rate limit (failed searches count too; nothing
+    shared is counted before CSRF and a readable image: faces.limits).
+    ``page(status, error)`` renders the answer; None when the selfie may be read."""
     if uploads.declared_too_large(request):
         return page(413, uploads.too_large_message())
-    refusal = limits.count_search(request, event=event)
-    if refusal is None:
-        return None
-    response = page(429, refusal.message)
+    refusal = limits.count_attempt(request)
+    return None if refusal is None else refused_page(page, refusal)
+
+
+def refused_page(page, refusal: limits.Refusal) -> HttpResponse:
+    response = page(refusal.status, refusal.message)
     response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+def busy_page(page, error: Exception) -> HttpResponse:
+    """Too many selfies at once (this process, or this event under pressure), or the
+    event's face model cannot be loaded: come back later (503, Retry-After)."""
+    response = page(503, str(error))
+    response["Retry-After"] = "60"
     return response
 
 
@@ -104,19 +116,23 @@ def _search_with_selfie(request, event: Event, handler: uploads.SelfieUploadHand
         request.POST.get("capture_ticket", ""), event
     ):
         return _attendee_page(request, event, 400, form=form, error=camera.MESSAGE)
+    def page(status, error):
+        return _attendee_page(request, event, status, form=form, error=error)
+
     try:
-        search = selfies.search_by_selfie(
-            fp=form.cleaned_data["selfie"],
-            filters=form.filters([event.pk]),
-            refuse_event_faces=True,
-        )
-    except selfies.SelfieError as error:
+        with limits.admitted(request, event=event, selfie=form.cleaned_data["selfie"]):
+            search = selfies.search_by_selfie(
+                fp=form.cleaned_data["selfie"],
+                filters=form.filters([event.pk]),
+                refuse_event_faces=True,
+            )
+    except (selfies.SelfieError, ImageError) as error:
         form.add_error("selfie", str(error))
         return _attendee_page(request, event, 400, form=form)
-    except selfies.SelfieBusy as error:
-        response = _attendee_page(request, event, 503, form=form, error=str(error))
-        response["Retry-After"] = "60"
-        return response
+    except limits.Refused as refused:
+        return refused_page(page, refused.refusal)
+    except (selfies.SelfieBusy, selfies.SearchUnavailable) as error:
+        return busy_page(page, error)
     attendees.save_results(request.session, event=event, search=search)
     # Post, redirect, get: the results have their own address, which a reload, the back
     # button or a reopened tab shows again without searching again.

@@ -56,8 +56,10 @@ def _organiser_search_post(request, handler: uploads.SelfieUploadHandler):
     except selfies.SelfieError as error:
         form.add_error("selfie", str(error))
         return _organiser_search_page(request, 400, form=form)
-    except selfies.SelfieBusy as error:
-        return _organiser_search_page(request, 503, form=form, error=str(error))
+    except (selfies.SelfieBusy, selfies.SearchUnavailable) as error:
+        response = _organiser_search_page(request, 503, form=form, error=str(error))
+        response["Retry-After"] = "60"
+        return response
     audit.record_search(
         user=request.user,
         kind=SearchRecord.Kind.FACE,
@@ -72,6 +74,11 @@ def _organiser_search_post(request, handler: uploads.SelfieUploadHandler):
         sure=[(photos[m.photo_id], m.distance) for m in search.sure],
         maybe=[(photos[m.photo_id], m.distance) for m in search.maybe],
         searched=True,
+        unavailable=list(
+            Event.objects.filter(pk__in=search.unavailable_event_ids)
+            .order_by("name")
+            .values_list("name", flat=True)
+        ),
         selfie_preview=base64.b64encode(search.selfie.preview_jpeg).decode(),
     )
 

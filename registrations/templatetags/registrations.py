@@ -4,7 +4,7 @@ this app)."""
 
 from django import template
 
-from registrations.models import EventCounts
+from registrations.models import EventCounts, HideRequest
 
 register = template.Library()
 
@@ -18,7 +18,14 @@ def registration_summary(event) -> dict:
         "active": registrations.count(),
         "confirmed": registrations.filter(confirmed_at__isnull=False).count(),
         "counts": counts,
+        "hide_requests_waiting": event.hide_requests.filter(
+            decision=HideRequest.Decision.WAITING
+        ).count(),
+        # Only addresses whose owner confirmed them: anyone can type an address into
+        # the form, and the organiser must not take a stranger's for a guest's.
         "shared": list(
-            registrations.filter(share_email=True).order_by("email").values_list("email", flat=True)
+            registrations.filter(share_email=True, confirmed_at__isnull=False)
+            .order_by("email")
+            .values_list("email", flat=True)
         ),
     }

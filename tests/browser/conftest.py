@@ -119,9 +119,10 @@ def screenshot(page, request):
     """Save a full-page screenshot under test-artifacts/ (kept by CI as artefacts)."""
     ARTIFACTS.mkdir(exist_ok=True)
 
-    def take(name: str) -> Path:
+    def take(name: str, of=None) -> Path:
+        """``of``: another page of the test (another person's browser), else ``page``."""
         path = ARTIFACTS / f"{request.node.name}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        (of or page).screenshot(path=str(path), full_page=True)
         return path
 
     return take

@@ -71,7 +71,8 @@ def test_register_get_emailed_new_photos_and_delete_my_data(
     page.check("#id_consent")
     screenshot("register")
     page.click("#search-button")
-    page.wait_for_selector(f"text=Registered as {EMAIL}")
+    # Not logged in by registering: only the emailed link does that.
+    page.wait_for_selector(f"text=Almost done: we sent an email to {EMAIL}")
     assert "No photo of you yet" in page.inner_text("main")
 
     welcome = wait_for(lambda: smtp_inbox.to(EMAIL), "the welcome email")[0]
@@ -127,8 +128,24 @@ def test_register_get_emailed_new_photos_and_delete_my_data(
     screenshot("delete")
     page.click("#confirm-delete")
     page.wait_for_selector("h1:text-is('Your data was deleted')")
+    assert "Nothing is hidden until they approve" in page.inner_text("main")
     assert not Registration.objects.exists()
-    assert not obama.faces.filter(status="visible").exists()  # hidden, as asked
+    assert obama.faces.filter(status="visible").exists()  # asked, not yet decided
+
+    # The organiser sees the request on the event page and approves it.
+    organiser_page = browser.new_page()
+    log_in(organiser_page, live_server)
+    organiser_page.goto(f"{live_server.url}/events/{event.pk}/")
+    organiser_page.click("text=1 guest asked to be hidden in the photos")
+    organiser_page.wait_for_selector(".hide-request .face-strip img")
+    screenshot("hide-request", organiser_page)
+    organiser_page.click("text=Hide this guest")
+    organiser_page.wait_for_selector("text=The guest is told by email")
+    organiser_page.close()
+    assert not obama.faces.filter(status="visible").exists()  # hidden, as approved
+    told = wait_for(lambda: [m for m in smtp_inbox.to(EMAIL) if "request" in m["Subject"]],
+                    "the decision email")  # fmt: skip
+    assert "The organiser hid you" in text_of(told[0])
     # The first email's delete link now says there is nothing left.
     page.goto(live_server.url + link_in(welcome, "delete"))
     page.wait_for_selector("h1:text-is('Nothing to delete')")

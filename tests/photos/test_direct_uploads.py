@@ -178,3 +178,21 @@ def test_without_s3_the_pieces_still_come_to_the_server(page, settings, tmp_path
     assert not direct_uploads.is_enabled()
     started = page.start("a.jpg", 10).json()
     assert started["mode"] == "disk" and not ChunkedUpload.objects.get().is_direct
+
+
+def test_each_part_url_signs_its_size_and_a_part_of_another_size_is_refused(page, s3_storage):
+    """A part URL cannot store more than its part: SigV4 signs the content-length (a
+    real bucket refuses a PUT of any other size), and completing checks each part's
+    size as the bucket lists it (moto does not check signatures)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    size = 16 * MIB
+    token = page.start("a.zip", size).json()["token"]
+    url = page.client.post(reverse("photos:direct_part", args=[token, 1])).json()["url"]
+    assert parse_qs(urlsplit(url).query)["X-Amz-SignedHeaders"] == ["content-length;host"]
+    page.put(token, 1, b"x" * (6 * MIB))
+    page.put(token, 2, b"x" * (10 * MIB))  # the total is right, the parts are not
+    refused = page.complete(token)
+    assert refused.status_code == 400 and str(6 * MIB) in refused.json()["error"]
+    assert not open_uploads(s3_storage)
+    assert s3_storage.client().list_objects_v2(Bucket=s3_storage.bucket).get("Contents") is None

@@ -5,6 +5,7 @@ import logging
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
 from faces.models import Face, Person
@@ -70,32 +71,49 @@ def test_registering_keeps_a_vector_and_the_photos_found_and_sends_a_welcome_ema
     with django_capture_on_commit_callbacks(execute=True):
         response = register(client, event, images["obama2.jpg"].read_bytes(), share_email="on")
     assert response.status_code == 303
+    assert response["Location"] == reverse("faces:attendee_results", args=[event.attendee_token])
     registration = Registration.objects.get()
     assert registration.email == EMAIL and registration.share_email
     assert registration.confirmed_at is None
     assert registration.known_photo_ids == [gallery["obama"].pk]
     assert registration.vectors.count() == 1
     assert EventCounts.objects.get(event=event).registered == 1
-    # The browser that registered sees the photos at once.
-    mine = client.get(url(event, "mine"))
-    assert [photo.pk for photo in mine.context["sure"]] == [gallery["obama"].pk]
-    assert EMAIL in mine.content.decode()
+    # The browser that registered sees what its selfie found, as after a search...
+    page = client.get(response["Location"])
+    assert [photo.pk for photo in page.context["sure"]] == [gallery["obama"].pk]
+    assert "Almost done: we sent an email to guest@example.org" in page.content.decode()
+    # ...but is not logged in as the registration: only the emailed link does that.
+    assert client.get(url(event, "mine")).status_code == 302
     (welcome,) = smtp.to(EMAIL)
     assert event.name in welcome["Subject"]
     assert "1 photo of you is already there" in text_of(welcome)
     assert "Delete my data" in html_of(welcome) and "/delete/" in html_of(welcome)
 
 
-def test_registering_twice_with_one_email_updates_it(
+def test_registering_again_changes_nothing_until_the_owner_uses_the_emailed_link(
     client, event, gallery, images, smtp, django_capture_on_commit_callbacks
 ):
-    selfie = images["obama2.jpg"].read_bytes()
     with django_capture_on_commit_callbacks(execute=True):
-        register(client, event, selfie)
-        register(client, event, selfie, email=EMAIL.upper(), share_email="on")
-    assert Registration.objects.count() == 1
-    assert Registration.objects.get().share_email
+        register(client, event, images["obama2.jpg"].read_bytes())
+        again = register(client, event, images["obama3.jpg"].read_bytes(),
+                         email=EMAIL.upper(), share_email="on")  # fmt: skip
+    assert again.status_code == 303
+    registration = Registration.objects.get()
+    before = list(registration.vectors.values_list("embedding", flat=True))
+    assert not registration.share_email
     assert EventCounts.objects.get(event=event).registered == 1
+    welcome, change = smtp.to(EMAIL)
+    assert "registered guest@example.org again" in text_of(change)
+    assert "Nothing has changed" in text_of(change)
+    # The owner opens the link: the new selfie and choice apply, the browser logs in.
+    owner = Client()
+    response = owner.post(link_in(change, "me"))
+    assert response.status_code == 303
+    registration.refresh_from_db()
+    assert registration.share_email and registration.confirmed_at is not None
+    after = list(registration.vectors.values_list("embedding", flat=True))
+    assert [list(v) for v in after] != [list(v) for v in before]
+    assert not LoginLink.objects.exclude(change=None).exists()  # applied, not kept twice
 
 
 @pytest.mark.parametrize(
@@ -296,8 +314,8 @@ def test_answers_apply_to_the_same_person_in_later_photos(event, registered, gal
     assert gallery["biden"].pk in results.sure
 
 
-def test_delete_my_data_from_the_email_deletes_everything_and_can_hide_me(
-    client, event, registered, gallery, smtp
+def test_delete_my_data_from_the_email_deletes_everything_and_asks_the_organiser_to_hide_me(
+    client, owner, event, registered, gallery, smtp, django_capture_on_commit_callbacks
 ):
     (welcome,) = smtp.to(EMAIL)
     delete = link_in(welcome, "delete")
@@ -307,16 +325,44 @@ def test_delete_my_data_from_the_email_deletes_everything_and_can_hide_me(
     assert Registration.objects.exists()  # GET deletes nothing
     response = client.post(delete, {"hide_me": "on"})
     assert response.status_code == 200 and "was deleted" in response.content.decode()
+    assert "Nothing is hidden until they approve" in response.content.decode()
     assert not Registration.objects.exists()
     assert not Answer.objects.exists() and not LoginLink.objects.exists()
-    from registrations.models import RegistrationVector
+    from registrations.models import HideRequest, RegistrationVector
 
     assert not RegistrationVector.objects.exists()
-    assert Face.objects.get(photo=gallery["obama"]).status == Face.Status.HIDDEN
-    assert Person.objects.filter(is_hidden=True).count() == 1
+    # A request, not a decision: nothing is hidden yet.
+    request = HideRequest.objects.get()
+    assert request.is_waiting and request.email == EMAIL
+    assert Face.objects.get(photo=gallery["obama"]).status == Face.Status.VISIBLE
     assert EventCounts.objects.get(event=event).deleted_by_attendee == 1
     again = client.get(delete)
     assert again.status_code == 404 and "Nothing to delete" in again.content.decode()
+
+    # The organiser sees the faces the guest's selfie found, and approves.
+    organiser = Client()
+    organiser.force_login(owner)
+    summary = organiser.get(event.get_absolute_url()).content.decode()
+    assert "1 guest asked to be hidden" in summary
+    listing = organiser.get(reverse("registrations:hide_requests", args=[event.pk]))
+    obama = Face.objects.get(photo=gallery["obama"])
+    assert reverse("faces:face_crop", args=[obama.pk]) in listing.content.decode()
+    smtp.messages.clear()
+    decide = reverse("registrations:hide_request_decide", args=[request.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        organiser.post(decide, {"decision": "approve"})
+    obama.refresh_from_db()
+    assert obama.status == Face.Status.HIDDEN
+    person = Person.objects.get(is_hidden=True)
+    assert person.hidden_by == owner  # who decided, on the record
+    request.refresh_from_db()
+    assert request.decided_by == owner and request.guest_told_at is not None
+    (told,) = smtp.to(EMAIL)
+    assert "The organiser hid you" in text_of(told)
+    # Deciding again changes nothing.
+    organiser.post(decide, {"decision": "decline"})
+    request.refresh_from_db()
+    assert request.decision == "approved"
 
 
 def test_delete_my_data_from_the_results_page_keeps_the_photos_visible_by_default(
@@ -359,7 +405,6 @@ def test_unconfirmed_registrations_expire_with_their_link(
 def test_the_organiser_sees_counts_and_only_shared_emails(
     owner, client, event, registered, images, smtp, django_capture_on_commit_callbacks
 ):
-    from django.test import Client
 
     organiser = Client()
     organiser.force_login(owner)
@@ -368,6 +413,11 @@ def test_the_organiser_sees_counts_and_only_shared_emails(
                  share_email="on")  # fmt: skip
     page = organiser.get(event.get_absolute_url()).content.decode()
     assert "2 registered" in page
+    # Anyone can type an address: it is shown only once its owner confirmed it.
+    assert "shares@example.org" not in page and EMAIL not in page
+    (welcome,) = smtp.to("shares@example.org")
+    Client().post(link_in(welcome, "me"))
+    page = organiser.get(event.get_absolute_url()).content.decode()
     assert "shares@example.org" in page and EMAIL not in page
     assert Photo.objects.exists()
 

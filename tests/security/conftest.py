@@ -6,6 +6,7 @@ from faces.processing import process_photo
 from faces.roles import MODERATORS
 from photos.services import add_photo
 from tests.factories import AlbumFactory, EventFactory, UserFactory
+from tests.registrations.conftest import smtp  # noqa: F401 (a fixture: a real SMTP server)
 
 
 @pytest.fixture

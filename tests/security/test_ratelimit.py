@@ -9,6 +9,7 @@ import redis
 from django.core.management import call_command
 from django.db import connection
 from django.db.models.functions import Now
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import reverse
@@ -18,6 +19,7 @@ from core import ratelimit, tasks
 from core.models import RateCounter
 from faces import limits
 from tests.factories import EventFactory, UserFactory
+from tests.sample_images import no_face_image
 from tests.live import HttpClient, production_server
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
@@ -177,12 +179,14 @@ def test_successful_logins_do_not_use_up_the_failure_allowance(db, backend, sett
             {"username": "organiser", "password": "correct horse battery staple"},
         )
         assert response.status_code == 302
-    assert ratelimit.count("login-failure", "user:organiser") == 0
+    network = ratelimit.client_networks(RequestFactory().post("/", REMOTE_ADDR="198.51.100.10"))[0]
+    key = f"user:organiser:{network}"
+    assert ratelimit.count("login-failure", key) == 0
     failed = Client(REMOTE_ADDR="198.51.100.10")
     assert (
         failed.post(reverse("login"), {"username": "organiser", "password": "x"}).status_code == 200
     )
-    assert ratelimit.count("login-failure", "user:organiser") == 1
+    assert ratelimit.count("login-failure", key) == 1
 
 
 # --- client addresses --------------------------------------------------------------
@@ -234,17 +238,17 @@ def test_the_policy_lets_300_browsers_behind_one_address_search(db, backend):
     for browser in range(300):
         request = factory.post(_search_url(event), REMOTE_ADDR=VENUE)
         request.COOKIES[limits.COOKIE_NAME] = _signed_browser_cookie(f"guest-{browser}")
-        refusals.append(limits.count_search(request, event=event))
+        refusals.append(limits.count_attempt(request))
     assert refusals == [None] * 300
 
     script = factory.post(_search_url(event), REMOTE_ADDR=VENUE)  # keeps no cookies
-    answers = [limits.count_search(script, event=event) for _ in range(11)]
+    answers = [limits.count_attempt(script) for _ in range(11)]
     assert answers[:10] == [None] * 10
     assert "allow cookies" in answers[10].message
 
     forged = factory.post(_search_url(event), REMOTE_ADDR=VENUE)
     forged.COOKIES[limits.COOKIE_NAME] = "guest-1:not-signed"
-    assert "allow cookies" in limits.count_search(forged, event=event).message
+    assert "allow cookies" in limits.count_attempt(forged).message
 
 
 def test_300_browsers_at_a_venue_all_search_while_a_hammering_one_is_stopped(db, backend):
@@ -279,23 +283,45 @@ def test_300_browsers_at_a_venue_all_search_while_a_hammering_one_is_stopped(db,
     assert latecomer.post(_search_url(event), {"consent": "on"}).status_code == 400
 
 
-def test_the_address_ceiling_and_the_event_limit_still_hold(db, backend, settings):
+def _readable_selfie(seed: int = 0):
+    """A readable image (with no face in it): it counts toward what is shared."""
+    data = io.BytesIO()
+    no_face_image(seed=seed).save(data, "JPEG")
+    return SimpleUploadedFile("me.jpg", data.getvalue())
+
+
+def test_the_address_ceiling_and_the_event_budget_still_hold(db, backend, settings):
     settings.ATTENDEE_SEARCHES_PER_ADDRESS = 3
     event = EventFactory()
     browsers = [Client(REMOTE_ADDR=VENUE) for _ in range(4)]
     for browser in browsers:
         browser.get(_page_url(event))
-    statuses = [b.post(_search_url(event), {"consent": "on"}).status_code for b in browsers]
-    assert statuses == [400, 400, 400, 429]
+    statuses = [
+        b.post(_search_url(event), {"consent": "on", "selfie": _readable_selfie(n)}).status_code
+        for n, b in enumerate(browsers)
+    ]
+    assert statuses == [400, 400, 400, 429]  # 400: "No face" (it was searched)
+    # Posts without a readable image do not count toward the address: a 4th browser
+    # posting nothing is told to choose a selfie, not refused.
+    empty = Client(REMOTE_ADDR="192.0.2.60")
+    empty.get(_page_url(event))
+    for _ in range(5):
+        assert empty.post(_search_url(event), {"consent": "on"}).status_code == 400
     elsewhere = Client(REMOTE_ADDR="2001:db8:9:9::1")
     elsewhere.get(_page_url(event))
-    assert elsewhere.post(_search_url(event), {"consent": "on"}).status_code == 400
+    answer = elsewhere.post(_search_url(event), {"consent": "on", "selfie": _readable_selfie()})
+    assert answer.status_code == 400
 
+    # Past the event's budget, a network's repeat search past its share is refused.
     settings.ATTENDEE_SEARCHES_PER_EVENT = 4
+    settings.ATTENDEE_FAIR_SHARE_MIN = 1
     other_network = Client(REMOTE_ADDR="192.0.2.50")
-    refused = other_network.post(_search_url(event), {"consent": "on"})
-    assert refused.status_code == 429
-    assert "have been searched very often" in refused.content.decode()
+    other_network.get(_page_url(event))
+    first = other_network.post(_search_url(event), {"consent": "on", "selfie": _readable_selfie()})
+    assert first.status_code == 400  # a first search: slowed down, never refused
+    again = other_network.post(_search_url(event), {"consent": "on", "selfie": _readable_selfie()})
+    assert again.status_code == 429
+    assert "have been searched very often" in again.content.decode()
 
 
 def test_the_browser_cookie_is_signed_httponly_lax_and_never_given_on_a_wrong_link(db, settings):
