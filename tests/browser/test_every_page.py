@@ -12,7 +12,7 @@ from faces.models import FacePerson
 from faces.processing import process_photo
 from photos.services import add_photo
 from registrations import links
-from registrations.models import Registration
+from registrations.models import HideRequest, Registration
 from tests.browser.conftest import ARTIFACTS, check_accessibility, log_in
 from tests.factories import AlbumFactory, EventFactory, UserFactory
 
@@ -44,6 +44,14 @@ def site(images, transactional_db, media_root):
     registration = Registration.objects.create(
         event=event, email="guest@example.org", consented_at=timezone.now()
     )
+    # A guest who asked to be hidden (the faces their selfie found), and one decided.
+    HideRequest.objects.create(
+        event=event, email="gone@example.org", face_ids=[photos[0].faces.get().pk]
+    )
+    HideRequest.objects.create(
+        event=event, email="other@example.org", decision=HideRequest.Decision.DECLINED,
+        decided_by=owner, decided_at=timezone.now(),
+    )  # fmt: skip
     return {
         "event": event,
         "album": album,
@@ -66,6 +74,7 @@ def pages(site) -> dict[str, str]:
         "people": f"/events/{event.pk}/people/",
         "person": f"/people/{site['person'].pk}/",
         "find-a-person": "/search/",
+        "hide-requests": f"/events/{event.pk}/hide-requests/",
         "new-event": "/events/new/",
     }
 
