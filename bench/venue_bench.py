@@ -21,7 +21,6 @@ page), and what the junk got. Writes bench/results/venue.json.
 """
 
 import argparse
-import http.cookiejar
 import io
 import json
 import os
@@ -42,62 +41,17 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from bench.searchdata import use_bench_database  # noqa: E402
+from tests.live import HttpClient  # noqa: E402
 
 PORT = 8943
 BASE = f"http://127.0.0.1:{PORT}"
 VENUE = "203.0.113.7"
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-class Client:
-    """One browser behind ``address``: cookies, CSRF, multipart; never follows redirects."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()
-        )
-
-    def csrf(self) -> str:
-        return next((c.value for c in self.jar if c.name == "csrftoken"), "")
-
-    def send(self, path: str, body: bytes | None = None, headers: dict | None = None) -> int:
-        request = urllib.request.Request(
-            BASE + path, data=body, headers={"X-Forwarded-For": self.address, **(headers or {})}
-        )
-        try:
-            with self.opener.open(request, timeout=120) as response:
-                response.read()
-                return response.status
-        except urllib.error.HTTPError as error:
-            error.read()
-            return error.code
-
-    def post(self, path: str, fields: dict, files: dict | None = None, csrf=True) -> int:
-        boundary = uuid.uuid4().hex
-        token = self.csrf() if csrf else ""
-        parts = []
-        for name, value in {**fields, "csrfmiddlewaretoken": token}.items():
-            disposition = f'Content-Disposition: form-data; name="{name}"'
-            parts.append(f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode())
-        for name, (filename, data) in (files or {}).items():
-            head = (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                f'filename="{filename}"\r\nContent-Type: image/jpeg\r\n\r\n'
-            )
-            parts.append(head.encode() + data + b"\r\n")
-        parts.append(f"--{boundary}--\r\n".encode())
-        headers = {
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-            "Referer": BASE,
-            "X-CSRFToken": token,
-        }
-        return self.send(path, b"".join(parts), headers)
+def client(address: str) -> HttpClient:
+    """One browser behind ``address`` (sent as a proxy would): cookies, CSRF, multipart,
+    no redirects followed (tests/live.py)."""
+    return HttpClient(BASE, headers={"X-Forwarded-For": address})
 
 
 JUNK = [
@@ -109,20 +63,21 @@ JUNK = [
 
 def attack(token: str, address: str, count: int, statuses: Counter, lock) -> None:
     for number in range(count):
-        client = Client(address)
-        client.send(f"/e/{token}/")  # a fresh browser cookie each time
+        attacker = client(address)
+        attacker.get(f"/e/{token}/")  # a fresh browser cookie each time
         fields, files, csrf = JUNK[number % len(JUNK)]
-        status = client.post(f"/e/{token}/search/", fields, files, csrf=csrf)
+        status = attacker.post(f"/e/{token}/search/", fields, files, csrf=csrf).status
         with lock:
             statuses[status] += 1
 
 
 def guest(token: str, selfie: bytes) -> tuple[int, int, float]:
-    client = Client(VENUE)
-    client.send(f"/e/{token}/")
+    browser = client(VENUE)
+    browser.get(f"/e/{token}/")
     started = time.perf_counter()
-    searched = client.post(f"/e/{token}/search/", {"consent": "on"}, {"selfie": ("me.jpg", selfie)})
-    shown = client.send(f"/e/{token}/photos/") if searched == 303 else 0
+    files = {"selfie": ("me.jpg", selfie)}
+    searched = browser.post(f"/e/{token}/search/", {"consent": "on"}, files).status
+    shown = browser.get(f"/e/{token}/photos/").status if searched == 303 else 0
     return searched, shown, time.perf_counter() - started
 
 
