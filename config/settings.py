@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "photos",
     "faces",
     "smart",
+    "attendees",
     "registrations",
 ]
 

@@ -24,5 +24,6 @@ urlpatterns = [
     path("", include("smart.urls")),
     path("", include("photos.urls")),
     path("", include("faces.urls")),
+    path("", include("attendees.urls")),
     path("", include("registrations.urls")),
 ]

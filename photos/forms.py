@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 
 from photos.filters import SearchFilters
 from photos.models import Album, Event, Photo, manages_all_events
+from photos.units import megabytes
 
 
 class HtmlDateInput(forms.DateInput):
@@ -182,3 +183,29 @@ class EventsSearchForm(SearchFiltersForm):
         if manages_all_events(user):
             return None
         return list(self.fields["events"].queryset.values_list("pk", flat=True))
+
+
+# --- a picture read in memory (photos.memory_uploads): a selfie, or a photo of someone --
+
+
+class SelfieUploadForm(forms.Form):
+    """The ``selfie`` file of the attendee search, a registration and "Find a person"."""
+
+    selfie = forms.FileField(
+        label=_("Your selfie"),
+        error_messages={
+            "required": _("Choose a selfie, or take one with the camera."),
+            "empty": _("The file is empty."),
+        },
+    )
+
+    def clean_selfie(self):
+        selfie = self.cleaned_data["selfie"]
+        if selfie.size == 0:
+            raise forms.ValidationError(_("The file is empty."))
+        if selfie.size > settings.SELFIE_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The picture is larger than %(size)s.")
+                % {"size": megabytes(settings.SELFIE_MAX_BYTES)}
+            )
+        return selfie

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from registrations import links, notify, services
+from registrations import links, notify, results, services
 from registrations.models import HideRequest, LoginLink, Registration, kept_until
 
 logger = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ def _send_new_photos(registration_id: int, sure: list[int], check: list[int], co
     registration = _registration(registration_id)
     if registration is None or not registration.event.is_face_search_enabled:
         return False
-    showing = services.photos_still_showing(registration, [*sure, *check])
+    showing = results.photos_still_showing(registration, [*sure, *check])
     new = [photo_id for photo_id in sure if photo_id in showing]
     to_check = [photo_id for photo_id in check if photo_id in showing]
     if not (new or to_check):
@@ -140,7 +140,7 @@ def _send_new_photos(registration_id: int, sure: list[int], check: list[int], co
         context = {"new": len(new), "to_check": len(to_check)}
         delivered = _send(registration, subject, "new_photos", context, connection=connection)
     if delivered:
-        services.count(registration.event, emails_sent=1)
+        services.add_to_counts(registration.event, emails_sent=1)
     return delivered
 
 

@@ -1,10 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from faces.forms import SelfieForm
+from photos.forms import SelfieUploadForm
 
 
-class RegisterForm(forms.Form):
+class RegisterForm(SelfieUploadForm):
     email = forms.EmailField(
         label=_("Your email address"),
         max_length=254,
@@ -13,8 +13,6 @@ class RegisterForm(forms.Form):
             "invalid": _("Enter a valid email address, like name@example.com."),
         },
     )
-    selfie = SelfieForm.base_fields["selfie"]
-    clean_selfie = SelfieForm.clean_selfie
     consent = forms.BooleanField(
         error_messages={"required": _("Please tick the box to agree before registering.")},
     )

@@ -13,8 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from faces import moderation, person_actions
-from faces.models import Face, Person
+from faces import api
 from registrations.models import HideRequest, Registration
 
 logger = logging.getLogger(__name__)
@@ -44,7 +43,9 @@ def decide(request: HideRequest, *, approve: bool, user) -> HideRequest:
         if not request.is_waiting:
             return request
         if approve:
-            request.faces_hidden = _hide_faces(request, user)
+            request.faces_hidden = api.hide_people_of_faces(
+                event_id=request.event_id, face_ids=request.face_ids, user=user
+            )
         request.decision = (
             HideRequest.Decision.APPROVED if approve else HideRequest.Decision.DECLINED
         )
@@ -66,13 +67,3 @@ def decide(request: HideRequest, *, approve: bool, user) -> HideRequest:
         request.faces_hidden,
     )
     return request
-
-
-def _hide_faces(request: HideRequest, user) -> int:
-    faces = Face.objects.filter(pk__in=request.face_ids, event_id=request.event_id)
-    people = Person.objects.filter(
-        memberships__face__in=faces, is_hidden=False, event_id=request.event_id
-    ).distinct()
-    hidden = sum(person_actions.hide(person=person, user=user) for person in people)
-    alone = faces.filter(grouping__isnull=True)
-    return hidden + moderation.hide_faces(faces=alone, user=user)

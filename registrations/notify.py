@@ -27,12 +27,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from faces.engines import event_embedder_name
-from faces.matching import MatchRules
-from faces.models import vector_model
+from faces import api
 from photos.models import Event
 from registrations.models import Registration, RegistrationVector
-from registrations.services import current_results
+from registrations.results import current_results
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +45,14 @@ def match_new_faces(*, event_id: int, face_ids: list[int]) -> int:
     event = Event.objects.filter(pk=event_id).first()
     if event is None or not event.is_face_search_enabled or not face_ids:
         return 0
-    embedder = event_embedder_name(event_id)
+    embedder = api.event_embedder_name(event_id)
     registration_ids, registered = _registered_vectors(event_id, embedder)
     if not registration_ids:
         return 0
-    faces = _face_vectors(event_id, embedder, face_ids, registered.shape[1])
-    reach = MatchRules.for_embedder(embedder).reach
+    faces = api.face_vectors(
+        event_id=event_id, embedder=embedder, face_ids=face_ids, dimensions=registered.shape[1]
+    )
+    reach = api.match_reach(embedder)
     concerned = _within_reach(registered, faces, reach)
     waiting = 0
     for registration_id in np.asarray(registration_ids)[concerned].tolist():
@@ -72,17 +72,6 @@ def _registered_vectors(event_id: int, embedder: str) -> tuple[list[int], np.nda
         ids.append(registration_id)
         vectors.append(np.asarray(embedding, dtype=np.float32))
     return ids, np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1)
-
-
-def _face_vectors(event_id: int, embedder: str, face_ids: list[int], dims: int) -> np.ndarray:
-    rows = (
-        vector_model(dims)
-        .objects.searchable(embedder)
-        .filter(event_id=event_id, face_id__in=face_ids)
-        .values_list("embedding", flat=True)
-    )
-    vectors = [np.asarray(embedding, dtype=np.float32) for embedding in rows]
-    return np.asarray(vectors, dtype=np.float32).reshape(len(vectors), dims)
 
 
 def _within_reach(registered: np.ndarray, faces: np.ndarray, reach: float) -> np.ndarray:
@@ -109,9 +98,7 @@ def _note_new_photos(registration_id: int) -> int:
     results = registration and current_results(registration)
     if not results:
         return 0
-    to_check = [
-        q["photo"] for q in results.questions if q["kind"] == "candidate" and q["answer"] is None
-    ]
+    to_check = [q.photo for q in results.questions if q.kind == "candidate" and q.answer is None]
     with transaction.atomic():
         registration = Registration.objects.select_for_update().get(pk=registration_id)
         seen = {

@@ -7,24 +7,17 @@ that writes registrations (the matching of new photos is registrations.notify).
 import logging
 from datetime import timedelta
 
-import numpy as np
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from faces import attendees
-from faces.engines import embedders_for_new_faces, event_embedder_name
-from faces.matching import MatchRules
-from faces.models import Face, FacePerson, vector_model
-from faces.search import find_matches
-from faces.selfies import SelfieSearch, search_by_selfie
+from faces import api
 from photos.filters import SearchFilters
 from photos.models import Event
-from registrations import hide_requests, links, mail_limits
+from registrations import hide_requests, links, mail_limits, results
 from registrations.links import link_max_age
 from registrations.models import (
-    Answer,
     EventCounts,
     HideRequest,
     LoginLink,
@@ -37,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 def register(
     *, event: Event, email: str, share_email: bool, selfie, language: str = ""
-) -> SelfieSearch:
+) -> api.SelfieSearch:
     """Register ``email`` for the event with the face in ``selfie``; returns the
     selfie's search, for the browser that registered (its own results page).
 
@@ -51,12 +44,11 @@ def register(
     The selfie is read in memory and dropped (faces.selfies); only its vectors are
     kept. Raises faces.selfies.SelfieError / SelfieBusy before anything is saved.
     """
-    extra = tuple(embedder.name for embedder in embedders_for_new_faces(event.pk))
-    search = search_by_selfie(
+    search = api.search_by_selfie(
         fp=selfie,
         filters=SearchFilters(event_ids=[event.pk]),
         refuse_event_faces=True,
-        also_embed=extra,
+        also_embed=api.new_face_embedder_names(event.pk),
     )
     email = email.strip().lower()
     change = {
@@ -99,7 +91,7 @@ def _new_registration(event: Event, email: str, change: dict) -> Registration | 
     except IntegrityError:
         return None
     _store_vectors(registration, change["vectors"])
-    count(event, registered=1)
+    add_to_counts(event, registered=1)
     return registration
 
 
@@ -163,7 +155,7 @@ def queue_new_link(*, event: Event, email: str) -> None:
         )
 
 
-def count(event: Event, **increments: int) -> None:
+def add_to_counts(event: Event, **increments: int) -> None:
     """Add to the organiser's counts of the event's registrations."""
     EventCounts.objects.get_or_create(event=event)
     EventCounts.objects.filter(event=event).update(
@@ -175,99 +167,6 @@ def _union(first: list[int], second: list[int]) -> list[int]:
     return sorted(set(first) | set(second))
 
 
-def vector_of(registration: Registration) -> tuple[str, np.ndarray] | None:
-    """The registration's vector for the embedder its event answers from (None: it
-    was registered before a model change that left it without one)."""
-    embedder = event_embedder_name(registration.event_id)
-    row = registration.vectors.filter(embedder=embedder).values_list("embedding", flat=True)
-    embedding = row.first()
-    return None if embedding is None else (embedder, np.asarray(embedding, dtype=np.float32))
-
-
-def photos_still_showing(registration: Registration, photo_ids: list[int]) -> set[int]:
-    """Which of ``photo_ids`` still hold a visible face within a search's reach of the
-    attendee's vector that they did not say is not them: one indexed query on those
-    photos, not a search of the whole event (an email is checked just before sending)."""
-    found = vector_of(registration)
-    if found is None or not photo_ids:
-        return set()
-    embedder, vector = found
-    not_me = registration.answers.filter(is_me=False).values("face_id")
-    rows = (
-        vector_model(len(vector))
-        .objects.searchable(embedder)
-        .filter(event_id=registration.event_id, photo_id__in=photo_ids)
-        .exclude(face_id__in=not_me)
-        .with_distance(vector)
-        .filter(distance__lt=MatchRules.for_embedder(embedder).reach)
-    )
-    return set(rows.values_list("photo_id", flat=True))
-
-
-def current_results(registration: Registration) -> attendees.StoredResults | None:
-    """The registered attendee's photos as they stand now, with their answers applied
-    (None: no vector for the event's embedder, see :func:`vector_of`)."""
-    found = vector_of(registration)
-    if found is None:
-        return None
-    embedder, vector = found
-    decision = find_matches(
-        vector,
-        embedder=embedder,
-        filters=SearchFilters(event_ids=[registration.event_id]),
-        rules=MatchRules.for_embedder(embedder),
-    )
-    results = attendees.results_of(decision)
-    apply_answers(registration, results)
-    return results
-
-
-def apply_answers(registration: Registration, results: attendees.StoredResults) -> None:
-    """Answer again each question the attendee already answered: about the same face,
-    or about another face of the same person (a later photo of someone they said
-    was, or was not, them)."""
-    answers = dict(registration.answers.values_list("face_id", "is_me"))
-    if not answers:
-        return
-    asked = {question["face"] for question in results.questions}
-    person_of = dict(
-        FacePerson.objects.filter(face_id__in=asked | set(answers)).values_list(
-            "face_id", "person_id"
-        )
-    )
-    by_person = {person_of[face]: is_me for face, is_me in answers.items() if face in person_of}
-    for question in results.questions:
-        answer = answers.get(question["face"])
-        if answer is None:
-            answer = by_person.get(person_of.get(question["face"]))
-        if answer is not None:
-            attendees.apply_answer(results, question, answer)
-    _apply_to_answered_faces(results, answers)
-
-
-def _apply_to_answered_faces(results: attendees.StoredResults, answers: dict[int, bool]) -> None:
-    """An answered face that is no question any more (the search changed with new
-    photos) still counts: "yes" keeps its photo among the results, "no" keeps out the
-    photo where it was the face matched. Hidden faces stay out either way."""
-    visible = dict(Face.objects.visible().filter(pk__in=answers).values_list("pk", "photo_id"))
-    for face_id, is_me in answers.items():
-        photo_id = visible.get(face_id)
-        if photo_id is None:
-            continue
-        if is_me and photo_id not in results.sure:
-            results.sure.append(photo_id)
-            results.faces[str(photo_id)] = face_id
-        elif not is_me and results.faces.get(str(photo_id)) == face_id:
-            results.sure = [pk for pk in results.sure if pk != photo_id]
-
-
-def remember_answer(registration: Registration, *, face_id: int, is_me: bool) -> None:
-    if Face.objects.filter(pk=face_id, event_id=registration.event_id).exists():
-        Answer.objects.update_or_create(
-            registration=registration, face_id=face_id, defaults={"is_me": is_me}
-        )
-
-
 def delete_registration(registration: Registration, *, hide_me: bool = False) -> HideRequest | None:
     """Delete the registration, its vectors and answers at once. With ``hide_me``,
     first note a request to be hidden in the event's photos (the faces their search
@@ -276,12 +175,12 @@ def delete_registration(registration: Registration, *, hide_me: bool = False) ->
     registration_id, event = registration.pk, registration.event
     with transaction.atomic():
         request = (
-            hide_requests.ask_to_hide(registration, face_ids=_faces_found(registration))
+            hide_requests.ask_to_hide(registration, face_ids=results.faces_found(registration))
             if hide_me
             else None
         )
         registration.delete()
-        count(event, deleted_by_attendee=1)
+        add_to_counts(event, deleted_by_attendee=1)
     logger.info(
         "Registration %s for event %s deleted by the attendee%s",
         registration_id,
@@ -289,14 +188,6 @@ def delete_registration(registration: Registration, *, hide_me: bool = False) ->
         f"; hide request {request.pk} waits for the organiser" if request else "",
     )
     return request
-
-
-def _faces_found(registration: Registration) -> list[int]:
-    """The faces the registration's search finds now, one per photo."""
-    results = current_results(registration)
-    if results is None:
-        return []
-    return [results.faces[str(photo)] for photo in results.sure if str(photo) in results.faces]
 
 
 def delete_expired() -> int:
@@ -321,6 +212,6 @@ def delete_expired() -> int:
         removed = event.registrations.filter(expired).delete()[1]
         removed = removed.get("registrations.Registration", 0)
         if removed:
-            count(event, expired=removed)
+            add_to_counts(event, expired=removed)
             deleted += removed
     return deleted

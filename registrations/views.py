@@ -8,23 +8,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from attendees import camera, limits, results, selfie_posts
+from attendees.pages import event_for_token, private, unknown_link
+from attendees.views import attendee_page, results_page
 from core import ratelimit
-from faces import attendees, camera, limits, selfies, uploads
-from faces.views.attendee import (
-    busy_page,
-    event_for_token,
-    private,
-    refuse_unread_selfie,
-    refused_page,
-    results_context,
-    unknown_link,
-)
-from photos.images import ImageError
 from photos.models import Event
 from registrations import links, services, sessions
+from registrations import results as registered
 from registrations.forms import DeleteForm, NewLinkForm, RegisterForm
 from registrations.models import kept_until
 
@@ -49,63 +42,48 @@ def _register_page(request, event: Event, status: int, *, form=None, error: str 
     )
 
 
-@csrf_exempt  # checked below, once the selfie upload handler is in place
+@csrf_exempt  # checked once the selfie is read in memory (attendees.selfie_posts)
 @limits.with_browser_id
 def register(request, token):
-    """ "Send me my photos as they arrive": an email, a selfie and consent. The same
-    checks as a search come first (a registration is a search too), then the body is
-    read through the selfie upload handler."""
+    """ "Send me my photos as they arrive": an email, a selfie and consent, received and
+    checked exactly as a search's selfie (a registration is a search too)."""
     event = event_for_token(token)
     if event is None:
         return unknown_link(request)
     if not event.is_face_search_enabled:
-        return _page(request, "faces/attendee.html", event, 403, form=None)
+        return attendee_page(request, event, 403)
     if request.method != "POST":
         return _register_page(request, event, 200)
-    refused = refuse_unread_selfie(
-        request, event, lambda status, error: _register_page(request, event, status, error=error)
-    )
-    if refused is not None:
-        return refused
-    handler = uploads.use_selfie_upload_handler(request)
-    return _register_with_selfie(request, event, handler)
 
-
-@csrf_protect
-def _register_with_selfie(request, event: Event, handler):
-    form = RegisterForm(request.POST, request.FILES)
-    if handler.too_large:
-        return _register_page(request, event, 413, error=uploads.too_large_message())
-    if not form.is_valid():
-        return _register_page(request, event, 400, form=form)
-    if event.is_camera_selfie_required and not camera.use_ticket(
-        request.POST.get("capture_ticket", ""), event
-    ):
-        return _register_page(request, event, 400, form=form, error=str(camera.MESSAGE))
-
-    def page(status, error):
+    def page(status, *, form=None, error=""):
         return _register_page(request, event, status, form=form, error=error)
 
     try:
-        with limits.admitted(request, event=event, selfie=form.cleaned_data["selfie"]):
-            search = services.register(
+        form = selfie_posts.receive(
+            request,
+            event=event,
+            make_form=lambda: RegisterForm(request.POST, request.FILES),
+            page=page,
+        )
+        search = selfie_posts.search(
+            request,
+            event=event,
+            form=form,
+            page=page,
+            work=lambda: services.register(
                 event=event,
                 email=form.cleaned_data["email"],
                 share_email=form.cleaned_data["share_email"],
                 selfie=form.cleaned_data["selfie"],
                 language=get_language() or "",
-            )
-    except (selfies.SelfieError, ImageError) as error:
-        form.add_error("selfie", str(error))
-        return _register_page(request, event, 400, form=form)
-    except limits.Refused as refused:
-        return refused_page(page, refused.refusal)
-    except (selfies.SelfieBusy, selfies.SearchUnavailable) as error:
-        return busy_page(page, error)
+            ),
+        )
+    except selfie_posts.Answered as answered:
+        return answered.response
     # The same answer for a new address and a registered one (nobody learns who is
     # registered), and no log-in: only the link sent to the address does that. The
     # browser sees what its own selfie found, as after a search.
-    attendees.save_results(request.session, event=event, search=search)
+    results.save_results(request.session, event=event, search=search)
     messages.success(
         request,
         _(
@@ -115,7 +93,7 @@ def _register_with_selfie(request, event: Event, handler):
         )
         % {"email": form.cleaned_data["email"].strip().lower()},
     )
-    response = redirect("faces:attendee_results", token=event.attendee_token)
+    response = redirect("attendees:results", token=event.attendee_token)
     response.status_code = 303
     return private(response)
 
@@ -129,15 +107,13 @@ def mine(request, token):
         return unknown_link(request)
     registration = sessions.registration_of(request.session, event)
     if registration is None or not event.is_face_search_enabled:
-        return redirect("faces:attendee", token=token)
-    results = services.current_results(registration)
-    if results is None:
+        return redirect("attendees:attendee", token=token)
+    found = registered.current_results(registration)
+    if found is None:
         messages.warning(request, str(sessions.REREGISTER_MESSAGE))
         return redirect("registrations:register", token=token)
-    attendees.save_stored(request.session, event=event, results=results, cycle=False)
-    context = results_context(request, event, results)
-    context["registration"] = registration
-    return private(render(request, "faces/results.html", context))
+    results.save_stored(request.session, event=event, results=found, cycle=False)
+    return results_page(request, event, found, registration=registration)
 
 
 @require_POST
@@ -149,10 +125,10 @@ def answer(request, token, face_id):
         return unknown_link(request)
     registration = sessions.registration_of(request.session, event)
     if registration is None:
-        return redirect("faces:attendee", token=token)
+        return redirect("attendees:attendee", token=token)
     is_me = request.POST.get("answer") == "yes"
-    if attendees.answer_question(request.session, event=event, face_id=face_id, is_me=is_me):
-        services.remember_answer(registration, face_id=face_id, is_me=is_me)
+    if results.answer_question(request.session, event=event, face_id=face_id, is_me=is_me):
+        registered.remember_answer(registration, face_id=face_id, is_me=is_me)
         messages.success(
             request,
             _("Thanks: your photos were updated, and we will remember your answer.")
@@ -169,11 +145,11 @@ def log_out(request, token):
     if event is None:
         return unknown_link(request)
     sessions.log_out(request.session, event)
-    attendees.forget_results(request.session, event=event)
+    results.forget_results(request.session, event=event)
     messages.success(
         request, _("This browser no longer shows your photos. Your registration stays.")
     )
-    response = redirect("faces:attendee", token=token)
+    response = redirect("attendees:attendee", token=token)
     response["Clear-Site-Data"] = '"cache"'
     return private(response)
 
@@ -240,7 +216,7 @@ def new_link(request, token):
         )
         % {"email": email},
     )
-    return redirect("faces:attendee", token=token)
+    return redirect("attendees:attendee", token=token)
 
 
 def delete(request, token, link=None):
@@ -276,7 +252,7 @@ def delete(request, token, link=None):
     hide_me = form.cleaned_data["hide_me"]
     hide_request = services.delete_registration(registration, hide_me=hide_me)
     sessions.log_out(request.session, event)
-    attendees.forget_results(request.session, event=event)
+    results.forget_results(request.session, event=event)
     response = _page(
         request,
         "registrations/deleted.html",

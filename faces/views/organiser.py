@@ -2,33 +2,41 @@
 
 import base64
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext, ngettext
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core import audit
 from core.models import SearchRecord
-from faces import moderation, person_actions, selfies, uploads
+from faces import moderation, person_actions, selfies
 from faces.forms import OrganiserSearchForm
 from faces.models import Face
+from photos import memory_uploads
 from photos.models import Event, Photo
 
 
-@csrf_exempt  # checked below, once the upload handler is in place (faces/uploads.py)
+@csrf_exempt  # checked once the photo is read in memory (photos.memory_uploads)
 @login_required
 def organiser_search(request):
     """Search across the organiser's events (or every event, for those who manage all
     events) with a photo of someone. The photo is read in memory, like a selfie."""
-    if request.method == "POST":
-        if uploads.declared_too_large(request):
-            return _organiser_search_page(request, 413, error=uploads.too_large_message())
-        handler = uploads.use_selfie_upload_handler(request)
-        return _organiser_search_post(request, handler)
-    return _organiser_search_page(request, 200)
+    if request.method != "POST":
+        return _organiser_search_page(request, 200)
+    max_bytes = settings.SELFIE_MAX_BYTES
+    too_large = memory_uploads.too_large_message(max_bytes)
+    if memory_uploads.declared_too_large(request, max_bytes=max_bytes):
+        return _organiser_search_page(request, 413, error=too_large)
+    failure, handler = memory_uploads.read_with_csrf(request, field="selfie", max_bytes=max_bytes)
+    if failure is not None:
+        return failure
+    if handler.too_large:
+        return _organiser_search_page(request, 413, error=too_large)
+    return _organiser_search_post(request)
 
 
 def _organiser_events(request):
@@ -41,11 +49,8 @@ def _organiser_search_page(request, status: int, *, form=None, error: str = "", 
     return render(request, "faces/organiser_search.html", context, status=status)
 
 
-@csrf_protect
-def _organiser_search_post(request, handler: uploads.SelfieUploadHandler):
+def _organiser_search_post(request):
     form = OrganiserSearchForm(request.POST, request.FILES, events=_organiser_events(request))
-    if handler.too_large:
-        return _organiser_search_page(request, 413, error=uploads.too_large_message())
     if not form.is_valid():
         return _organiser_search_page(request, 400, form=form)
     event_ids = form.event_ids(request.user)

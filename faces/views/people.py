@@ -1,4 +1,4 @@
-"""The organiser's People pages, and a person's private share link."""
+"""The organiser's People pages (a person's share link is the attendees app's)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,9 +11,8 @@ from django.views.decorators.http import require_POST
 
 from faces import person_actions
 from faces.models import Face, FacePerson, Person
-from faces.views.attendee import private, unknown_link
 from photos import access
-from photos.media import serve_attendee_file, serve_zip
+from photos.media import serve_zip
 from photos.models import Event
 
 PEOPLE_PER_PAGE = 48
@@ -73,7 +72,9 @@ def person_detail(request, pk):
     page = Paginator(memberships, FACES_PER_PAGE).get_page(request.GET.get("page"))
     share_url = ""
     if person.share_token:
-        share_url = request.build_absolute_uri(reverse("faces:shared", args=[person.share_token]))
+        share_url = request.build_absolute_uri(
+            reverse("attendees:shared", args=[person.share_token])
+        )
     context = {
         "event": person.event,
         "person": person,
@@ -156,41 +157,5 @@ def face_not_this_person(request, pk):
 @login_required
 def person_download(request, pk):
     person = _person_for(request, pk)
-    return _person_zip(person)
-
-
-def _person_zip(person: Person):
-    """The person's photos, copies without private metadata (as attendees get them)."""
     name = f"{person.event.name} {person.name or 'person'}"
     return serve_zip(person_actions.photos_of(person), name, for_attendees=True)
-
-
-def _shared_or_404(request, token) -> Person:
-    person = person_actions.shared_person(token)
-    if person is None:
-        raise Http404("No such link.")
-    return person
-
-
-def shared(request, token):
-    """A person's photos, for whoever holds the link (revocable, like the attendee
-    link); nothing once the person is hidden or the link is revoked."""
-    person = person_actions.shared_person(token)
-    if person is None:
-        return unknown_link(request)
-    photos = person_actions.photos_of(person).select_related("album")
-    context = {"person": person, "event": person.event, "photos": photos, "token": token}
-    return private(render(request, "faces/shared.html", context))
-
-
-def shared_photo(request, token, photo_id, kind):
-    person = _shared_or_404(request, token)
-    photo = person_actions.photos_of(person).filter(pk=photo_id).first()
-    if photo is None:
-        raise Http404("No such photo.")
-    return private(serve_attendee_file(photo, kind, as_download=request.GET.get("download") == "1"))
-
-
-def shared_download(request, token):
-    person = _shared_or_404(request, token)
-    return private(_person_zip(person))

@@ -45,7 +45,7 @@ def event_detail(request, pk):
         photo_count=Count("photos"), face_total=Sum("photos__face_count")
     )
     attendee_url = request.build_absolute_uri(
-        reverse("faces:attendee", args=[event.attendee_token])
+        reverse("attendees:attendee", args=[event.attendee_token])
     )
     context = {
         "event": event,
@@ -92,7 +92,7 @@ def event_delete(request, pk):
 @login_required
 def event_qr(request, pk):
     event = access.event_for(request, pk)
-    url = request.build_absolute_uri(reverse("faces:attendee", args=[event.attendee_token]))
+    url = request.build_absolute_uri(reverse("attendees:attendee", args=[event.attendee_token]))
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
     data = io.BytesIO()
     image.save(data)

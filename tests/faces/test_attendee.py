@@ -41,7 +41,7 @@ def gallery(event, images):
 
 
 def page_url(event, name="attendee", *args):
-    return reverse(f"faces:{name}", args=[event.attendee_token, *args])
+    return reverse(f"attendees:{name}", args=[event.attendee_token, *args])
 
 
 def search(client, event, path=None, data=None, consent=True, **filters):
@@ -52,7 +52,7 @@ def search(client, event, path=None, data=None, consent=True, **filters):
         payload["consent"] = "on"
     payload.update(filters)
     # The search redirects to the results page (post, redirect, get): followed.
-    return client.post(page_url(event, "attendee_search"), payload, follow=True)
+    return client.post(page_url(event, "search"), payload, follow=True)
 
 
 def matched_ids(response):
@@ -105,7 +105,7 @@ def test_a_selfie_finds_only_that_persons_photos(client, event, gallery, images)
     assert response.status_code == 200
     assert matched_ids(response) == {gallery["obama"].pk}
     assert "We used the face boxed in green" in response.content.decode()
-    again = client.get(page_url(event, "attendee_results"))
+    again = client.get(page_url(event, "results"))
     assert matched_ids(again) == {gallery["obama"].pk}
 
 
@@ -113,7 +113,7 @@ def test_without_consent_nothing_is_searched(client, event, gallery, images):
     response = search(client, event, images["obama2.jpg"], consent=False)
     assert response.status_code == 400
     assert "tick the box" in response.content.decode()
-    assert client.get(page_url(event, "attendee_results")).status_code == 302
+    assert client.get(page_url(event, "results")).status_code == 302
 
 
 @pytest.mark.parametrize(
@@ -173,7 +173,7 @@ def test_the_album_filter_offers_only_albums_with_photos(client, event, gallery)
 
 def test_results_can_be_filtered_after_the_search(client, event, gallery, images):
     search(client, event, images["obama2.jpg"])
-    url = page_url(event, "attendee_results")
+    url = page_url(event, "results")
     assert matched_ids(client.get(url, {"album": gallery["ceremony"].pk})) == {gallery["obama"].pk}
     assert matched_ids(client.get(url, {"album": gallery["party"].pk})) == set()
 
@@ -185,11 +185,11 @@ def test_hidden_faces_never_match(client, event, gallery, images):
 
 def test_attendees_only_get_media_of_photos_their_search_matched(client, event, gallery, images):
     obama, biden = gallery["obama"], gallery["biden"]
-    assert client.get(page_url(event, "attendee_photo", obama.pk, "preview")).status_code == 404
+    assert client.get(page_url(event, "photo", obama.pk, "preview")).status_code == 404
     search(client, event, images["obama2.jpg"])
     for kind in ("thumbnail", "preview", "original"):
-        assert client.get(page_url(event, "attendee_photo", obama.pk, kind)).status_code == 200
-    assert client.get(page_url(event, "attendee_photo", biden.pk, "preview")).status_code == 404
+        assert client.get(page_url(event, "photo", obama.pk, kind)).status_code == 200
+    assert client.get(page_url(event, "photo", biden.pk, "preview")).status_code == 404
     # and not through the organiser's URLs either
     assert client.get(reverse("photos:photo_media", args=[obama.pk, "preview"])).status_code == 302
 
@@ -198,8 +198,8 @@ def test_results_expire(client, event, gallery, images, settings):
     settings.ATTENDEE_RESULTS_TTL_SECONDS = -1
     search(client, event, images["obama2.jpg"])
     photo = gallery["obama"]
-    assert client.get(page_url(event, "attendee_photo", photo.pk, "preview")).status_code == 404
-    assert client.get(page_url(event, "attendee_results")).status_code == 302
+    assert client.get(page_url(event, "photo", photo.pk, "preview")).status_code == 404
+    assert client.get(page_url(event, "results")).status_code == 302
 
 
 def test_results_belong_to_the_browser_that_searched(
@@ -210,7 +210,7 @@ def test_results_belong_to_the_browser_that_searched(
     search(client, event, images["obama2.jpg"])
     stranger = Client()
     assert (
-        stranger.get(page_url(event, "attendee_photo", gallery["obama"].pk, "preview")).status_code
+        stranger.get(page_url(event, "photo", gallery["obama"].pk, "preview")).status_code
         == 404
     )
 
@@ -235,14 +235,14 @@ def test_results_have_their_own_address_a_reload_shows_without_searching_again(
     client, event, gallery, images
 ):
     response = client.post(
-        page_url(event, "attendee_search"),
+        page_url(event, "search"),
         {
             "selfie": SimpleUploadedFile("me.jpg", images["obama2.jpg"].read_bytes()),
             "consent": "on",
         },
     )
     assert response.status_code == 303
-    assert response["Location"] == page_url(event, "attendee_results")
+    assert response["Location"] == page_url(event, "results")
     first = client.get(response["Location"])
     again = client.get(response["Location"])  # a reload, a bookmark, a reopened tab
     assert matched_ids(first) == matched_ids(again) == {gallery["obama"].pk}
@@ -250,7 +250,7 @@ def test_results_have_their_own_address_a_reload_shows_without_searching_again(
 
 def test_download_all_streams_a_zip_of_the_matches(client, event, gallery, images):
     search(client, event, images["obama2.jpg"])
-    response = client.get(page_url(event, "attendee_download"))
+    response = client.get(page_url(event, "download"))
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     assert archive.namelist() == ["obama.jpg"]
@@ -267,9 +267,9 @@ def test_download_all_streams_a_zip_of_the_matches(client, event, gallery, image
 
 def test_forget_my_search_removes_the_results(client, event, gallery, images):
     search(client, event, images["obama2.jpg"])
-    client.post(page_url(event, "attendee_forget"))
+    client.post(page_url(event, "forget"))
     assert (
-        client.get(page_url(event, "attendee_photo", gallery["obama"].pk, "preview")).status_code
+        client.get(page_url(event, "photo", gallery["obama"].pk, "preview")).status_code
         == 404
     )
 
@@ -291,11 +291,11 @@ def test_past_its_budget_an_event_refuses_repeat_searches_not_new_guests(
 
     settings.ATTENDEE_SEARCHES_PER_EVENT = 1
     settings.ATTENDEE_FAIR_SHARE_MIN = 1
-    client.get(reverse("faces:attendee", args=[event.attendee_token]))
+    client.get(reverse("attendees:attendee", args=[event.attendee_token]))
     assert search(client, event, images["obama2.jpg"]).status_code == 200
     assert search(client, event, images["obama2.jpg"]).status_code == 429
     newcomer = Client(REMOTE_ADDR="10.0.0.9")
-    newcomer.get(reverse("faces:attendee", args=[event.attendee_token]))
+    newcomer.get(reverse("attendees:attendee", args=[event.attendee_token]))
     assert search(newcomer, event, images["obama2.jpg"]).status_code == 200
 
 
@@ -323,4 +323,4 @@ def test_a_selfie_without_a_clear_human_face_is_refused(client, event, gallery):
     response = search(client, event, data=sky.getvalue())
     assert response.status_code == 400
     assert "could not see a clear human face" in response.content.decode()
-    assert not client.session.get("attendee_results")
+    assert not client.session.get("results")

@@ -30,7 +30,7 @@ def test_the_french_translation_is_complete():
 
 
 def test_the_attendee_page_follows_the_browsers_language(client, event):
-    url = reverse("faces:attendee", args=[event.attendee_token])
+    url = reverse("attendees:attendee", args=[event.attendee_token])
     french = client.get(url, **FRENCH)
     assert "Trouvez les photos où vous apparaissez" in french.content.decode()
     assert '<html lang="fr">' in french.content.decode()
@@ -42,7 +42,7 @@ def test_the_attendee_page_follows_the_browsers_language(client, event):
 
 
 def test_refusals_are_in_the_attendees_language(client, event):
-    url = reverse("faces:attendee_search", args=[event.attendee_token])
+    url = reverse("attendees:search", args=[event.attendee_token])
     selfie = SimpleUploadedFile("me.jpg", b"")
     response = client.post(url, {"selfie": selfie}, **FRENCH)
     page = response.content.decode()
@@ -57,7 +57,7 @@ def test_dates_are_written_the_french_way(client, event):
 
     event.starts_on = dt.date(2026, 6, 20)
     event.save()
-    page = client.get(reverse("faces:attendee", args=[event.attendee_token]), **FRENCH)
+    page = client.get(reverse("attendees:attendee", args=[event.attendee_token]), **FRENCH)
     assert "20 juin 2026" in page.content.decode()
 
 

@@ -106,16 +106,16 @@ def test_download_and_share_give_exactly_the_persons_photos(client, owner_client
     assert len(names) == 3
     owner_client.post(reverse("faces:person_action", args=[alice.pk, "share"]))
     token = Person.objects.get(pk=alice.pk).share_token
-    page = client.get(reverse("faces:shared", args=[token]))
+    page = client.get(reverse("attendees:shared", args=[token]))
     assert page.status_code == 200 and page["X-Robots-Tag"] == "noindex"
     assert {p.original_filename for p in page.context["photos"]} == expected
     bob_photo = event_people["faces"]["bob"][0].photo_id
-    url = reverse("faces:shared_photo", args=[token, bob_photo, "thumbnail"])
+    url = reverse("attendees:shared_photo", args=[token, bob_photo, "thumbnail"])
     assert client.get(url).status_code == 404  # not one of hers
     owner_client.post(reverse("faces:person_action", args=[alice.pk, "unshare"]))
-    assert client.get(reverse("faces:shared", args=[token])).status_code == 404
-    assert client.get(reverse("faces:shared_download", args=[token])).status_code == 404
-    assert client.get(reverse("faces:shared", args=["nonsense"])).status_code == 404
+    assert client.get(reverse("attendees:shared", args=[token])).status_code == 404
+    assert client.get(reverse("attendees:shared_download", args=[token])).status_code == 404
+    assert client.get(reverse("attendees:shared", args=["nonsense"])).status_code == 404
 
 
 def test_hiding_and_showing_a_person_through_the_page(owner_client, owner, event_people):

@@ -56,9 +56,7 @@ def test_a_date_filter_is_shown_back_as_the_browser_can_read_it(
     round trip (the form is shown again with what was asked)."""
     from photos.forms import SearchFiltersForm
 
-    form = SearchFiltersForm(
-        {"taken_from": "2026-11-20", "taken_to": "2026-11-21"}, events=[event]
-    )
+    form = SearchFiltersForm({"taken_from": "2026-11-20", "taken_to": "2026-11-21"}, events=[event])
     assert form.is_valid(), form.errors
     from django.utils import translation
 

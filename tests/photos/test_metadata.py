@@ -383,10 +383,10 @@ def secret_photos(event):
 
 def attendee_client(event, images) -> Client:
     client = Client()
-    client.get(reverse("faces:attendee", args=[event.attendee_token]))
+    client.get(reverse("attendees:attendee", args=[event.attendee_token]))
     with images["obama2.jpg"].open("rb") as selfie:
         response = client.post(
-            reverse("faces:attendee_search", args=[event.attendee_token]),
+            reverse("attendees:search", args=[event.attendee_token]),
             {"selfie": selfie, "consent": "on"},
         )
     assert response.status_code == 303  # to the results page
@@ -395,7 +395,7 @@ def attendee_client(event, images) -> Client:
 
 def original_url(event, photo) -> str:
     args = [event.attendee_token, photo.pk, "original"]
-    return reverse("faces:attendee_photo", args=args) + "?download=1"
+    return reverse("attendees:photo", args=args) + "?download=1"
 
 
 def test_an_attendees_download_has_no_private_metadata(event, images, secret_photos):
@@ -421,7 +421,7 @@ def test_an_attendees_download_has_no_private_metadata(event, images, secret_pho
 
 def test_every_file_in_an_attendees_zip_has_no_private_metadata(event, images, secret_photos):
     client = attendee_client(event, images)
-    response = client.get(reverse("faces:attendee_download", args=[event.attendee_token]))
+    response = client.get(reverse("attendees:download", args=[event.attendee_token]))
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     names = ["ceremony.jpg", "party.webp", "phone.jpg", "portrait.png"]
@@ -454,7 +454,7 @@ def test_a_photo_with_no_clean_copy_is_refused_and_left_out_of_the_zip(
     assert response.status_code == 500
     assert b"ask the organiser" in response.content
     assert f"Photo {damaged.pk}: no copy without private metadata" in caplog.text
-    zipped = client.get(reverse("faces:attendee_download", args=[event.attendee_token]))
+    zipped = client.get(reverse("attendees:download", args=[event.attendee_token]))
     archive = zipfile.ZipFile(io.BytesIO(b"".join(zipped.streaming_content)))
     assert sorted(archive.namelist()) == [
         "ceremony.jpg",

@@ -101,12 +101,12 @@ def test_the_dashboard_lists_only_the_organisers_events(owner_client, event, oth
 
 
 def test_a_new_attendee_link_replaces_the_old_one(owner_client, client, event):
-    old = reverse("faces:attendee", args=[event.attendee_token])
+    old = reverse("attendees:attendee", args=[event.attendee_token])
     assert client.get(old).status_code == 200
     owner_client.post(reverse("photos:event_token_regenerate", args=[event.pk]))
     event.refresh_from_db()
     assert client.get(old).status_code == 404
-    assert client.get(reverse("faces:attendee", args=[event.attendee_token])).status_code == 200
+    assert client.get(reverse("attendees:attendee", args=[event.attendee_token])).status_code == 200
 
 
 def test_the_qr_code_encodes_the_attendee_link(owner_client, event):

@@ -14,6 +14,7 @@ from faces.processing import process_photo
 from photos.models import Photo
 from photos.services import add_photo, get_or_create_album
 from registrations import links, notify, services
+from registrations import results as registered_results
 from registrations.models import Answer, EventCounts, LoginLink, Registration
 from tests.registrations.conftest import html_of, link_in, text_of
 from tests.sample_images import no_face_image
@@ -71,7 +72,7 @@ def test_registering_keeps_a_vector_and_the_photos_found_and_sends_a_welcome_ema
     with django_capture_on_commit_callbacks(execute=True):
         response = register(client, event, images["obama2.jpg"].read_bytes(), share_email="on")
     assert response.status_code == 303
-    assert response["Location"] == reverse("faces:attendee_results", args=[event.attendee_token])
+    assert response["Location"] == reverse("attendees:results", args=[event.attendee_token])
     registration = Registration.objects.get()
     assert registration.email == EMAIL and registration.share_email
     assert registration.confirmed_at is None
@@ -279,24 +280,24 @@ def test_a_mail_server_that_is_down_keeps_the_photos_for_the_next_email(
 
 def test_an_answer_is_applied_and_remembered(client, event, registered, gallery):
     """ "Yes, that's me" on the results page adds the photo now and in later searches."""
-    from faces import attendees
+    from attendees.results import StoredQuestion, save_stored
 
     client.get(url(event, "mine"))
     biden = Face.objects.get(photo=gallery["biden"])
-    results = services.current_results(registered)
+    results = registered_results.current_results(registered)
     results.questions.append(
-        {"face": biden.pk, "photo": gallery["biden"].pk, "kind": "candidate",
-         "adds": [gallery["biden"].pk], "removes": [], "answer": None}
+        StoredQuestion(face=biden.pk, photo=gallery["biden"].pk, kind="candidate",
+                       adds=[gallery["biden"].pk])
     )  # fmt: skip
     session = client.session
-    attendees.save_stored(session, event=event, results=results, cycle=False)
+    save_stored(session, event=event, results=results, cycle=False)
     session.save()
     response = client.post(url(event, "answer", biden.pk), {"answer": "yes"}, follow=True)
     assert "remember your answer" in response.content.decode()
     assert gallery["biden"].pk in {photo.pk for photo in response.context["sure"]}
     assert Answer.objects.get(registration=registered, face=biden).is_me is True
     # A later search (a fresh one: no question about that face) keeps the answer.
-    assert gallery["biden"].pk in services.current_results(registered).sure
+    assert gallery["biden"].pk in registered_results.current_results(registered).sure
     client.post(url(event, "answer", biden.pk), {"answer": "no"})  # not a question now
     assert Answer.objects.get(registration=registered, face=biden).is_me is True
 
@@ -305,12 +306,14 @@ def test_answers_apply_to_the_same_person_in_later_photos(event, registered, gal
     """A "no" about one face of a person answers a question about their other face."""
     biden = Face.objects.get(photo=gallery["biden"])
     Answer.objects.create(registration=registered, face=biden, is_me=True)
-    results = services.current_results(registered)
+    from attendees.results import StoredQuestion
+
+    results = registered_results.current_results(registered)
     results.questions = [
-        {"face": biden.pk, "photo": gallery["biden"].pk, "kind": "candidate",
-         "adds": [gallery["biden"].pk], "removes": [], "answer": None},
+        StoredQuestion(face=biden.pk, photo=gallery["biden"].pk, kind="candidate",
+                       adds=[gallery["biden"].pk]),
     ]  # fmt: skip
-    services.apply_answers(registered, results)
+    registered_results.apply_answers(registered, results)
     assert gallery["biden"].pk in results.sure
 
 
@@ -427,16 +430,16 @@ def test_a_face_that_may_be_the_attendee_is_announced_once_to_check(
 ):
     """A new photo whose face is only a candidate ("Is this you?") is announced as
     one to check, once; after a "no" it is not announced again."""
-    from faces import attendees
-    from faces.matching import Decision, Question
+    from attendees.results import results_of
+    from faces.api import Decision, Question
 
     def as_candidates(registration):
         """The search as it would be with the new photo's face only a candidate."""
         photo = Photo.objects.filter(original_filename="obama3.jpg").first()
         face = photo and Face.objects.filter(photo=photo).first()
         questions = [Question("candidate", face.pk, photo.pk, 0.38)] if face else []
-        results = attendees.results_of(Decision(sure=[], maybe=[], questions=questions))
-        services.apply_answers(registration, results)
+        results = results_of(Decision(sure=[], maybe=[], questions=questions))
+        registered_results.apply_answers(registration, results)
         return results
 
     monkeypatch.setattr(notify, "current_results", as_candidates)

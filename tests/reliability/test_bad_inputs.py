@@ -67,7 +67,7 @@ def test_inside_a_zip(owner_client, album, name, make, expected):
 
 @pytest.mark.parametrize("name, make, expected", CASES)
 def test_as_a_selfie(client, event, album, name, make, expected):
-    url = reverse("faces:attendee_search", args=[event.attendee_token])
+    url = reverse("attendees:search", args=[event.attendee_token])
     response = client.post(url, {"selfie": SimpleUploadedFile(name, make()), "consent": "on"})
     assert response.status_code == 400  # none of these shows a face
     page = response.content.decode()

@@ -38,18 +38,18 @@ def urls(world):
         (reverse("photos:photo_media", args=[unmatched.pk, "thumbnail"]), moderated),
         (reverse("photos:photo_media", args=[unmatched.pk, "preview"]), moderated),
         (reverse("faces:face_crop", args=[face.pk]), moderated),
-        (reverse("faces:attendee", args=[token]), [200] * 7),
-        (reverse("faces:attendee_results", args=[token]), [302, 200, 302, 302, 302, 302, 302]),
+        (reverse("attendees:attendee", args=[token]), [200] * 7),
+        (reverse("attendees:results", args=[token]), [302, 200, 302, 302, 302, 302, 302]),
         (
-            reverse("faces:attendee_photo", args=[token, matched.pk, "preview"]),
+            reverse("attendees:photo", args=[token, matched.pk, "preview"]),
             [404, 200, 404, 404, 404, 404, 404],
         ),
         (
-            reverse("faces:attendee_photo", args=[token, matched.pk, "original"]),
+            reverse("attendees:photo", args=[token, matched.pk, "original"]),
             [404, 200, 404, 404, 404, 404, 404],
         ),
-        (reverse("faces:attendee_photo", args=[token, unmatched.pk, "preview"]), [404] * 7),
-        (reverse("faces:attendee_download", args=[token]), [404, 200, 404, 404, 404, 404, 404]),
+        (reverse("attendees:photo", args=[token, unmatched.pk, "preview"]), [404] * 7),
+        (reverse("attendees:download", args=[token]), [404, 200, 404, 404, 404, 404, 404]),
         ("/e/not-a-real-token-but-long-enough-to-look-like-one/", [404] * 7),
         (reverse("admin:index"), admin_only),
         (reverse("admin:faces_face_changelist"), admin_only),
@@ -83,7 +83,7 @@ def test_forms_need_a_csrf_token(world):
     response = client.post(reverse("photos:event_create"), {"name": "No token"})
     assert response.status_code == 403
     attendee = Client(enforce_csrf_checks=True)
-    url = reverse("faces:attendee_search", args=[world["event"].attendee_token])
+    url = reverse("attendees:search", args=[world["event"].attendee_token])
     assert attendee.post(url, {"consent": "on"}).status_code == 403
 
 

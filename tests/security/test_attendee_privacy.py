@@ -26,13 +26,13 @@ def photos(album, images):
 
 
 def url(event, name, *args):
-    return reverse(f"faces:{name}", args=[event.attendee_token, *args])
+    return reverse(f"attendees:{name}", args=[event.attendee_token, *args])
 
 
 def search(client, event, images, name="obama2.jpg"):
     selfie = SimpleUploadedFile("me.jpg", images[name].read_bytes())
     return client.post(
-        url(event, "attendee_search"), {"selfie": selfie, "consent": "on"}, follow=True
+        url(event, "search"), {"selfie": selfie, "consent": "on"}, follow=True
     )
 
 
@@ -41,13 +41,13 @@ def test_a_face_hidden_after_the_search_disappears_from_results_and_downloads(
 ):
     matched = photos["obama.jpg"]
     assert [p.pk for p in search(client, event, images).context["sure"]] == [matched.pk]
-    preview = url(event, "attendee_photo", matched.pk, "preview")
+    preview = url(event, "photo", matched.pk, "preview")
     assert client.get(preview).status_code == 200
     moderation.hide_faces(faces=matched.faces.all(), user=owner)
     assert client.get(preview).status_code == 404
-    assert client.get(url(event, "attendee_photo", matched.pk, "original")).status_code == 404
-    assert client.get(url(event, "attendee_results")).context["sure"] == []
-    archive = client.get(url(event, "attendee_download"))
+    assert client.get(url(event, "photo", matched.pk, "original")).status_code == 404
+    assert client.get(url(event, "results")).context["sure"] == []
+    archive = client.get(url(event, "download"))
     assert b"obama.jpg" not in b"".join(archive.streaming_content)
 
 
@@ -56,11 +56,11 @@ def test_turning_face_search_off_ends_every_search_of_the_event(client, event, p
     search(client, event, images)
     event.is_face_search_enabled = False
     event.save()
-    assert client.get(url(event, "attendee_photo", matched.pk, "preview")).status_code == 404
-    assert client.get(url(event, "attendee_download")).status_code == 404
-    results = client.get(url(event, "attendee_results"))
+    assert client.get(url(event, "photo", matched.pk, "preview")).status_code == 404
+    assert client.get(url(event, "download")).status_code == 404
+    results = client.get(url(event, "results"))
     assert results.status_code == 302 and results["Location"] == url(event, "attendee")
-    assert "attendee_results" not in client.session or not client.session["attendee_results"]
+    assert "results" not in client.session or not client.session["results"]
 
 
 def test_attendee_photos_are_never_cached_and_forgetting_clears_the_cache(
@@ -69,12 +69,12 @@ def test_attendee_photos_are_never_cached_and_forgetting_clears_the_cache(
     matched = photos["obama.jpg"]
     search(client, event, images)
     for kind in ("thumbnail", "preview", "original"):
-        response = client.get(url(event, "attendee_photo", matched.pk, kind))
+        response = client.get(url(event, "photo", matched.pk, kind))
         assert response.status_code == 200
         assert "no-store" in response["Cache-Control"], kind
-    forget = client.post(url(event, "attendee_forget"))
+    forget = client.post(url(event, "forget"))
     assert forget["Clear-Site-Data"] == '"cache"'
-    assert client.get(url(event, "attendee_photo", matched.pk, "thumbnail")).status_code == 404
+    assert client.get(url(event, "photo", matched.pk, "thumbnail")).status_code == 404
 
 
 def test_saving_results_gives_the_browser_a_new_session_key(client, event, photos, images):
@@ -95,7 +95,7 @@ def only_candidates(settings):
 
 def _question_about(response, photo):
     """The open question whose face is in ``photo``."""
-    return next(q for q in response.context["questions"] if q["photo"] == photo.pk)
+    return next(q for q in response.context["questions"] if q.photo == photo.pk)
 
 
 def test_questions_show_a_face_crop_not_the_photo_until_confirmed(
@@ -106,42 +106,42 @@ def test_questions_show_a_face_crop_not_the_photo_until_confirmed(
     assert response.context["sure"] == []
     question = _question_about(response, matched)
     page = response.content.decode()
-    assert url(event, "attendee_question_face", question["face"]) in page
-    assert url(event, "attendee_photo", matched.pk, "thumbnail") not in page
+    assert url(event, "question_face", question.face) in page
+    assert url(event, "photo", matched.pk, "thumbnail") not in page
     for kind in ("thumbnail", "preview", "original"):
-        assert client.get(url(event, "attendee_photo", matched.pk, kind)).status_code == 404
-    crop = client.get(url(event, "attendee_question_face", question["face"]))
+        assert client.get(url(event, "photo", matched.pk, kind)).status_code == 404
+    crop = client.get(url(event, "question_face", question.face))
     assert crop.status_code == 200 and "no-store" in crop["Cache-Control"]
     assert max(Image.open(io.BytesIO(crop.content)).size) <= 160
     answer = client.post(
-        url(event, "attendee_question_answer", question["face"]), {"answer": "yes"}
+        url(event, "question_answer", question.face), {"answer": "yes"}
     )
     assert answer.status_code == 302
-    assert client.get(url(event, "attendee_photo", matched.pk, "preview")).status_code == 200
-    results = client.get(url(event, "attendee_results"))
+    assert client.get(url(event, "photo", matched.pk, "preview")).status_code == 200
+    results = client.get(url(event, "results"))
     assert matched.pk in [p.pk for p in results.context["sure"]]
-    assert client.get(url(event, "attendee_question_face", question["face"])).status_code == 404
+    assert client.get(url(event, "question_face", question.face)).status_code == 404
 
 
 def test_no_to_a_question_keeps_its_photos_out(client, event, photos, images, only_candidates):
     matched = photos["obama.jpg"]
     question = _question_about(search(client, event, images), matched)
-    client.post(url(event, "attendee_question_answer", question["face"]), {"answer": "no"})
-    results = client.get(url(event, "attendee_results"))
+    client.post(url(event, "question_answer", question.face), {"answer": "no"})
+    results = client.get(url(event, "results"))
     assert matched.pk not in [p.pk for p in results.context["sure"]]
-    assert question["face"] not in [q["face"] for q in results.context["questions"]]
-    assert client.get(url(event, "attendee_question_face", question["face"])).status_code == 404
-    assert client.get(url(event, "attendee_photo", matched.pk, "preview")).status_code == 404
+    assert question.face not in [q.face for q in results.context["questions"]]
+    assert client.get(url(event, "question_face", question.face)).status_code == 404
+    assert client.get(url(event, "photo", matched.pk, "preview")).status_code == 404
 
 
 def test_crops_and_answers_are_only_for_this_browsers_questions(client, event, photos, images):
     other_face = photos["group6.jpg"].faces.first()
-    response = client.get(url(event, "attendee_question_face", other_face.pk))
+    response = client.get(url(event, "question_face", other_face.pk))
     assert response.status_code == 404
-    answer = client.post(url(event, "attendee_question_answer", other_face.pk), {"answer": "yes"})
+    answer = client.post(url(event, "question_answer", other_face.pk), {"answer": "yes"})
     assert answer.status_code == 302
     photo = photos["group6.jpg"].pk
-    assert client.get(url(event, "attendee_photo", photo, "preview")).status_code == 404
+    assert client.get(url(event, "photo", photo, "preview")).status_code == 404
 
 
 def test_hidden_faces_keep_no_vector_and_are_never_candidates(
@@ -155,7 +155,7 @@ def test_hidden_faces_keep_no_vector_and_are_never_candidates(
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = search(client, event, images)
     assert matched.pk not in [p.pk for p in response.context["sure"]]
-    assert matched.pk not in [q["photo"] for q in response.context["questions"]]
+    assert matched.pk not in [q.photo for q in response.context["questions"]]
 
 
 def _ticket(client, event) -> str:
@@ -174,7 +174,7 @@ def test_camera_only_events_need_a_fresh_ticket_from_the_page(client, event, pho
 
     def post(**extra):
         data = {"selfie": SimpleUploadedFile("me.jpg", selfie), "consent": "on", **extra}
-        return client.post(url(event, "attendee_search"), data, follow=True)
+        return client.post(url(event, "search"), data, follow=True)
 
     page = client.get(url(event, "attendee")).content.decode()
     assert "Upload a selfie" not in page and "taken with your camera" in page

@@ -6,21 +6,21 @@ import threading
 
 import pytest
 import redis
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.db.models.functions import Now
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django_q.models import Schedule
 
+from attendees import limits
 from core import ratelimit, tasks
 from core.models import RateCounter
-from faces import limits
 from tests.factories import EventFactory, UserFactory
-from tests.sample_images import no_face_image
 from tests.live import HttpClient, production_server
+from tests.sample_images import no_face_image
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
 VENUE = "203.0.113.7"
@@ -218,11 +218,11 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_keyed(settings):
 
 
 def _search_url(event) -> str:
-    return reverse("faces:attendee_search", args=[event.attendee_token])
+    return reverse("attendees:search", args=[event.attendee_token])
 
 
 def _page_url(event) -> str:
-    return reverse("faces:attendee", args=[event.attendee_token])
+    return reverse("attendees:attendee", args=[event.attendee_token])
 
 
 def _signed_browser_cookie(browser: str) -> str:

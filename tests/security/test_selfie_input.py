@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def search_url(event) -> str:
-    return reverse("faces:attendee_search", args=[event.attendee_token])
+    return reverse("attendees:search", args=[event.attendee_token])
 
 
 def post_selfie(client, event, data: bytes, name="me.jpg"):
@@ -141,15 +141,15 @@ def test_an_oversized_selfie_is_refused_before_its_body_is_read(client, event, s
 
 
 def test_a_body_that_lies_about_its_size_is_cut_off_at_the_limit(rf, event, settings):
-    from faces.uploads import SelfieUploadHandler, use_selfie_upload_handler
+    from photos.memory_uploads import MemoryUploadHandler, use_memory_upload_handler
 
     settings.SELFIE_MAX_BYTES = 100_000
     request = rf.post(
         search_url(event), {"selfie": SimpleUploadedFile("me.jpg", b"\xff" * 300_000)}
     )
     request.META["CONTENT_LENGTH"] = str(60_000)  # claims to be small
-    handler = use_selfie_upload_handler(request)
-    assert isinstance(handler, SelfieUploadHandler)
+    handler = use_memory_upload_handler(request, field="selfie", max_bytes=100_000)
+    assert isinstance(handler, MemoryUploadHandler)
     request.FILES  # noqa: B018 - parses the body through the handler
     assert "selfie" not in request.FILES
     assert handler.received <= 100_000 + handler.chunk_size

@@ -98,7 +98,7 @@ def test_the_form_answers_a_known_address_exactly_as_a_new_one(
 
     def answer(email):
         client = Client()
-        client.get(reverse("faces:attendee", args=[event.attendee_token]))
+        client.get(reverse("attendees:attendee", args=[event.attendee_token]))
         with django_capture_on_commit_callbacks(execute=True):
             response = _register(client, event, selfie, email=email)
         page = client.get(response["Location"]).content.decode()
@@ -164,10 +164,10 @@ def test_hide_me_hides_nobody_until_the_organiser_approves(
     guest = Client()
     with images["obama2.jpg"].open("rb") as fp:
         guest.post(
-            reverse("faces:attendee_search", args=[event.attendee_token]),
+            reverse("attendees:search", args=[event.attendee_token]),
             {"selfie": fp, "consent": "on"},
         )
-    results = guest.get(reverse("faces:attendee_results", args=[event.attendee_token]))
+    results = guest.get(reverse("attendees:results", args=[event.attendee_token]))
     assert world["photos"]["obama.jpg"].pk in [photo.pk for photo in results.context["sure"]]
     request = HideRequest.objects.get()
     assert request.is_waiting and request.face_ids == [obama.pk]
@@ -253,8 +253,8 @@ def test_under_pressure_new_guests_are_served_and_a_greedy_network_is_refused(db
     settings.ATTENDEE_SEARCHES_PER_EVENT = 6
     settings.ATTENDEE_FAIR_SHARE_MIN = 2
     event = EventFactory()
-    page = reverse("faces:attendee", args=[event.attendee_token])
-    search = reverse("faces:attendee_search", args=[event.attendee_token])
+    page = reverse("attendees:attendee", args=[event.attendee_token])
+    search = reverse("attendees:search", args=[event.attendee_token])
 
     def post(client, seed=0):
         selfie = SimpleUploadedFile("x.jpg", _no_face_jpeg(seed))
@@ -281,8 +281,8 @@ def test_an_ipv6_48_is_one_network(db, settings):
     """One attacker holds a /48: 65,536 /64s. The per-address ceiling counts it once."""
     settings.ATTENDEE_SEARCHES_PER_ADDRESS = 5
     event = EventFactory()
-    page = reverse("faces:attendee", args=[event.attendee_token])
-    search = reverse("faces:attendee_search", args=[event.attendee_token])
+    page = reverse("attendees:attendee", args=[event.attendee_token])
+    search = reverse("attendees:search", args=[event.attendee_token])
     statuses = []
     for subnet in range(7):
         client = Client(REMOTE_ADDR=f"2001:db8:42:{subnet:x}::1")
@@ -417,7 +417,7 @@ def test_an_event_name_with_a_newline_does_not_stop_its_emails(
         return real(registration_id, *args)
 
     monkeypatch.setattr(emails, "_send_new_photos", broken_for_victim)
-    monkeypatch.setattr(emails.services, "photos_still_showing", lambda r, ids: set(ids))
+    monkeypatch.setattr(emails.results, "photos_still_showing", lambda r, ids: set(ids))
     smtp.messages.clear()
     sent = emails.send_new_photos([(victim.pk, [photo.pk], []), (other.pk, [photo.pk], [])])
     assert sent == 1 and len(smtp.to("other@example.org")) == 1
@@ -441,7 +441,7 @@ def test_an_event_whose_model_cannot_load_is_skipped_and_named(world, images, ow
     guest = Client()
     with images["obama2.jpg"].open("rb") as fp:
         response = guest.post(
-            reverse("faces:attendee_search", args=[other.attendee_token]),
+            reverse("attendees:search", args=[other.attendee_token]),
             {"selfie": fp, "consent": "on"},
         )
     assert response.status_code == 503 and response["Retry-After"] == "60"

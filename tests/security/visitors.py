@@ -18,7 +18,7 @@ def visitor(kind, world, images) -> Client:
         event = world["event"] if kind == "attendee" else world["other_event"]
         with images["obama2.jpg"].open("rb") as fp:
             client.post(
-                reverse("faces:attendee_search", args=[event.attendee_token]),
+                reverse("attendees:search", args=[event.attendee_token]),
                 {"selfie": fp, "consent": "on"},
             )
     return client

@@ -47,10 +47,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core import ratelimit
-from faces.selfies import SelfieBusy
+from faces.api import SelfieBusy
 from photos.images import check_header
 
 COOKIE_NAME = "attendee_browser"
+# The salt of the app this began in: cookies given before the move stay valid.
 COOKIE_SALT = "faces.limits.browser-id"
 # Long enough to cover an event and the days after it; refreshed on every visit.
 COOKIE_MAX_AGE = 30 * 24 * 3600

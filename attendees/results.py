@@ -2,21 +2,23 @@
 
 Only ids are kept (no selfie, no embedding, no address): the photos found, the face that
 matched in each, and the "Is this you?" questions with what each answer does (worked
-out during the search, while the selfie's vector existed: faces.matching). Every access
-checks again that face search is still on for the event and that the faces are still
-visible, so an organiser's "hide" or "turn off" takes effect at once, not an hour
+out during the search, while the selfie's vector existed: faces.api.Decision). Every
+access checks again that face search is still on for the event and that the faces are
+still visible, so an organiser's "hide" or "turn off" takes effect at once, not an hour
 later. A question shows a small crop of the face only; a photo itself is served once
 it is among the attendee's photos.
+
+In the session the results are plain JSON (:meth:`StoredResults.to_session`); in the
+code they are always the typed values below.
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 
-from faces.matching import Decision
+from faces.api import Decision, SelfieSearch
 from faces.models import Face
-from faces.selfies import SelfieSearch
 from photos.models import Event, Photo
 
 SESSION_KEY = "attendee_results"
@@ -24,10 +26,22 @@ QUESTIONS_SHOWN = 6  # at a time: a few clear faces, not a wall of strangers
 
 
 @dataclass
+class StoredQuestion:
+    """ "Is this you?" about one face, what each answer does, and the answer given."""
+
+    face: int
+    photo: int
+    kind: str  # "check" (a face in the results) or "candidate" (a face not in them)
+    adds: list[int] = field(default_factory=list)  # photo ids a "yes" adds
+    removes: list[int] = field(default_factory=list)  # photo ids a "no" removes
+    answer: bool | None = None
+
+
+@dataclass
 class StoredResults:
     sure: list[int]  # photo ids, closest first; answers add and remove
-    faces: dict[str, int]  # photo id (as text: JSON keys) -> the face that matched
-    questions: list[dict]  # {"face", "photo", "kind", "adds", "removes", "answer"}
+    faces: dict[int, int]  # photo id -> the face that matched in it
+    questions: list[StoredQuestion]
     expires_at: float
     face_count: int
     # Where the face used was in the selfie (percent: left, top, width, height): the
@@ -35,15 +49,34 @@ class StoredResults:
     selfie_box: list[float] | None = None
 
     @property
-    def open_questions(self) -> list[dict]:
-        return [q for q in self.questions if q["answer"] is None][:QUESTIONS_SHOWN]
+    def open_questions(self) -> list[StoredQuestion]:
+        return [q for q in self.questions if q.answer is None][:QUESTIONS_SHOWN]
 
     @property
     def answered(self) -> int:
-        return sum(1 for q in self.questions if q["answer"] is not None)
+        return sum(1 for q in self.questions if q.answer is not None)
 
-    def question(self, face_id: int) -> dict | None:
-        return next((q for q in self.questions if q["face"] == face_id), None)
+    def question(self, face_id: int) -> StoredQuestion | None:
+        return next((q for q in self.questions if q.face == face_id), None)
+
+    def face_in(self, photo_id: int) -> int | None:
+        return self.faces.get(photo_id)
+
+    def to_session(self) -> dict:
+        raw = asdict(self)
+        raw["faces"] = {str(photo): face for photo, face in self.faces.items()}  # JSON keys
+        return raw
+
+    @classmethod
+    def from_session(cls, raw: dict) -> "StoredResults":
+        """Raises TypeError/KeyError/ValueError for results an older version stored."""
+        return cls(
+            **{
+                **raw,
+                "faces": {int(photo): face for photo, face in raw["faces"].items()},
+                "questions": [StoredQuestion(**question) for question in raw["questions"]],
+            }
+        )
 
 
 def save_results(session, *, event: Event, search: SelfieSearch) -> StoredResults:
@@ -62,16 +95,15 @@ def results_of(
     """What a search decided, in the form kept in the session."""
     return StoredResults(
         sure=[m.photo_id for m in decision.sure],
-        faces={str(photo): face for photo, face in decision.photo_faces.items()},
+        faces=dict(decision.photo_faces),
         questions=[
-            {
-                "face": q.face_id,
-                "photo": q.photo_id,
-                "kind": q.kind,
-                "adds": list(q.yes_adds),
-                "removes": list(q.no_removes),
-                "answer": None,
-            }
+            StoredQuestion(
+                face=q.face_id,
+                photo=q.photo_id,
+                kind=q.kind,
+                adds=list(q.yes_adds),
+                removes=list(q.no_removes),
+            )
             for q in decision.questions
         ],
         expires_at=time.time() + settings.ATTENDEE_RESULTS_TTL_SECONDS,
@@ -92,7 +124,7 @@ def save_stored(session, *, event: Event, results: StoredResults, cycle: bool = 
 
 def _store(session, event: Event, results: StoredResults) -> None:
     stored = dict(session.get(SESSION_KEY, {}))
-    stored[str(event.pk)] = results.__dict__
+    stored[str(event.pk)] = results.to_session()
     session[SESSION_KEY] = stored
 
 
@@ -101,8 +133,8 @@ def _raw(session, event: Event) -> StoredResults | None:
     if raw is None:
         return None
     try:
-        return StoredResults(**raw)
-    except TypeError:  # saved by an older version of the app: search again
+        return StoredResults.from_session(raw)
+    except (TypeError, KeyError, ValueError):  # stored by an older version: search again
         forget_results(session, event=event)
         return None
 
@@ -120,14 +152,14 @@ def load_results(session, *, event: Event) -> StoredResults | None:
     if results.expires_at < time.time() or not event.is_face_search_enabled:
         forget_results(session, event=event)
         return None
-    asked = {q["face"] for q in results.questions}
+    asked = {q.face for q in results.questions}
     visible = set(
         Face.objects.visible()
         .filter(pk__in=set(results.faces.values()) | asked, event=event)
         .values_list("pk", flat=True)
     )
-    results.sure = [pk for pk in results.sure if results.faces.get(str(pk)) in visible]
-    results.questions = [q for q in results.questions if q["face"] in visible]
+    results.sure = [pk for pk in results.sure if results.faces.get(pk) in visible]
+    results.questions = [q for q in results.questions if q.face in visible]
     return results
 
 
@@ -145,21 +177,21 @@ def answer_question(session, *, event: Event, face_id: int, is_me: bool) -> bool
         return False
     results = _raw(session, event)
     question = results.question(face_id)
-    if question is None or question["answer"] is not None:
+    if question is None or question.answer is not None:
         return False
     apply_answer(results, question, is_me)
     _store(session, event, results)
     return True
 
 
-def apply_answer(results: StoredResults, question: dict, is_me: bool) -> None:
+def apply_answer(results: StoredResults, question: StoredQuestion, is_me: bool) -> None:
     """Record the answer and do what it does: "yes" adds the photos of that person,
     "no" removes the face's photo and those of faces nearer to it than to the selfie."""
-    question["answer"] = is_me
+    question.answer = is_me
     if is_me:
-        results.sure += [pk for pk in question["adds"] if pk not in results.sure]
+        results.sure += [pk for pk in question.adds if pk not in results.sure]
     else:
-        removed = set(question["removes"])
+        removed = set(question.removes)
         results.sure = [pk for pk in results.sure if pk not in removed]
 
 
@@ -175,6 +207,6 @@ def matched_photo(session, *, event: Event, photo_id: int) -> Photo | None:
 def question_face(session, *, event: Event, face_id: int) -> Face | None:
     """The face of one of this session's open questions, for its crop."""
     results = load_results(session, event=event)
-    if results is None or face_id not in {q["face"] for q in results.open_questions}:
+    if results is None or face_id not in {q.face for q in results.open_questions}:
         return None
     return Face.objects.visible().filter(pk=face_id, event=event).select_related("photo").first()

@@ -9,7 +9,7 @@ What this does and does not do: it stops an attendee from choosing a saved pictu
 (someone's face cut out of their results, a photo from a social network) in the page.
 It cannot prove that the bytes came from a camera: a determined person can script the
 page or point the camera at a screen. That is why it is an option on top of the checks
-every search has (faces/selfies.py: no event photo, no face of the event).
+every search has (faces.api.search_by_selfie: no event photo, no face of the event).
 """
 
 import secrets
@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from core import ratelimit
 from photos.models import Event
 
-SALT = "faces.camera.capture-ticket"
+SALT = "faces.camera.capture-ticket"  # the app it began in: tickets given stay valid
 TICKET_MAX_AGE = 15 * 60
 
 MESSAGE = _(

@@ -1,0 +1,210 @@
+"""The attendee pages, reached only through an event's secret link (/e/<token>/...)."""
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from attendees import camera, limits, results, selfie_posts
+from attendees.forms import SelfieForm
+from attendees.pages import event_for_token, private, unknown_link
+from faces import api
+from faces.models import Face
+from photos.forms import SearchFiltersForm
+from photos.media import serve_attendee_file, serve_zip
+from photos.models import Event, Photo
+
+
+@limits.with_browser_id
+def attendee(request, token):
+    """The event's page for attendees, reached only through its secret link."""
+    event = event_for_token(token)
+    if event is None:
+        return unknown_link(request)
+    found = results.load_results(request.session, event=event)
+    return attendee_page(request, event, 200, results=found)
+
+
+def attendee_page(
+    request, event: Event, status: int, *, form=None, error: str = "", **extra
+) -> HttpResponse:
+    """The attendee page, with the form as sent and an error for the person, if any."""
+    context = {
+        "event": event,
+        "form": form or SelfieForm(events=[event]),
+        "page_error": error,
+        "capture_ticket": camera.new_ticket(event) if event.is_camera_selfie_required else "",
+        **extra,
+    }
+    return private(render(request, "attendees/attendee.html", context, status=status))
+
+
+@csrf_exempt  # checked once the selfie is read in memory (attendees.selfie_posts)
+@require_POST
+@limits.with_browser_id
+def attendee_search(request, token):
+    """A selfie search. Everything that can refuse it without reading the selfie comes
+    first (unknown link, search turned off, declared size, the browser's limit); the
+    body is read in memory only, then checked and searched (attendees.selfie_posts)."""
+    event = event_for_token(token)
+    if event is None:
+        return unknown_link(request)
+    if not event.is_face_search_enabled:
+        return attendee_page(request, event, 403)
+
+    def page(status, *, form=None, error=""):
+        return attendee_page(request, event, status, form=form, error=error)
+
+    try:
+        form = selfie_posts.receive(
+            request,
+            event=event,
+            make_form=lambda: SelfieForm(request.POST, request.FILES, events=[event]),
+            page=page,
+        )
+        search = selfie_posts.search(
+            request,
+            event=event,
+            form=form,
+            page=page,
+            work=lambda: api.search_by_selfie(
+                fp=form.cleaned_data["selfie"],
+                filters=form.filters([event.pk]),
+                refuse_event_faces=True,
+            ),
+        )
+    except selfie_posts.Answered as answered:
+        return answered.response
+    results.save_results(request.session, event=event, search=search)
+    # Post, redirect, get: the results have their own address, which a reload, the back
+    # button or a reopened tab shows again without searching again.
+    response = redirect("attendees:results", token=event.attendee_token)
+    response.status_code = 303
+    return private(response)
+
+
+def attendee_results(request, token):
+    event = event_for_token(token)
+    if event is None:
+        return unknown_link(request)
+    found = results.load_results(request.session, event=event)
+    if found is None:
+        if event.is_face_search_enabled:
+            messages.info(
+                request,
+                _("Your earlier search has expired. Take or upload a selfie to search again."),
+            )
+        return redirect("attendees:attendee", token=token)
+    return results_page(request, event, found)
+
+
+def results_page(request, event: Event, found: results.StoredResults, **extra) -> HttpResponse:
+    """The attendee's photos (a search's, or a registered attendee's), with the viewer,
+    filters, questions and zip."""
+    context = {**results_context(request, event, found), **extra}
+    return private(render(request, "attendees/results.html", context))
+
+
+def results_context(request, event: Event, found: results.StoredResults) -> dict:
+    form = SearchFiltersForm(request.GET or None, events=[event])
+    photos = Photo.objects.filter(pk__in=found.sure, event=event).select_related("album")
+    if form.is_valid():
+        filters = form.filters([event.pk])
+        if filters.album_id:
+            photos = photos.filter(album_id=filters.album_id)
+        if filters.taken_from:
+            photos = photos.filter(taken_at__gte=filters.taken_from)
+        if filters.taken_to:
+            photos = photos.filter(taken_at__lte=filters.taken_to)
+    by_id = {
+        photo.pk: photo
+        for photo in photos.only(
+            "id", "album__title", "taken_at", "width", "height", "original_filename"
+        )
+    }
+    sure = [by_id[i] for i in found.sure if i in by_id]
+    _mark_the_attendee(sure, found)
+    return {
+        "event": event,
+        "filter_form": form,
+        "sure": sure,
+        "questions": found.open_questions,
+        "results": found,
+    }
+
+
+def _mark_the_attendee(photos: list[Photo], found: results.StoredResults) -> None:
+    """``photo.you``: where the attendee's face is, in percent of the photo, so that
+    the thumbnail is cropped around it and the viewer can point it out."""
+    face_ids = [found.face_in(photo.pk) for photo in photos]
+    box_fields = ("id", "x", "y", "width", "height")
+    faces = Face.objects.only(*box_fields).in_bulk([pk for pk in face_ids if pk])
+    for photo, face_id in zip(photos, face_ids, strict=True):
+        face = faces.get(face_id)
+        photo.you = None
+        if face is not None and photo.width and photo.height:
+            box = face.box_percentages(photo)
+            box["centre_x"] = round(box["left"] + box["width"] / 2, 1)
+            box["centre_y"] = round(box["top"] + box["height"] / 2, 1)
+            photo.you = box
+
+
+def attendee_photo(request, token, photo_id, kind):
+    event = event_for_token(token)
+    photo = event and results.matched_photo(request.session, event=event, photo_id=photo_id)
+    if not photo:
+        raise Http404("No such photo.")
+    # no-store: "Forget my search" must not leave the photos in a shared phone's cache.
+    return private(serve_attendee_file(photo, kind, as_download=request.GET.get("download") == "1"))
+
+
+def attendee_question_face(request, token, face_id):
+    """A small crop of the face an "Is this you?" question is about, not the photo."""
+    event = event_for_token(token)
+    face = event and results.question_face(request.session, event=event, face_id=face_id)
+    if not face:
+        raise Http404("No such face.")
+    return private(HttpResponse(api.face_crop_jpeg(face), content_type="image/jpeg"))
+
+
+@require_POST
+def attendee_question_answer(request, token, face_id):
+    """ "Yes, that's me" adds that person's photos; "No" takes them out."""
+    event = event_for_token(token)
+    if event is None:
+        return unknown_link(request)
+    is_me = request.POST.get("answer") == "yes"
+    if results.answer_question(request.session, event=event, face_id=face_id, is_me=is_me):
+        messages.success(
+            request,
+            _("Thanks: your photos were updated.")
+            if is_me
+            else _("Thanks: that face is not shown again."),
+        )
+    return redirect(reverse("attendees:results", args=[token]) + "#questions")
+
+
+def attendee_download(request, token):
+    event = event_for_token(token)
+    found = event and results.load_results(request.session, event=event)
+    if not found:
+        raise Http404("No search results to download.")
+    photos = Photo.objects.filter(pk__in=found.sure, event=event).order_by("taken_at", "id")
+    return private(serve_zip(photos, f"{event.name}-my-photos", for_attendees=True))
+
+
+@require_POST
+def attendee_forget(request, token):
+    event = event_for_token(token)
+    if event is None:
+        return unknown_link(request)
+    results.forget_results(request.session, event=event)
+    messages.success(request, _("Your search results were deleted from this browser."))
+    response = redirect("attendees:attendee", token=token)
+    # The photos this browser saw are not cached (no-store), but an older copy or a
+    # browser that ignored it would be: ask it to drop this site's cache.
+    response["Clear-Site-Data"] = '"cache"'
+    return private(response)
