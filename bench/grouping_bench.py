@@ -126,10 +126,10 @@ from bench.searchdata import use_bench_database
 use_bench_database()
 import django
 django.setup()
-from faces import people
+from faces import people_upkeep
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()
-count = people.group_event_faces(event_id={event}, full=True)
+count = people_upkeep.group_event_faces(event_id={event}, full=True)
 print(json.dumps({{"people": count, "seconds": round(time.perf_counter() - started, 1),
     "process_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     "before_mb": round(before / 1024)}}))

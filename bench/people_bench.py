@@ -6,7 +6,7 @@
 In the bench database (bench/searchdata.py: synthetic dlib-like unit vectors, about 25
 faces per person), one event of FACES faces is grouped in full (people created), then
 PHOTOS photos of 3 faces each are added: two faces of three from the event's people,
-one a stranger. The grouping job then runs as in production (faces.people
+one a stranger. The grouping job then runs as in production (faces.people_upkeep
 .group_event_faces: the incremental path, since the upload is small next to the
 event) and is timed, with its peak memory (tracemalloc: Python and NumPy), and checked:
 how many of the known people's new faces joined the person holding most of that
@@ -57,12 +57,12 @@ def main() -> None:
 def run(event_id: int, centres: np.ndarray, photos: int) -> dict:
     from django.db.models import F
 
-    from faces import people
+    from faces import people_upkeep
     from faces.models import FacePerson
     from photos.models import Event
 
     started = time.perf_counter()
-    before_count = people.group_event_faces(event_id=event_id, full=True)
+    before_count = people_upkeep.group_event_faces(event_id=event_id, full=True)
     first_full = time.perf_counter() - started
     identity_person = _majority_person_per_identity(event_id, centres)
 
@@ -70,7 +70,7 @@ def run(event_id: int, centres: np.ndarray, photos: int) -> dict:
     Event.objects.filter(pk=event_id).update(faces_version=F("faces_version") + 1)
     tracemalloc.start()
     started = time.perf_counter()
-    after_count = people.group_event_faces(event_id=event_id)
+    after_count = people_upkeep.group_event_faces(event_id=event_id)
     incremental = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
@@ -88,7 +88,7 @@ def run(event_id: int, centres: np.ndarray, photos: int) -> dict:
     existing = set(FacePerson.objects.filter(event_id=event_id).values_list("person_id", flat=True))
 
     started = time.perf_counter()
-    people.group_event_faces(event_id=event_id, full=True)
+    people_upkeep.group_event_faces(event_id=event_id, full=True)
     second_full = time.perf_counter() - started
     after = set(FacePerson.objects.filter(event_id=event_id).values_list("person_id", flat=True))
     kept = sum(1 for person in identity_person.values() if person in after)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Grouping quality on the labelled development set: one full grouping against photos
 arriving over time (a full grouping of the first part, then new faces joining people
-one batch at a time, as faces.people does between full regroupings).
+one batch at a time, as faces.people_upkeep does between full regroupings).
 
     .venv/bin/python bench/people_quality.py ../shared/testdata/faces [--embedder arcface]
 
@@ -19,7 +19,7 @@ set knows:
 had ids). Then the photos arrive in a shuffled order: 40 % grouped in full, then six
 batches of 10 %. "joining": every later face joins people one at a time
 (faces.grouping.assign_faces and merge_new_groups, the rule of
-faces.people.assign_new_faces), never a full regrouping; "arriving": as the product
+faces.people_upkeep.assign_new_faces), never a full regrouping; "arriving": as the product
 does, a full regrouping (mapped onto the people, faces.grouping.map_groups) once the
 event has grown by a quarter and 200 faces since the last one. Each is reported at the
 end and as the mean over the states after each batch.

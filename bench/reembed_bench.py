@@ -139,9 +139,9 @@ def real_photos(args) -> dict:
             added = add_photo(album=album, fp=fp, original_filename=path.name, queue=False)
         processing.process_photo(photo_id=added.photo.pk)
     index_seconds = time.perf_counter() - started
-    from faces import people
+    from faces import people_upkeep
 
-    people.group_event_faces(event_id=event.pk)
+    people_upkeep.group_event_faces(event_id=event.pk)
     dlib = get_embedder()
     arcface = loader.get_embedder("arcface", dimensions=(128, 512))
     vectors: dict[str, list] = {dlib.name: [], arcface.name: []}
@@ -172,7 +172,7 @@ def real_photos(args) -> dict:
         reembedding.reembed_photos(photo_ids=[photo_id], embedder=arcface)
     reembed_seconds = time.perf_counter() - started
     switched = reembedding.finish_if_covered(event_id=event.pk)
-    people.group_event_faces(event_id=event.pk)
+    people_upkeep.group_event_faces(event_id=event.pk)
     total_seconds = time.perf_counter() - started
     time.sleep(2)
     searcher.stop.set()
@@ -195,7 +195,7 @@ def at_scale(args, ms_per_face: float | None) -> dict:
     import numpy as np
     from django.db import connection
 
-    from faces import people, reembedding
+    from faces import people_upkeep, reembedding
     from faces.models import Face, FaceVector128
     from ml.base import Embedder
 
@@ -250,7 +250,7 @@ def at_scale(args, ms_per_face: float | None) -> dict:
     grouping_started = time.perf_counter()
     grouped = None
     if not args.skip_grouping:
-        grouped = people.group_event_faces(event_id=event_id)
+        grouped = people_upkeep.group_event_faces(event_id=event_id)
     grouping_seconds = time.perf_counter() - grouping_started
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_total_relation_size('faces_facevector512')")

@@ -11,7 +11,7 @@ new "selfie" of that person) and the rest strangers. PHOTOS photos of three face
 (two of the event's people, one stranger; bench/people_bench.py) are then stored, and
 the worker's side is timed as production runs it, each step on its own:
 
-1. grouping the new faces into people (faces.people, already measured by
+1. grouping the new faces into people (faces.people_upkeep, already measured by
    people_bench.py; shown for context),
 2. finding the registered attendees in the new faces and noting their new photos
    (registrations.notify.match_new_faces: what the `faces_grouped` signal queues),
@@ -70,13 +70,13 @@ def run(event_id: int, centres: np.ndarray, registrations: int, photos: int) -> 
     from django.db.models import F
 
     from bench.people_bench import _add_upload
-    from faces import people
+    from faces import people_upkeep
     from faces.signals import faces_grouped
     from photos.models import Event
     from registrations import notify
     from registrations.models import Registration
 
-    people.group_event_faces(event_id=event_id, full=True)
+    people_upkeep.group_event_faces(event_id=event_id, full=True)
     people_ids = _register(event_id, centres, registrations)
     new_faces = _add_upload(event_id, centres, photos)
     Event.objects.filter(pk=event_id).update(faces_version=F("faces_version") + 1)
@@ -87,7 +87,7 @@ def run(event_id: int, centres: np.ndarray, registrations: int, photos: int) -> 
     announced: list[list[int]] = []
     faces_grouped.connect(lambda sender, face_ids, **kw: announced.append(face_ids), weak=False)
     started = time.perf_counter()
-    people.group_event_faces(event_id=event_id)
+    people_upkeep.group_event_faces(event_id=event_id)
     grouping = time.perf_counter() - started
     face_ids = [face for batch in announced for face in batch]
 

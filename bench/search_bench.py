@@ -98,7 +98,7 @@ def exact_everywhere(event_ids):
 def person_searches(event_pk: int, queries) -> dict:
     """The product's whole decision in the big event once it is grouped into people:
     the candidate query, the people's centres (AVG over their faces) and the rules."""
-    from faces import people
+    from faces import people_upkeep
     from faces.matching import MatchRules
     from faces.search import find_matches
     from photos.filters import SearchFilters
@@ -106,7 +106,7 @@ def person_searches(event_pk: int, queries) -> dict:
 
     Event.objects.filter(pk=event_pk).update(faces_version=1, faces_grouped_version=0)
     started = time.perf_counter()
-    people = people.group_event_faces(event_id=event_pk)
+    people = people_upkeep.group_event_faces(event_id=event_pk)
     grouping_seconds = time.perf_counter() - started
     filters, rules = SearchFilters(event_ids=[event_pk]), MatchRules.for_embedder(BENCH_EMBEDDER)
     samples, found = [], 0

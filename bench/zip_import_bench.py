@@ -201,7 +201,7 @@ def main() -> None:
     print(f"resumable upload: {resumed} in {pieces_seconds:.1f} s", flush=True)
     job = ZipImport.objects.get(album=album)
     started = time.perf_counter()
-    imports.unpack(import_id=job.pk, add_entry=services.add_upload, budget_seconds=10**9)
+    imports.unpack(import_id=job.pk, add_entry=services.add_archive_entry, budget_seconds=10**9)
     unpack_seconds = time.perf_counter() - started
     job.refresh_from_db()
     row = {

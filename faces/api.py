@@ -20,7 +20,7 @@ reading it. The vector SQL stays inside faces.
 import numpy as np
 from django.db.models import QuerySet
 
-from faces import moderation, person_actions
+from faces import moderation, organiser_decisions
 from faces.engines import embedders_for_new_faces, event_embedder_name
 from faces.matching import Decision, MatchRules, PhotoMatch, Question
 from faces.models import Face, FacePerson, Person, vector_model
@@ -134,12 +134,12 @@ def person_of_faces(face_ids) -> dict[int, int]:
 
 def shared_person(token: str) -> Person | None:
     """The person a share link opens, None when unknown, revoked or hidden."""
-    return person_actions.shared_person(token)
+    return organiser_decisions.shared_person(token)
 
 
 def photos_of(person: Person) -> QuerySet:
     """The photos where the person's visible faces are (none for a hidden person)."""
-    return person_actions.photos_of(person)
+    return organiser_decisions.photos_of(person)
 
 
 def hide_people_of_faces(*, event_id: int, face_ids: list[int], user) -> int:
@@ -150,7 +150,7 @@ def hide_people_of_faces(*, event_id: int, face_ids: list[int], user) -> int:
     people = Person.objects.filter(
         memberships__face__in=faces, is_hidden=False, event_id=event_id
     ).distinct()
-    hidden = sum(person_actions.hide(person=person, user=user) for person in people)
+    hidden = sum(organiser_decisions.hide(person=person, user=user) for person in people)
     alone = faces.filter(grouping__isnull=True)
     return hidden + moderation.hide_faces(faces=alone, user=user)
 

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
 from core.db import DATABASE_ERRORS, through_database_outage
-from faces import hidden_people, people
+from faces import hidden_seeds, people_upkeep
 from faces.analysis import ANALYSIS_SIDE, FaceRules, FoundFace, detect_faces, embed_vectors
 from faces.engines import embedders_for_new_faces, get_detector
 from faces.models import EventEmbedder, Face, FacePerson, HiddenArea, Person, vector_row
@@ -114,7 +114,7 @@ def store_faces(*, photo: Photo, faces: list[FoundFace], vectors: dict[str, np.n
     one row per face) in one transaction, and mark the photo done.
 
     A face found where staff or the organiser hid one (a :class:`HiddenArea`), or one
-    of a person hidden everywhere (faces.hidden_people), is stored hidden and without
+    of a person hidden everywhere (faces.hidden_seeds), is stored hidden and without
     any vector, whatever detector or embedder found it.
     The first embedder of ``vectors`` is recorded for the event if it has none yet.
     """
@@ -125,12 +125,12 @@ def store_faces(*, photo: Photo, faces: list[FoundFace], vectors: dict[str, np.n
         hidden = list(HiddenArea.objects.filter(photo=photo))
         photo.faces.all().delete()
         rows = [_face_row(photo, face, hidden) for face in faces]
-        claimed = hidden_people.hidden_matches(photo.event_id, vectors, len(rows))
+        claimed = hidden_seeds.hidden_matches(photo.event_id, vectors, len(rows))
         for row, person in zip(rows, claimed, strict=True):
             if person is not None and row.status == Face.Status.VISIBLE:
                 _hide_as(row, person)
         rows = Face.objects.bulk_create(rows)
-        FacePerson.objects.bulk_create(hidden_people.memberships(rows, claimed))
+        FacePerson.objects.bulk_create(hidden_seeds.memberships(rows, claimed))
         for name, embedded in vectors.items():
             _store_vectors(rows, name, embedded)
         if vectors:
@@ -143,7 +143,7 @@ def store_faces(*, photo: Photo, faces: list[FoundFace], vectors: dict[str, np.n
             face_count=len(rows),
             processed_at=timezone.now(),
         )
-        people.request_grouping(event_id=photo.event_id)
+        people_upkeep.request_grouping(event_id=photo.event_id)
 
 
 def _face_row(photo: Photo, face: FoundFace, hidden: list[HiddenArea]) -> Face:

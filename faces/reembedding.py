@@ -21,7 +21,7 @@ import numpy as np
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
-from faces import hidden_people, people
+from faces import hidden_seeds, people_upkeep
 from faces.engines import get_detector
 from faces.models import VECTOR_MODELS, EventEmbedder, Face, Person, vector_model, vector_row
 from faces.processing import load_photo
@@ -183,7 +183,7 @@ def reseed_hidden_people(*, event_id: int, embedder: Embedder) -> int:
                 logger.warning("Photo %s could not be read for a seed: %s", photo_id, error)
                 continue
             vectors = embed_stored_faces(loaded, of_photo, embedder)
-            hidden_people.add_to_seed(person, embedder.name, vectors)
+            hidden_seeds.add_to_seed(person, embedder.name, vectors)
         if embedder.name in person.seed:
             person.save(update_fields=["seed"])
             seeded += 1
@@ -203,7 +203,7 @@ def finish_if_covered(*, event_id: int) -> bool:
         logger.info("Event %s now answers from %s", event_id, row.switching_to)
         row.embedder, row.switching_to = row.switching_to, ""
         row.save(update_fields=["embedder", "switching_to", "since"])
-        people.request_grouping(event_id=event_id)
+        people_upkeep.request_grouping(event_id=event_id)
     return True
 
 

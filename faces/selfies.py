@@ -37,8 +37,7 @@ from faces.search import find_matches, has_face_within
 from ml.base import DetectedFace, Embedder
 from photos.filters import SearchFilters
 from photos.images import ImageError, LoadedImage, open_image, resized_to_fit
-from photos.models import Event, Photo
-from photos.services import file_sha256
+from photos.models import Event, Photo, content_hash
 
 logger = logging.getLogger(__name__)
 
@@ -336,4 +335,4 @@ def events_by_embedder(event_ids: list[int] | None) -> dict[str, list[int] | Non
 
 
 def _is_event_photo(fp, event_ids: list[int]) -> bool:
-    return Photo.objects.filter(event_id__in=event_ids, content_hash=file_sha256(fp)).exists()
+    return Photo.objects.filter(event_id__in=event_ids, content_hash=content_hash(fp)).exists()

@@ -5,7 +5,7 @@ import logging
 from django_q.tasks import async_task
 
 from core.schedules import Periodic
-from faces import people, processing, reembedding
+from faces import people_upkeep, processing, reembedding
 from faces.engines import embedder_named
 from photos import languages
 
@@ -39,7 +39,7 @@ def requeue_stale_photos() -> int:
 
 def group_changed_events() -> int:
     """Group the faces of every event that changed into people. Returns how many events."""
-    event_ids = people.group_changed_events()
+    event_ids = people_upkeep.group_changed_events()
     if event_ids:
         logger.info("Faces grouped into people for events %s", event_ids)
     return len(event_ids)

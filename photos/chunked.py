@@ -9,7 +9,7 @@ Django's views and CSRF protection:
    (``Upload-Offset``); a piece for another offset is refused with the offset the
    server has, so the page resends from there; pieces are streamed to disk;
 3. after a dropped connection the page asks for the offset (``status``) and goes on;
-4. the last piece completes the file, which goes through ``services.upload_file``
+4. the last piece completes the file, which goes through ``services.add_file``
    like any upload (a photo is added, a zip is handed to the workers).
 
 What has arrived is kept in ``PHOTOS_CHUNKS_DIR`` on the web server's disk (shared by
@@ -146,7 +146,9 @@ def finish_direct(*, upload: ChunkedUpload) -> list:
     # The multipart upload is now an object: nothing to resume or abort any more (if
     # handing it over fails, the sweep deletes the unreferenced object after a day).
     upload.delete()
-    return stored_uploads.hand_over(album=upload.album, key=key, name=upload.name, size=upload.size)
+    return stored_uploads.add_stored_file(
+        album=upload.album, key=key, name=upload.name, size=upload.size
+    )
 
 
 def cancel(upload: ChunkedUpload) -> None:

@@ -85,7 +85,7 @@ class AlbumForm(forms.ModelForm):
 
 class UploadForm(forms.Form):
     """The request: some files, not too many. What each file holds (a photo, a zip of
-    photos, within the size and pixel limits) is checked by photos.services.upload_file,
+    photos, within the size and pixel limits) is checked by photos.services.add_file,
     the same for the site and for ``index_photos``."""
 
     def __init__(self, *args, **kwargs):

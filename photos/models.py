@@ -1,3 +1,4 @@
+import hashlib
 import secrets
 import uuid
 
@@ -19,6 +20,17 @@ def photo_upload_path(photo: "Photo", filename: str) -> str:
     # Random names: a storage listing or URL reveals nothing about the event or guest.
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
     return f"events/{photo.event_id}/originals/{uuid.uuid4().hex}.{extension}"
+
+
+def content_hash(fp) -> str:
+    """What a photo is known by in its event (``Photo.content_hash``): the SHA-256 of
+    the file, read from the start; ``fp`` is rewound."""
+    digest = hashlib.sha256()
+    fp.seek(0)
+    for chunk in iter(lambda: fp.read(1024 * 1024), b""):
+        digest.update(chunk)
+    fp.seek(0)
+    return digest.hexdigest()
 
 
 def rendition_upload_path(photo: "Photo", filename: str) -> str:

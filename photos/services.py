@@ -1,7 +1,6 @@
 """Events, albums and photos: everything that writes rows or touches storage."""
 
 import datetime as dt
-import hashlib
 import io
 import logging
 from collections.abc import Iterable
@@ -15,10 +14,10 @@ from django.db.models import Count, Min, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from photos import exif, imports
+from photos import capture_time, imports
 from photos.archives import ArchiveError, is_zip
 from photos.images import ImageError, LoadedImage, open_image, resized_to_fit
-from photos.models import Album, Event, Photo, ZipImport, new_attendee_token
+from photos.models import Album, Event, Photo, ZipImport, content_hash, new_attendee_token
 from photos.signals import processing_requested
 from photos.storage_cleanup import queue_file_deletion
 from photos.units import megabytes
@@ -40,15 +39,6 @@ def get_or_create_album(*, event: Event, title: str) -> Album:
     return album
 
 
-def file_sha256(fp: BinaryIO) -> str:
-    digest = hashlib.sha256()
-    fp.seek(0)
-    for chunk in iter(lambda: fp.read(1024 * 1024), b""):
-        digest.update(chunk)
-    fp.seek(0)
-    return digest.hexdigest()
-
-
 def add_photo(
     *, album: Album, fp: BinaryIO, original_filename: str, queue: bool = True
 ) -> AddedPhoto:
@@ -58,8 +48,8 @@ def add_photo(
     event (``is_duplicate``). Raises ImageError when the file is not a usable photo;
     nothing is stored then.
     """
-    content_hash = file_sha256(fp)
-    existing = Photo.objects.filter(event_id=album.event_id, content_hash=content_hash).first()
+    file_hash = content_hash(fp)
+    existing = Photo.objects.filter(event_id=album.event_id, content_hash=file_hash).first()
     if existing:
         return AddedPhoto(existing, is_duplicate=True)
     size = fp.seek(0, io.SEEK_END)
@@ -77,11 +67,11 @@ def add_photo(
         album=album,
         event_id=album.event_id,
         original_filename=original_filename[-500:],
-        content_hash=content_hash,
+        content_hash=file_hash,
         size_bytes=size,
         width=loaded.width,
         height=loaded.height,
-        taken_at=exif.taken_at(loaded.exif, timezone.get_current_timezone()),
+        taken_at=capture_time.taken_at(loaded.exif, timezone.get_current_timezone()),
     )
     extension = loaded.format.lower().replace("heif", "heic")
     return _store_photo(photo, fp, extension=extension, queue=queue)
@@ -224,7 +214,7 @@ class UploadResult:
         }
 
 
-def upload_file(*, album: Album, fp: BinaryIO, name: str) -> list[UploadResult]:
+def add_file(*, album: Album, fp: BinaryIO, name: str) -> list[UploadResult]:
     """Add one uploaded file: a photo at once; a .zip of photos is stored and unpacked
     by a worker (photos.imports), its progress on the album page."""
     if is_zip(fp):
@@ -237,12 +227,12 @@ def upload_file(*, album: Album, fp: BinaryIO, name: str) -> list[UploadResult]:
             return [UploadResult(name, "failed", _not_stored(error))]
         note = ngettext("%(count)s file to unpack", "%(count)s files to unpack", job.entries_total)
         return [UploadResult(name, "unpacking", note % {"count": job.entries_total})]
-    return [_add_one(album, fp, name)]
+    return [_add_and_report(album, fp, name)]
 
 
-def add_upload(album: Album, data: bytes, name: str) -> UploadResult:
+def add_archive_entry(album: Album, data: bytes, name: str) -> UploadResult:
     """One photo of an archive (photos.imports), with what became of it."""
-    return _add_one(album, io.BytesIO(data), name)
+    return _add_and_report(album, io.BytesIO(data), name)
 
 
 def _not_stored(error: OSError) -> str:
@@ -250,7 +240,7 @@ def _not_stored(error: OSError) -> str:
     return text % {"error": error.strerror or error}
 
 
-def _add_one(album: Album, fp: BinaryIO, name: str) -> UploadResult:
+def _add_and_report(album: Album, fp: BinaryIO, name: str) -> UploadResult:
     try:
         added = add_photo(album=album, fp=fp, original_filename=name)
     except ImageError as error:

@@ -18,10 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django_q.tasks import async_task
 
-from photos import direct_uploads, exif, imports
+from photos import capture_time, direct_uploads, imports
 from photos.images import ImageError, open_image
-from photos.models import Album, Photo
-from photos.services import UploadResult, delete_photos, file_sha256, request_processing
+from photos.models import Album, Photo, content_hash
+from photos.services import UploadResult, delete_photos, request_processing
 from photos.units import megabytes
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ UNCHECKED = "unchecked-"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
-def hand_over(*, album: Album, key: str, name: str, size: int) -> list[UploadResult]:
+def add_stored_file(*, album: Album, key: str, name: str, size: int) -> list[UploadResult]:
     """Add the stored object ``key`` to ``album``: a zip is unpacked by the workers, a
     photo is added and checked by a worker. Returns what the page shows."""
     if direct_uploads.read_start(key) in ZIP_MAGIC:
@@ -76,24 +76,24 @@ def check_photo(*, photo_id: int) -> str:
         return "gone"  # deleted, or checked already
     try:
         with photo.file.open("rb") as fp:
-            content_hash = file_sha256(fp)
+            file_hash = content_hash(fp)
             loaded = open_image(fp, max_pixels=settings.PHOTOS_MAX_PIXELS, decode_side=64)
     except ImageError as error:
         Photo.objects.filter(pk=photo.pk).update(
             faces_status=Photo.Status.FAILED, faces_error=str(error)
         )
         return "rejected"
-    same = Photo.objects.filter(event_id=photo.event_id, content_hash=content_hash)
+    same = Photo.objects.filter(event_id=photo.event_id, content_hash=file_hash)
     if same.exclude(pk=photo.pk).exists():
         delete_photos(photos=[photo])
         return "duplicate"
     try:
         with transaction.atomic():
             Photo.objects.filter(pk=photo.pk).update(
-                content_hash=content_hash,
+                content_hash=file_hash,
                 width=loaded.width,
                 height=loaded.height,
-                taken_at=exif.taken_at(loaded.exif, timezone.get_current_timezone()),
+                taken_at=capture_time.taken_at(loaded.exif, timezone.get_current_timezone()),
             )
             request_processing(photos=[photo])
     except IntegrityError:

@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 def unpack_zip(import_id: int) -> str | None:
     """Add the photos of an uploaded .zip to its album (a part of it per task)."""
     with languages.of_import(import_id):
-        job = imports.unpack(import_id=import_id, add_entry=services.add_upload)
+        job = imports.unpack(import_id=import_id, add_entry=services.add_archive_entry)
     if job is None:
         return None
     logger.info(

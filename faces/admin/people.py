@@ -1,6 +1,6 @@
 """People in the admin: who is in each event's photos, searchable by name, and who hid
 whom and when. Decisions are taken on the organiser's People pages
-(faces.person_actions); here staff read them, and may correct a name."""
+(faces.organiser_decisions); here staff read them, and may correct a name."""
 
 from django.contrib import admin
 from django.db.models import Count, Q

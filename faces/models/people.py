@@ -11,7 +11,7 @@ from photos.models import Event
 class Person(models.Model):
     """Someone the event's faces were grouped into, with an id that stays.
 
-    New faces join an existing person (faces.people.assign_new_faces); a full
+    New faces join an existing person (faces.people_upkeep.assign_new_faces); a full
     regrouping maps its groups onto the existing people, so ids, names and the
     organiser's decisions (merge, "not this person", hide) survive it
     (docs/people.md).
@@ -51,7 +51,7 @@ class Person(models.Model):
 
 
 class FacePerson(models.Model):
-    """Which person a face belongs to (faces.people).
+    """Which person a face belongs to (faces.people_upkeep).
 
     A table of its own rather than a column of faces_face: regrouping rewrites many of
     these rows, and the same update on faces_face rewrote every face's entry in the

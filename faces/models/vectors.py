@@ -137,10 +137,10 @@ class EventEmbedder(models.Model):
     # New faces get its vectors too, so that the event can be fully covered.
     switching_to = models.CharField(max_length=80, blank=True, default="")
     # The embedder of the event's last full grouping: after a model change the people
-    # are regrouped whole with the new vectors (faces.people).
+    # are regrouped whole with the new vectors (faces.people_upkeep).
     grouped_with = models.CharField(max_length=80, blank=True, default="")
     # How many faces that full grouping had: new faces join people one at a time until
-    # the event has grown by a quarter since (faces.people.needs_full_regroup).
+    # the event has grown by a quarter since (faces.people_upkeep.needs_full_regroup).
     grouped_faces = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core import audit
 from core.models import SearchRecord
-from faces import moderation, person_actions, selfies
+from faces import moderation, organiser_decisions, selfies
 from faces.forms import OrganiserSearchForm
 from faces.models import Face
 from photos import memory_uploads
@@ -116,7 +116,7 @@ def face_moderate(request, pk, action):
         moderation.hide_faces(faces=faces, user=request.user)
         messages.success(request, gettext("The face was hidden: it no longer matches any search."))
     elif action == "hide-person" and face.person is not None:
-        count = person_actions.hide(person=face.grouping.person, user=request.user)
+        count = organiser_decisions.hide(person=face.grouping.person, user=request.user)
         message = ngettext(
             "This person was hidden in every photo of the event (%(count)s face): they no "
             "longer match any search, and faces of theirs in photos added later are hidden too.",

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
-from faces import person_actions
+from faces import organiser_decisions
 from faces.models import Face, FacePerson, Person
 from photos import access
 from photos.media import serve_zip
@@ -27,13 +27,13 @@ def _person_for(request, pk) -> Person:
 @login_required
 def people_list(request, event_pk):
     event = access.event_for(request, event_pk)
-    page = Paginator(person_actions.people_of(event), PEOPLE_PER_PAGE).get_page(
+    page = Paginator(organiser_decisions.people_of(event), PEOPLE_PER_PAGE).get_page(
         request.GET.get("page")
     )
     context = {
         "event": event,
         "people": page,
-        "hidden_people": person_actions.people_of(event, hidden=True),
+        "hidden_people": organiser_decisions.people_of(event, hidden=True),
     }
     return render(request, "faces/people.html", context)
 
@@ -43,15 +43,15 @@ def people_list(request, event_pk):
 def people_merge(request, event_pk):
     """Merge the two people ticked on the list: into the one with more photos."""
     event = access.event_for(request, event_pk)
-    chosen = person_actions.people_of(event).filter(pk__in=request.POST.getlist("people"))
+    chosen = organiser_decisions.people_of(event).filter(pk__in=request.POST.getlist("people"))
     chosen = list(chosen[:3])
     if len(chosen) != 2:
         messages.error(request, gettext("Tick exactly two people to merge them."))
         return redirect("faces:people", event_pk=event.pk)
     into, other = chosen  # most photographed first
     try:
-        person_actions.merge(into=into, other=other)
-    except person_actions.PersonError as error:
+        organiser_decisions.merge(into=into, other=other)
+    except organiser_decisions.PersonError as error:
         messages.error(request, str(error))
         return redirect("faces:people", event_pk=event.pk)
     messages.success(
@@ -79,9 +79,9 @@ def person_detail(request, pk):
         "event": person.event,
         "person": person,
         "faces": page,
-        "photo_count": person_actions.photos_of(person).count(),
+        "photo_count": organiser_decisions.photos_of(person).count(),
         "share_url": share_url,
-        "look_alikes": [] if person.is_hidden else person_actions.look_alikes(person),
+        "look_alikes": [] if person.is_hidden else organiser_decisions.look_alikes(person),
     }
     return render(request, "faces/person.html", context)
 
@@ -92,17 +92,17 @@ def person_action(request, pk, action):
     person = _person_for(request, pk)
     try:
         _apply(request, person, action)
-    except person_actions.PersonError as error:
+    except organiser_decisions.PersonError as error:
         messages.error(request, str(error))
     return redirect("faces:person", pk=person.pk)
 
 
 def _apply(request, person: Person, action: str) -> None:
     if action == "rename":
-        person_actions.rename(person=person, name=request.POST.get("name", ""))
+        organiser_decisions.rename(person=person, name=request.POST.get("name", ""))
         messages.success(request, gettext("Saved: %(name)s.") % {"name": person.label})
     elif action == "hide":
-        count = person_actions.hide(person=person, user=request.user)
+        count = organiser_decisions.hide(person=person, user=request.user)
         message = ngettext(
             "%(name)s is hidden in every photo of the event (%(count)s face) and in photos "
             "added later: no search, zip or link shows them.",
@@ -112,7 +112,7 @@ def _apply(request, person: Person, action: str) -> None:
         )
         messages.success(request, message % {"name": person.label, "count": count})
     elif action == "show":
-        count = person_actions.show(person=person, user=request.user)
+        count = organiser_decisions.show(person=person, user=request.user)
         message = ngettext(
             "%(name)s can be found again: %(count)s face is being processed again and comes "
             "back within a minute or two.",
@@ -122,12 +122,12 @@ def _apply(request, person: Person, action: str) -> None:
         )
         messages.success(request, message % {"name": person.label, "count": count})
     elif action == "share":
-        person_actions.share(person=person)
+        organiser_decisions.share(person=person)
         messages.success(
             request, gettext("Anyone with the link below can see this person's photos.")
         )
     elif action == "unshare":
-        person_actions.unshare(person=person)
+        organiser_decisions.unshare(person=person)
         messages.success(request, gettext("The share link no longer works."))
     else:
         raise Http404("Unknown action.")
@@ -141,11 +141,11 @@ def face_not_this_person(request, pk):
     face = get_object_or_404(faces.select_related("grouping"), pk=pk)
     person_id = getattr(getattr(face, "grouping", None), "person_id", None)
     try:
-        person_actions.split_face(face=face)
+        organiser_decisions.split_face(face=face)
         messages.success(
             request, gettext("Taken out: that face is no longer counted as this person.")
         )
-    except person_actions.PersonError as error:
+    except organiser_decisions.PersonError as error:
         messages.error(request, str(error))
     if person_id is None or request.GET.get("from") == "photo":
         return redirect("photos:photo_detail", pk=face.photo_id)
@@ -158,4 +158,4 @@ def face_not_this_person(request, pk):
 def person_download(request, pk):
     person = _person_for(request, pk)
     name = f"{person.event.name} {person.name or 'person'}"
-    return serve_zip(person_actions.photos_of(person), name, for_attendees=True)
+    return serve_zip(organiser_decisions.photos_of(person), name, for_attendees=True)

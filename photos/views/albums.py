@@ -82,7 +82,7 @@ def album_upload(request, pk):
         return JsonResponse({"error": form.error_text()}, status=400)
     results = []
     for upload in form.cleaned_data["files"]:
-        results += services.upload_file(album=album, fp=upload, name=upload.name)
+        results += services.add_file(album=album, fp=upload, name=upload.name)
     return JsonResponse({"results": [result.as_dict() for result in results]})
 
 

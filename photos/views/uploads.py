@@ -88,7 +88,7 @@ def chunked_piece(request, token):
         return JsonResponse({"received": received})
     results = chunked.finish(
         upload=upload,
-        handle=lambda fp, name: services.upload_file(album=upload.album, fp=fp, name=name),
+        handle=lambda fp, name: services.add_file(album=upload.album, fp=fp, name=name),
     )
     return JsonResponse({"received": received, "results": [result.as_dict() for result in results]})
 

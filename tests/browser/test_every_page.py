@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 import pytest
 from django.utils import timezone
 
-from faces import people, person_actions
+from faces import organiser_decisions, people_upkeep
 from faces.models import FacePerson
 from faces.processing import process_photo
 from photos.services import add_photo
@@ -38,9 +38,9 @@ def site(images, transactional_db, media_root):
         with images[name].open("rb") as fp:
             added = add_photo(album=album, fp=fp, original_filename=name, queue=False)
         photos.append(process_photo(photo_id=added.photo.pk))
-    people.group_event_faces(event_id=event.pk)
+    people_upkeep.group_event_faces(event_id=event.pk)
     person = FacePerson.objects.get(face=photos[0].faces.get()).person
-    token = person_actions.share(person=person)
+    token = organiser_decisions.share(person=person)
     registration = Registration.objects.create(
         event=event, email="guest@example.org", consented_at=timezone.now()
     )

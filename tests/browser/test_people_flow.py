@@ -2,7 +2,7 @@
 
 import pytest
 
-from faces import people
+from faces import people_upkeep
 from faces.models import Person
 from faces.processing import process_photo
 from photos.services import add_photo
@@ -24,7 +24,7 @@ def gala(images, transactional_db):
         with images[name].open("rb") as fp:
             added = add_photo(album=album, fp=fp, original_filename=name, queue=False)
         photos[name] = process_photo(photo_id=added.photo.pk)
-    people.group_event_faces(event_id=event.pk)
+    people_upkeep.group_event_faces(event_id=event.pk)
     return {"event": event, "photos": photos}
 
 

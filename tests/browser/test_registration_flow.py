@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from faces.people import group_changed_events
+from faces.people_upkeep import group_changed_events
 from photos.models import Photo
 from registrations import notify
 from registrations.models import Registration

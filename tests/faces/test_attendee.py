@@ -209,10 +209,7 @@ def test_results_belong_to_the_browser_that_searched(
 
     search(client, event, images["obama2.jpg"])
     stranger = Client()
-    assert (
-        stranger.get(page_url(event, "photo", gallery["obama"].pk, "preview")).status_code
-        == 404
-    )
+    assert stranger.get(page_url(event, "photo", gallery["obama"].pk, "preview")).status_code == 404
 
 
 def test_the_selfie_leaves_no_file_and_no_row(client, event, gallery, images, media_root):
@@ -268,10 +265,7 @@ def test_download_all_streams_a_zip_of_the_matches(client, event, gallery, image
 def test_forget_my_search_removes_the_results(client, event, gallery, images):
     search(client, event, images["obama2.jpg"])
     client.post(page_url(event, "forget"))
-    assert (
-        client.get(page_url(event, "photo", gallery["obama"].pk, "preview")).status_code
-        == 404
-    )
+    assert client.get(page_url(event, "photo", gallery["obama"].pk, "preview")).status_code == 404
 
 
 def test_searches_are_rate_limited_per_browser(client, event, gallery, images, settings):

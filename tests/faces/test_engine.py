@@ -7,7 +7,7 @@ import pytest
 from django.test import TestCase
 from PIL import Image
 
-from faces import moderation, people, person_actions, processing, selfies
+from faces import moderation, organiser_decisions, people_upkeep, processing, selfies
 from faces.analysis import FaceRules, find_faces
 from faces.calibration import calibration_for
 from faces.engines import get_detector, get_embedder
@@ -147,11 +147,11 @@ def test_hiding_a_person_hides_them_now_and_in_photos_added_later(album, images,
     first = process(add(album, images["obama.jpg"], "a.jpg"))
     second = process(add(album, images["obama2.jpg"], "b.jpg"))
     other = process(add(album, images["biden.jpg"], "c.jpg"))
-    people.group_event_faces(event_id=album.event_id)
+    people_upkeep.group_event_faces(event_id=album.event_id)
     person = first.faces.get().grouping.person
     assert second.faces.get().person == person.pk
     assert other.faces.get().person != person.pk
-    count = person_actions.hide(person=person, user=staff)
+    count = organiser_decisions.hide(person=person, user=staff)
     assert count == 2
     assert set(Face.objects.filter(status="hidden").values_list("photo_id", flat=True)) == {
         first.pk,

@@ -10,7 +10,7 @@ from django.test import TestCase
 from PIL import Image, ImageOps
 
 import faces.evaluation.cache as evaluation_cache
-from faces import people, processing
+from faces import people_upkeep, processing
 from faces.engines import get_detector, get_embedder
 from faces.evaluation import Setting
 from faces.evaluation.cache import FaceCache
@@ -107,7 +107,7 @@ def test_the_evaluation_engine_answers_like_the_database(dataset_root, album, se
             added = add_photo(album=album, fp=data, original_filename=item.key, queue=False)
         processing.process_photo(photo_id=added.photo.pk)
         pk_of[number] = added.photo.pk
-    people.group_event_faces(event_id=album.event_id)
+    people_upkeep.group_event_faces(event_id=album.event_id)
     filters = SearchFilters(event_ids=[album.event_id])
     compared = 0
     for selfie in event.selfies.values():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from django_q.models import Schedule
 
-from faces import people, processing
+from faces import people_upkeep, processing
 from faces.grouping import group_faces
 from faces.matching import MatchRules
 from faces.models import Face, Person
@@ -78,8 +78,8 @@ def person_event(album):
 
 
 def test_person_search_finds_photos_a_single_lookup_misses(person_event, settings):
-    assert people.group_event_faces(event_id=person_event["event"].pk) == 2
-    assert people.group_event_faces(event_id=person_event["event"].pk) is None  # unchanged
+    assert people_upkeep.group_event_faces(event_id=person_event["event"].pk) == 2
+    assert people_upkeep.group_event_faces(event_id=person_event["event"].pk) is None  # unchanged
     selfie = near(person_event["alice"], np.random.default_rng(9), 0.01)
     filters = SearchFilters(event_ids=[person_event["event"].pk])
     rules = MatchRules(sure=0.33, maybe=0.33, mode="person", person_guard=0.45)

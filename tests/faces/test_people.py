@@ -4,7 +4,7 @@ decision of the organiser's (names, merges, "not this person", hides), shares.""
 import numpy as np
 import pytest
 
-from faces import people, person_actions
+from faces import organiser_decisions, people_upkeep
 from faces.grouping import GroupSums, assign_faces, map_groups, merge_new_groups
 from faces.models import Face, FacePerson, Person
 from photos.models import Event
@@ -51,7 +51,7 @@ def grouped(album, centres, rng):
     """Alice in four photos, Bob in three, grouped."""
     alice = add_faces(album, centres["alice"], rng, 4)
     bob = add_faces(album, centres["bob"], rng, 3)
-    assert people.group_event_faces(event_id=album.event_id) == 2
+    assert people_upkeep.group_event_faces(event_id=album.event_id) == 2
     return {"alice": alice, "bob": bob}
 
 
@@ -61,80 +61,80 @@ def test_new_faces_join_the_person_they_belong_to_and_ids_stay(album, grouped, c
     assert {person_of(f) for f in grouped["alice"]} == {alice}
     newcomer = add_faces(album, centres["alice"], rng, 1)[0]
     stranger = add_faces(album, centres["carol"], rng, 1)[0]
-    assert people.group_event_faces(event_id=album.event_id) == 3
+    assert people_upkeep.group_event_faces(event_id=album.event_id) == 3
     assert person_of(newcomer) == alice
     assert person_of(stranger) not in (alice, bob)
     # A full regrouping finds the same people: their ids stay.
-    assert people.group_event_faces(event_id=album.event_id, full=True) == 3
+    assert people_upkeep.group_event_faces(event_id=album.event_id, full=True) == 3
     assert person_of(newcomer) == alice and person_of(grouped["bob"][0]) == bob
 
 
 def test_a_full_regrouping_keeps_names_merges_and_not_this_person(album, grouped):
     alice = person_of(grouped["alice"][0])
     bob = person_of(grouped["bob"][0])
-    person_actions.rename(person=bob, name="  Bob Builder ")
-    split_off = person_actions.split_face(face=grouped["alice"][3])
+    organiser_decisions.rename(person=bob, name="  Bob Builder ")
+    split_off = organiser_decisions.split_face(face=grouped["alice"][3])
     assert split_off.pk not in (alice.pk, bob.pk)
-    people.group_event_faces(event_id=album.event_id, full=True)
+    people_upkeep.group_event_faces(event_id=album.event_id, full=True)
     assert person_of(grouped["alice"][3]) == split_off  # never rejoins Alice
     assert {person_of(f) for f in grouped["alice"][:3]} == {alice}
     assert Person.objects.get(pk=bob.pk).name == "Bob Builder"
-    merged = person_actions.merge(into=alice, other=Person.objects.get(pk=bob.pk))
+    merged = organiser_decisions.merge(into=alice, other=Person.objects.get(pk=bob.pk))
     assert merged.name == "Bob Builder"
     assert not Person.objects.filter(pk=bob.pk).exists()
-    people.group_event_faces(event_id=album.event_id, full=True)
+    people_upkeep.group_event_faces(event_id=album.event_id, full=True)
     together = grouped["alice"][:3] + grouped["bob"]
     assert {person_of(f) for f in together} == {alice}
 
 
 def test_decisions_that_cannot_be_taken_say_why(album, grouped, event):
     alice = person_of(grouped["alice"][0])
-    with pytest.raises(person_actions.PersonError, match="two different"):
-        person_actions.merge(into=alice, other=alice)
-    lonely = person_actions.split_face(face=grouped["alice"][0])
-    with pytest.raises(person_actions.PersonError, match="only face"):
-        person_actions.split_face(face=grouped["alice"][0])
+    with pytest.raises(organiser_decisions.PersonError, match="two different"):
+        organiser_decisions.merge(into=alice, other=alice)
+    lonely = organiser_decisions.split_face(face=grouped["alice"][0])
+    with pytest.raises(organiser_decisions.PersonError, match="only face"):
+        organiser_decisions.split_face(face=grouped["alice"][0])
     stranger = Person.objects.create(event=PhotoFactory().event)
-    with pytest.raises(person_actions.PersonError, match="same event"):
-        person_actions.merge(into=lonely, other=stranger)
+    with pytest.raises(organiser_decisions.PersonError, match="same event"):
+        organiser_decisions.merge(into=lonely, other=stranger)
 
 
 def test_people_are_listed_most_photographed_first_with_their_largest_face(album, grouped):
     Face.objects.filter(pk=grouped["bob"][1].pk).update(width=200)
-    listed = list(person_actions.people_of(album.event))
+    listed = list(organiser_decisions.people_of(album.event))
     assert [p.photo_count for p in listed] == [4, 3]
     assert listed[1].cover_face_id == grouped["bob"][1].pk
 
 
 def test_a_hidden_person_is_in_no_list_no_photos_and_no_share_link(album, grouped, owner):
     bob = person_of(grouped["bob"][0])
-    token = person_actions.share(person=bob)
-    assert person_actions.shared_person(token) == bob
-    assert set(person_actions.photos_of(bob)) == {f.photo for f in grouped["bob"]}
-    assert person_actions.hide(person=bob, user=owner) == 3
+    token = organiser_decisions.share(person=bob)
+    assert organiser_decisions.shared_person(token) == bob
+    assert set(organiser_decisions.photos_of(bob)) == {f.photo for f in grouped["bob"]}
+    assert organiser_decisions.hide(person=bob, user=owner) == 3
     bob.refresh_from_db()
-    assert person_actions.shared_person(token) is None and bob.share_token is None
-    assert not person_actions.photos_of(bob).exists()
-    assert [p.pk for p in person_actions.people_of(album.event)] == [
+    assert organiser_decisions.shared_person(token) is None and bob.share_token is None
+    assert not organiser_decisions.photos_of(bob).exists()
+    assert [p.pk for p in organiser_decisions.people_of(album.event)] == [
         person_of(grouped["alice"][0]).pk
     ]
-    assert list(person_actions.people_of(album.event, hidden=True)) == [bob]
+    assert list(organiser_decisions.people_of(album.event, hidden=True)) == [bob]
     # A full regrouping keeps the hidden person and their (hidden) faces.
-    people.group_event_faces(event_id=album.event_id, full=True)
+    people_upkeep.group_event_faces(event_id=album.event_id, full=True)
     assert {person_of(f) for f in grouped["bob"]} == {bob}
-    with pytest.raises(person_actions.PersonError, match="hidden"):
-        person_actions.share(person=bob)
+    with pytest.raises(organiser_decisions.PersonError, match="hidden"):
+        organiser_decisions.share(person=bob)
 
 
 def test_revoking_a_share_link_ends_it(album, grouped):
     alice = person_of(grouped["alice"][0])
-    first = person_actions.share(person=alice)
-    second = person_actions.share(person=alice)
-    assert person_actions.shared_person(first) is None
-    assert person_actions.shared_person(second) == alice
-    person_actions.unshare(person=alice)
-    assert person_actions.shared_person(second) is None
-    assert person_actions.shared_person("") is None
+    first = organiser_decisions.share(person=alice)
+    second = organiser_decisions.share(person=alice)
+    assert organiser_decisions.shared_person(first) is None
+    assert organiser_decisions.shared_person(second) == alice
+    organiser_decisions.unshare(person=alice)
+    assert organiser_decisions.shared_person(second) is None
+    assert organiser_decisions.shared_person("") is None
 
 
 def test_assignment_never_puts_two_faces_of_one_photo_in_one_person():
@@ -194,8 +194,8 @@ def test_groups_started_by_new_faces_merge_into_the_person_they_belong_to():
 
 def test_a_person_split_in_two_is_offered_as_a_look_alike(album, grouped):
     alice = person_of(grouped["alice"][0])
-    half = person_actions.split_face(face=grouped["alice"][3])
-    offered = person_actions.look_alikes(alice)
+    half = organiser_decisions.split_face(face=grouped["alice"][3])
+    offered = organiser_decisions.look_alikes(alice)
     assert [p.pk for p in offered] == [half.pk]  # Bob is too far to be offered
     assert offered[0].photo_count == 1 and offered[0].cover_face_id == grouped["alice"][3].pk
-    assert [p.pk for p in person_actions.look_alikes(half)] == [alice.pk]
+    assert [p.pk for p in organiser_decisions.look_alikes(half)] == [alice.pk]

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from PIL import Image
 
-from faces import people, person_actions
+from faces import organiser_decisions, people_upkeep
 from faces.models import FacePerson, Person
 from photos.models import Event
 from tests.factories import FaceFactory, PhotoFactory
@@ -37,7 +37,7 @@ def event_people(album, media_root):
             photo = PhotoFactory(album=album, file=small_jpeg(len(faces[name])))
             faces[name].append(FaceFactory(photo=photo, embedding=vector))
     Event.objects.filter(pk=album.event_id).update(faces_version=1)
-    people.group_event_faces(event_id=album.event_id)
+    people_upkeep.group_event_faces(event_id=album.event_id)
     return {
         "alice": FacePerson.objects.get(face=faces["alice"][0]).person,
         "bob": FacePerson.objects.get(face=faces["bob"][0]).person,
@@ -141,23 +141,23 @@ def test_a_person_shown_again_gets_their_faces_back(album, owner, event_people):
     """Showing a person again processes their photos again (new face rows): the seed
     puts those faces back into the same person, with its name."""
     bob = event_people["bob"]
-    person_actions.rename(person=bob, name="Bob")
-    person_actions.hide(person=bob, user=owner)
+    organiser_decisions.rename(person=bob, name="Bob")
+    organiser_decisions.hide(person=bob, user=owner)
     face = event_people["faces"]["bob"][0]
-    person_actions.show(person=bob, user=owner)
+    organiser_decisions.show(person=bob, user=owner)
     # What processing the photo again does: a new face row with its vector.
     seed = Person.objects.get(pk=bob.pk).seed["dlib-resnet-v1"]
     face.photo.faces.all().delete()
     FaceFactory(photo=face.photo, embedding=unit(np.asarray(seed["sum"])))
     Event.objects.filter(pk=album.event_id).update(faces_version=99)
-    people.group_event_faces(event_id=album.event_id)
+    people_upkeep.group_event_faces(event_id=album.event_id)
     assert FacePerson.objects.get(face__photo=face.photo).person_id == bob.pk
     assert Person.objects.get(pk=bob.pk).seed == {}  # used: no longer needed
 
 
 def test_staff_find_people_by_name_and_see_who_hid_whom(client, staff, owner, event_people):
-    person_actions.rename(person=event_people["alice"], name="Alice Liddell")
-    person_actions.hide(person=event_people["bob"], user=owner)
+    organiser_decisions.rename(person=event_people["alice"], name="Alice Liddell")
+    organiser_decisions.hide(person=event_people["bob"], user=owner)
     client.force_login(staff)
     listing = client.get(reverse("admin:faces_person_changelist"), {"q": "liddell"})
     assert listing.status_code == 200
@@ -171,7 +171,7 @@ def test_staff_find_people_by_name_and_see_who_hid_whom(client, staff, owner, ev
 
 def test_the_photo_page_names_each_faces_person_and_can_split_it_off(owner_client, event_people):
     alice = event_people["alice"]
-    person_actions.rename(person=alice, name="Alice")
+    organiser_decisions.rename(person=alice, name="Alice")
     face = event_people["faces"]["alice"][1]
     page = owner_client.get(reverse("photos:photo_detail", args=[face.photo_id]))
     content = page.content.decode()

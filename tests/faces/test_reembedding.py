@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from faces import moderation, people, processing, reembedding, selfies
+from faces import moderation, people_upkeep, processing, reembedding, selfies
 from faces.engines import embedders_for_new_faces, event_embedder_name
 from faces.models import EventEmbedder, Face, FaceVector128, FaceVector512
 from ml import loader
@@ -47,7 +47,7 @@ def test_an_event_answers_from_dlib_until_arcface_covers_it_then_switches(
     group = add(album, images["group6.jpg"])
     hidden = group.faces.order_by("x").first()
     moderation.hide_faces(faces=Face.objects.filter(pk=hidden.pk), user=staff)
-    people.group_event_faces(event_id=event.pk)
+    people_upkeep.group_event_faces(event_id=event.pk)
     face_ids = set(Face.objects.values_list("pk", flat=True))
     before = search(event, images)
     assert before >= {obama.pk, obama2.pk} and biden.pk not in before
@@ -84,7 +84,7 @@ def test_an_event_answers_from_dlib_until_arcface_covers_it_then_switches(
     assert vector_of(hidden, DLIB) is None and vector_of(hidden, arcface.name) is None
     assert FaceVector512.objects.filter(event=event).count() == 9  # 8 + the late one
     # Searches and the grouping now use the 512-number vectors.
-    assert people.group_event_faces(event_id=event.pk) is not None
+    assert people_upkeep.group_event_faces(event_id=event.pk) is not None
     assert selfies.events_by_embedder([event.pk]) == {arcface.name: [event.pk]}
     search(event, images)  # answers (a random model finds nothing useful, but no error)
 
@@ -175,13 +175,13 @@ def test_the_admin_shows_each_events_model_its_progress_and_the_licence(
 
 
 def test_a_hidden_person_stays_hidden_after_a_model_change(album, images, staff, arcface, settings):
-    from faces import person_actions, tasks
+    from faces import organiser_decisions, tasks
 
     obama, _ = add(album, images["obama.jpg"]), add(album, images["obama2.jpg"])
     add(album, images["biden.jpg"])
-    people.group_event_faces(event_id=album.event_id)
+    people_upkeep.group_event_faces(event_id=album.event_id)
     person = obama.faces.get().grouping.person
-    assert person_actions.hide(person=person, user=staff) == 2
+    assert organiser_decisions.hide(person=person, user=staff) == 2
     person.refresh_from_db()
     assert set(person.seed) == {DLIB}
 

@@ -145,16 +145,16 @@ def test_an_interrupted_zip_import_resumes_after_its_last_entry(owner_client, al
     upload(owner_client, album, ("three.zip", archive))
     job = ZipImport.objects.get()
     # A task with no time left adds one photo, saves its place, queues the rest.
-    imports.unpack(import_id=job.pk, add_entry=services.add_upload, budget_seconds=0)
+    imports.unpack(import_id=job.pk, add_entry=services.add_archive_entry, budget_seconds=0)
     job.refresh_from_db()
     assert (job.status, job.entries_done, job.added) == ("waiting", 1, 1)
     assert queued == [job.pk, job.pk]
-    imports.unpack(import_id=job.pk, add_entry=services.add_upload)
+    imports.unpack(import_id=job.pk, add_entry=services.add_archive_entry)
     job.refresh_from_db()
     assert (job.status, job.entries_done, job.added, job.duplicates) == ("done", 3, 3, 0)
     assert Photo.objects.count() == 3
     # Finished: a late duplicate of the task does nothing.
-    assert imports.unpack(import_id=job.pk, add_entry=services.add_upload) is None
+    assert imports.unpack(import_id=job.pk, add_entry=services.add_archive_entry) is None
 
 
 def test_a_zip_bomb_is_refused(owner_client, album):
@@ -279,7 +279,7 @@ def test_an_import_whose_worker_died_is_queued_again_and_finishes(owner_client, 
     long_ago = timezone.now() - dt.timedelta(hours=1)
     ZipImport.objects.filter(pk=job.pk).update(status="unpacking", started_at=long_ago)
     assert imports.requeue_stalled() == 1 and queued[-1] == job.pk
-    imports.unpack(import_id=job.pk, add_entry=services.add_upload)  # the new task
+    imports.unpack(import_id=job.pk, add_entry=services.add_archive_entry)  # the new task
     job.refresh_from_db()
     assert (job.status, job.added) == ("done", 1)
     assert imports.requeue_stalled() == 0

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from faces.models import Face, Person
-from faces.people import group_changed_events
+from faces.people_upkeep import group_changed_events
 from faces.processing import process_photo
 from photos.models import Photo
 from photos.services import add_photo, get_or_create_album
@@ -227,10 +227,10 @@ def test_new_photos_are_emailed_once_batched_and_never_twice(
 def test_nobody_is_notified_of_a_hidden_person_or_when_search_is_off(
     event, registered, gallery, images, smtp, django_capture_on_commit_callbacks
 ):
-    from faces import person_actions
+    from faces import organiser_decisions
 
     (person,) = Person.objects.filter(memberships__face__photo=gallery["obama"])
-    person_actions.hide(person=person, user=None)
+    organiser_decisions.hide(person=person, user=None)
     smtp.messages.clear()
     store_new_photo(gallery, images)  # recognised as the hidden person: stored hidden
     registered.refresh_from_db()

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from faces.people import group_event_faces
+from faces.people_upkeep import group_event_faces
 from faces.processing import process_photo
 from faces.roles import MODERATORS
 from photos.services import add_photo

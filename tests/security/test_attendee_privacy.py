@@ -31,9 +31,7 @@ def url(event, name, *args):
 
 def search(client, event, images, name="obama2.jpg"):
     selfie = SimpleUploadedFile("me.jpg", images[name].read_bytes())
-    return client.post(
-        url(event, "search"), {"selfie": selfie, "consent": "on"}, follow=True
-    )
+    return client.post(url(event, "search"), {"selfie": selfie, "consent": "on"}, follow=True)
 
 
 def test_a_face_hidden_after_the_search_disappears_from_results_and_downloads(
@@ -113,9 +111,7 @@ def test_questions_show_a_face_crop_not_the_photo_until_confirmed(
     crop = client.get(url(event, "question_face", question.face))
     assert crop.status_code == 200 and "no-store" in crop["Cache-Control"]
     assert max(Image.open(io.BytesIO(crop.content)).size) <= 160
-    answer = client.post(
-        url(event, "question_answer", question.face), {"answer": "yes"}
-    )
+    answer = client.post(url(event, "question_answer", question.face), {"answer": "yes"})
     assert answer.status_code == 302
     assert client.get(url(event, "photo", matched.pk, "preview")).status_code == 200
     results = client.get(url(event, "results"))

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from faces import people, processing
+from faces import people_upkeep, processing
 from faces.models import FacePerson
 from photos import services as photo_services
 from photos.images import ImageError
@@ -63,7 +63,7 @@ class Command(BaseCommand):
     def group_people(self, event: Event) -> None:
         """Group the faces into people now, as the worker's minute job would, so that
         find_photos right after this answers with person matching like the site."""
-        count = people.group_event_faces(event_id=event.pk)
+        count = people_upkeep.group_event_faces(event_id=event.pk)
         if count is None:
             count = FacePerson.objects.filter(event=event).values("person").distinct().count()
             self.stdout.write(f"The event's faces were already grouped into {count} people.")

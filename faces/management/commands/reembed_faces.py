@@ -4,7 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from faces import people, reembedding, tasks
+from faces import people_upkeep, reembedding, tasks
 from faces.engines import KNOWN_EMBEDDERS, get_embedder
 from faces.models import EventEmbedder
 from ml.base import Embedder
@@ -80,7 +80,7 @@ class Command(BaseCommand):
             problems += reembedding.reembed_photos(photo_ids=[photo_id], embedder=embedder)[1]
         reembedding.reseed_hidden_people(event_id=event_id, embedder=embedder)
         if reembedding.finish_if_covered(event_id=event_id):
-            people.group_event_faces(event_id=event_id)
+            people_upkeep.group_event_faces(event_id=event_id)
             self.stdout.write(f"{event.slug}: now answers from {embedder.name}.")
             return
         state = reembedding.coverage(event_id)

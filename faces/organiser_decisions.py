@@ -1,6 +1,6 @@
 """What organisers do with people: name, merge, "not this person", hide everywhere,
 show again, share. One transaction each, and each leaves the automatic grouping a
-decision it keeps (faces.people): the faces a person was named, merged or split with
+decision it keeps (faces.people_upkeep): the faces a person was named, merged or split with
 are locked there, a hidden person keeps a seed that hides them in later photos.
 """
 
@@ -12,7 +12,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from faces import hidden_people, moderation, people
+from faces import hidden_seeds, moderation, people_upkeep
 from faces.calibration import calibration_for
 from faces.engines import event_embedder_name
 from faces.models import Face, FacePerson, Person
@@ -54,9 +54,9 @@ def look_alikes(person: Person, *, limit: int = 6) -> list[Person]:
     first, from ``people_of``: the ones to offer merging with, whatever page they are
     on."""
     embedder = event_embedder_name(person.event_id)
-    model = people.vector_model_of(person.event_id, embedder)
+    model = people_upkeep.vector_model_of(person.event_id, embedder)
     dims = model._meta.get_field("embedding").dimensions
-    members, sums, counts = people.person_sums(person.event_id, embedder, dims)
+    members, sums, counts = people_upkeep.person_sums(person.event_id, embedder, dims)
     ids = [member.pk for member in members]
     if person.pk not in ids or len(ids) < 2:
         return []
@@ -131,7 +131,7 @@ def hide(*, person: Person, user) -> int:
     Their share link stops working. Returns how many faces were hidden."""
     with transaction.atomic():
         person = Person.objects.select_for_update().get(pk=person.pk)
-        person.seed = hidden_people.seed_of(person)
+        person.seed = hidden_seeds.seed_of(person)
         person.is_hidden, person.hidden_by, person.hidden_at = True, user, timezone.now()
         person.share_token = None
         person.save(update_fields=["seed", "is_hidden", "hidden_by", "hidden_at", "share_token"])
