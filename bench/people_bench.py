@@ -55,11 +55,9 @@ def main() -> None:
 
 
 def run(event_id: int, centres: np.ndarray, photos: int) -> dict:
-    from django.db.models import F
 
     from faces import people_upkeep
-    from faces.models import FacePerson
-    from photos.models import Event
+    from faces.models import FacePerson, faces_changed
 
     started = time.perf_counter()
     before_count = people_upkeep.group_event_faces(event_id=event_id, full=True)
@@ -67,7 +65,7 @@ def run(event_id: int, centres: np.ndarray, photos: int) -> dict:
     identity_person = _majority_person_per_identity(event_id, centres)
 
     new_faces = _add_upload(event_id, centres, photos)
-    Event.objects.filter(pk=event_id).update(faces_version=F("faces_version") + 1)
+    faces_changed([event_id])
     tracemalloc.start()
     started = time.perf_counter()
     after_count = people_upkeep.group_event_faces(event_id=event_id)
@@ -145,7 +143,7 @@ def _add_upload(event_id: int, centres: np.ndarray, photos: int) -> list[tuple[i
             content_hash=f"{10**60 + index:064d}",
             width=2000,
             height=1500,
-            faces_status=Photo.Status.DONE,
+            processing_status=Photo.Status.DONE,
         )
         for index in range(photos)
     )

@@ -67,19 +67,18 @@ def main() -> None:
 
 def run(event_id: int, centres: np.ndarray, registrations: int, photos: int) -> dict:
     from django.core import mail
-    from django.db.models import F
 
     from bench.people_bench import _add_upload
     from faces import people_upkeep
+    from faces.models import faces_changed
     from faces.signals import faces_grouped
-    from photos.models import Event
     from registrations import notify
     from registrations.models import Registration
 
     people_upkeep.group_event_faces(event_id=event_id, full=True)
     people_ids = _register(event_id, centres, registrations)
     new_faces = _add_upload(event_id, centres, photos)
-    Event.objects.filter(pk=event_id).update(faces_version=F("faces_version") + 1)
+    faces_changed([event_id])
 
     # The app's receiver would run the matching inside the grouping here (tasks run
     # inline): it is timed on its own below instead.

@@ -100,11 +100,11 @@ def person_searches(event_pk: int, queries) -> dict:
     the candidate query, the people's centres (AVG over their faces) and the rules."""
     from faces import people_upkeep
     from faces.matching import MatchRules
+    from faces.models import faces_changed
     from faces.search import find_matches
     from photos.filters import SearchFilters
-    from photos.models import Event
 
-    Event.objects.filter(pk=event_pk).update(faces_version=1, faces_grouped_version=0)
+    faces_changed([event_pk])
     started = time.perf_counter()
     people = people_upkeep.group_event_faces(event_id=event_pk)
     grouping_seconds = time.perf_counter() - started

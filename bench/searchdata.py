@@ -159,8 +159,8 @@ def _copy(photo_rows, face_rows) -> None:
         cursor.execute("DROP INDEX IF EXISTS facevector128_hnsw")
         with cursor.copy(
             "COPY photos_photo (id, album_id, event_id, content_hash, taken_at, file, thumbnail, "
-            "preview, original_filename, size_bytes, width, height, uploaded_at, faces_status, "
-            "faces_error, face_count, processing_attempts) FROM STDIN"
+            "preview, original_filename, size_bytes, width, height, uploaded_at, "
+            "processing_status, processing_error, processing_attempts) FROM STDIN"
         ) as copy:
             for pid, album, event, digest, taken in photo_rows:
                 copy.write_row(
@@ -180,7 +180,6 @@ def _copy(photo_rows, face_rows) -> None:
                         "2026-06-01 00:00+00",
                         "done",
                         "",
-                        3,
                         1,
                     )
                 )

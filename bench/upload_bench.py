@@ -40,6 +40,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench.composed import compose_photos  # noqa: E402
+from faces.models import Face  # noqa: E402
 from photos.models import Album, Event, Photo  # noqa: E402
 from photos.services import delete_event, request_processing  # noqa: E402
 
@@ -210,7 +211,7 @@ def measure_processing(album, count: int, workers: int) -> dict:
     OrmQ.objects.all().delete()
     photos = list(album.photos.order_by("id")[:count])
     for photo in photos:
-        Photo.objects.filter(pk=photo.pk).update(faces_status="pending", face_count=None)
+        Photo.objects.filter(pk=photo.pk).update(processing_status="pending")
         request_processing(photos=[photo])  # autocommit: enqueued at once
     env = {**os.environ, "Q_WORKERS": str(workers), "OMP_NUM_THREADS": "1"}
     started = time.perf_counter()
@@ -223,14 +224,16 @@ def measure_processing(album, count: int, workers: int) -> dict:
     )
     ids = [p.pk for p in photos]
     try:
-        while Photo.objects.filter(pk__in=ids, faces_status__in=["pending", "processing"]).exists():
+        while Photo.objects.filter(
+            pk__in=ids, processing_status__in=["pending", "processing"]
+        ).exists():
             time.sleep(0.5)
         seconds = time.perf_counter() - started
     finally:
         worker.terminate()
         worker.wait()
     done = Photo.objects.filter(pk__in=ids)
-    faces = sum(done.values_list("face_count", flat=True))
+    faces = Face.objects.filter(photo__in=done).count()
     return {
         "workers": workers,
         "photos": count,

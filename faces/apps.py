@@ -8,6 +8,7 @@ class FacesConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from faces import photo_parts
         from faces.roles import ensure_moderators_group
         from faces.tasks import queue_processing
         from ml import loader  # noqa: F401  (registers the setting_changed receiver)
@@ -17,3 +18,5 @@ class FacesConfig(AppConfig):
         post_migrate.connect(ensure_moderators_group, sender=self)
         # The one hook from photos: photos waiting for their faces (docs/architecture.md).
         processing_requested.connect(queue_processing, dispatch_uid="faces.queue_processing")
+        # Its parts of photos' pages: faces found, boxes, the People button.
+        photo_parts.register()

@@ -11,13 +11,13 @@ import io
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from PIL import Image
 
-from faces.models import VECTOR_MODELS, Face, HiddenArea
+from faces.models import VECTOR_MODELS, Face, HiddenArea, faces_changed
 from photos.images import open_image
-from photos.models import Event, Photo
+from photos.models import Photo
 from photos.services import request_processing
 
 CROP_SIDE = 160
@@ -75,7 +75,7 @@ def _locked(faces: QuerySet) -> QuerySet:
 
 def _faces_changed(event_ids: set[int]) -> None:
     """The events' people must be regrouped (see services.request_grouping)."""
-    Event.objects.filter(pk__in=event_ids).update(faces_version=F("faces_version") + 1)
+    faces_changed(event_ids)
 
 
 def face_crop_jpeg(face: Face) -> bytes:

@@ -27,7 +27,14 @@ from core.db import advisory_lock
 from faces.calibration import calibration_for
 from faces.engines import event_embedder_name
 from faces.grouping import GroupSums, assign_faces, group_faces, map_groups, merge_new_groups
-from faces.models import VECTOR_MODELS, EventEmbedder, FacePerson, Person
+from faces.models import (
+    VECTOR_MODELS,
+    EventEmbedder,
+    EventGrouping,
+    FacePerson,
+    Person,
+    faces_changed,
+)
 from faces.signals import faces_grouped
 from photos.models import Event
 
@@ -45,13 +52,13 @@ GROUPING_LOCK = 7460  # advisory lock namespace: one grouping of an event at a t
 def request_grouping(*, event_id: int) -> None:
     """Note that the event's faces changed: the periodic job will bring its people up
     to date (one run absorbs a whole upload and cannot race with itself)."""
-    Event.objects.filter(pk=event_id).update(faces_version=F("faces_version") + 1)
+    faces_changed([event_id])
 
 
 def group_changed_events() -> list[int]:
     """Bring the people of every event whose faces changed up to date."""
-    changed = Event.objects.filter(faces_version__gt=F("faces_grouped_version"))
-    event_ids = list(changed.values_list("pk", flat=True))
+    changed = EventGrouping.objects.filter(version__gt=F("grouped_version"))
+    event_ids = list(changed.values_list("event_id", flat=True))
     for event_id in event_ids:
         group_event_faces(event_id=event_id)
     return event_ids
@@ -61,14 +68,18 @@ def group_event_faces(*, event_id: int, full: bool = False) -> int | None:
     """Bring the event's people up to date (a full regrouping if ``full`` or needed).
     Returns how many people the event has, None when nothing changed or another
     worker is on it. Faces stored meanwhile bump the version: the next run takes them."""
-    event = Event.objects.filter(pk=event_id).first()
-    if event is None or (event.faces_grouped_version >= event.faces_version and not full):
+    state = EventGrouping.objects.filter(event_id=event_id).first()
+    if not Event.objects.filter(pk=event_id).exists():
+        return None
+    if not full and (state is None or not state.is_out_of_date):
         return None
     # A full regrouping of a big event can outlast the minute between two runs.
     with advisory_lock(GROUPING_LOCK, event_id) as acquired:
         if not acquired:
             return None
-        version = event.faces_version
+        # Read now: faces stored from here on bump it, and the next run takes them.
+        rows = EventGrouping.objects.filter(event_id=event_id).values_list("version", flat=True)
+        version = rows.first() or 0
         embedder = event_embedder_name(event_id)
         ungrouped = list(
             _vectors(event_id, embedder, new_only=True).values_list("face_id", flat=True)
@@ -77,7 +88,7 @@ def group_event_faces(*, event_id: int, full: bool = False) -> int | None:
             regroup_event(event_id=event_id, embedder=embedder)
         else:
             assign_new_faces(event_id=event_id, embedder=embedder)
-        Event.objects.filter(pk=event_id).update(faces_grouped_version=version)
+        EventGrouping.objects.filter(event_id=event_id).update(grouped_version=version)
     _announce_grouped(event_id, ungrouped)
     return Person.objects.filter(event_id=event_id, memberships__isnull=False).distinct().count()
 

@@ -44,9 +44,11 @@ def claim_photo(*, photo_id: int) -> bool:
     that died: it can be claimed again.
     """
     stale_before = timezone.now() - dt.timedelta(seconds=settings.Q_CLUSTER["timeout"])
-    claimable = ~Q(faces_status=Photo.Status.PROCESSING) | Q(processing_started_at__lt=stale_before)
+    claimable = ~Q(processing_status=Photo.Status.PROCESSING) | Q(
+        processing_started_at__lt=stale_before
+    )
     changed = Photo.objects.filter(claimable, pk=photo_id).update(
-        faces_status=Photo.Status.PROCESSING,
+        processing_status=Photo.Status.PROCESSING,
         processing_started_at=timezone.now(),
         processing_attempts=F("processing_attempts") + 1,
     )
@@ -138,9 +140,8 @@ def store_faces(*, photo: Photo, faces: list[FoundFace], vectors: dict[str, np.n
                 event_id=photo.event_id, defaults={"embedder": next(iter(vectors))}
             )
         Photo.objects.filter(pk=photo.pk).update(
-            faces_status=Photo.Status.DONE,
-            faces_error="",
-            face_count=len(rows),
+            processing_status=Photo.Status.DONE,
+            processing_error="",
             processed_at=timezone.now(),
         )
         people_upkeep.request_grouping(event_id=photo.event_id)
@@ -187,8 +188,8 @@ def _store_vectors(faces: list[Face], embedder: str, vectors: np.ndarray) -> Non
 
 def _mark_failed(photo: Photo, message: str) -> Photo:
     Photo.objects.filter(pk=photo.pk).update(
-        faces_status=Photo.Status.FAILED,
-        faces_error=message[:ERROR_MESSAGE_LIMIT],
+        processing_status=Photo.Status.FAILED,
+        processing_error=message[:ERROR_MESSAGE_LIMIT],
         processed_at=timezone.now(),
     )
     photo.refresh_from_db()
@@ -204,15 +205,15 @@ def requeue_stale_photos() -> int:
     q = settings.Q_CLUSTER
     stale_before = timezone.now() - dt.timedelta(seconds=q["retry"] + q["timeout"])
     stale = Photo.objects.filter(
-        faces_status=Photo.Status.PROCESSING, processing_started_at__lt=stale_before
+        processing_status=Photo.Status.PROCESSING, processing_started_at__lt=stale_before
     )
     given_up = 0
     exhausted = stale.filter(processing_attempts__gte=q["max_attempts"])
     for language in set(exhausted.values_list("event__language", flat=True)):
         with translation.override(language):
             given_up += exhausted.filter(event__language=language).update(
-                faces_status=Photo.Status.FAILED,
-                faces_error=gettext(
+                processing_status=Photo.Status.FAILED,
+                processing_error=gettext(
                     "Processing was interrupted several times (the worker stopped or ran "
                     "out of memory). Retry it, or check the photo."
                 ),

@@ -100,7 +100,7 @@ def reembed_photos(*, photo_ids: list[int], embedder: Embedder) -> tuple[int, li
     """
     stored, problems = 0, []
     model = vector_model(embedder.dimensions)
-    for photo in Photo.objects.filter(pk__in=photo_ids, faces_status=Photo.Status.DONE):
+    for photo in Photo.objects.filter(pk__in=photo_ids, processing_status=Photo.Status.DONE):
         has_vector = model.objects.filter(face_id=OuterRef("pk"), embedder=embedder.name)
         faces = list(photo.faces.filter(status=Face.Status.VISIBLE).exclude(Exists(has_vector)))
         if not faces:

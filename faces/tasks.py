@@ -7,6 +7,7 @@ from django_q.tasks import async_task
 from core.schedules import Periodic
 from faces import people_upkeep, processing, reembedding
 from faces.engines import embedder_named
+from faces.models import Face
 from photos import languages
 
 logger = logging.getLogger(__name__)
@@ -26,8 +27,9 @@ def process_photo(photo_id: int) -> int | None:
     if photo is None:
         logger.info("Photo %s is gone or being processed elsewhere; skipped", photo_id)
         return None
-    logger.info("Photo %s: %s, %s faces", photo_id, photo.faces_status, photo.face_count)
-    return photo.face_count
+    found = Face.objects.filter(photo_id=photo_id).count()
+    logger.info("Photo %s: %s, %s faces", photo_id, photo.processing_status, found)
+    return found
 
 
 def requeue_stale_photos() -> int:

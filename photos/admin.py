@@ -63,8 +63,8 @@ class EventAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(
                 n_photos=count_per_event(Photo),
-                n_processed=count_per_event(Photo, faces_status=Photo.Status.DONE),
-                n_failed=count_per_event(Photo, faces_status=Photo.Status.FAILED),
+                n_processed=count_per_event(Photo, processing_status=Photo.Status.DONE),
+                n_failed=count_per_event(Photo, processing_status=Photo.Status.FAILED),
             )
         )
 
@@ -82,7 +82,7 @@ class EventAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry failed photos"), permissions=["change"])
     def retry_failed(self, request, queryset):
-        photos = Photo.objects.filter(event__in=queryset, faces_status=Photo.Status.FAILED)
+        photos = Photo.objects.filter(event__in=queryset, processing_status=Photo.Status.FAILED)
         count = photo_services.request_processing(photos=photos)
         self.message_user(
             request,
@@ -137,8 +137,14 @@ class AlbumAdmin(admin.ModelAdmin):
 
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
-    list_display = ["original_filename", "event", "album", "faces_status", "face_count", "taken_at"]
-    list_filter = ["faces_status"]
+    list_display = [
+        "original_filename",
+        "event",
+        "album",
+        "processing_status",
+        "taken_at",
+    ]
+    list_filter = ["processing_status"]
     search_fields = ["=id", "original_filename", "=content_hash"]
     list_select_related = ["event", "album"]
     raw_id_fields = ["album", "event"]
@@ -150,9 +156,8 @@ class PhotoAdmin(admin.ModelAdmin):
         "height",
         "taken_at",
         "uploaded_at",
-        "faces_status",
-        "faces_error",
-        "face_count",
+        "processing_status",
+        "processing_error",
         "processing_started_at",
         "processed_at",
         "processing_attempts",

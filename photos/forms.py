@@ -36,24 +36,12 @@ class EventForm(forms.ModelForm):
             "description",
             "is_face_search_enabled",
             "is_camera_selfie_required",
-            "registration_retention_days",
         ]
         widgets = {
             "starts_on": HtmlDateInput(),
             "ends_on": HtmlDateInput(),
             "description": forms.Textarea(attrs={"rows": 3}),
         }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Left empty (or a client that does not send it): the model's default.
-        self.fields["registration_retention_days"].required = False
-
-    def clean_registration_retention_days(self):
-        days = self.cleaned_data.get("registration_retention_days")
-        if days is None:
-            return Event._meta.get_field("registration_retention_days").default
-        return days
 
     def clean(self):
         cleaned = super().clean()

@@ -3,7 +3,6 @@ import secrets
 import uuid
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -85,16 +84,6 @@ class Event(models.Model):
             "not impossible."
         ),
     )
-    registration_retention_days = models.PositiveSmallIntegerField(
-        _("keep registrations for (days)"),
-        default=30,
-        db_default=30,  # rows written by code that predates the field get it too
-        validators=[MaxValueValidator(365)],
-        help_text=_(
-            "Attendees who asked to be emailed their photos are deleted this many days "
-            "after the event ends (or after they registered, for an event without dates)."
-        ),
-    )
     # The organiser's language when the event was created: what the workers write for
     # the organisers (a failed photo, a zip's skipped files) is written in it.
     language = models.CharField(max_length=10, default="en-gb", db_default="en-gb")
@@ -102,8 +91,6 @@ class Event(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Bumped whenever the event's faces change; grouping into people records the
     # version it saw, so it only runs again when there is something new.
-    faces_version = models.PositiveIntegerField(default=0, editable=False)
-    faces_grouped_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = EventQuerySet.as_manager()
 
@@ -160,9 +147,9 @@ class PhotoQuerySet(models.QuerySet):
         return self.filter(event__owner=user)
 
     def status_counts(self) -> dict[str, int]:
-        rows = self.values("faces_status").annotate(n=Count("id")).order_by()
+        rows = self.values("processing_status").annotate(n=Count("id")).order_by()
         counts = {status: 0 for status in Photo.Status.values}
-        counts.update({row["faces_status"]: row["n"] for row in rows})
+        counts.update({row["processing_status"]: row["n"] for row in rows})
         return counts
 
 
@@ -188,11 +175,10 @@ class Photo(models.Model):
     taken_at = models.DateTimeField(null=True, blank=True, help_text="From EXIF.")
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
-    faces_status = models.CharField(
+    processing_status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
     )
-    faces_error = models.TextField(blank=True)
-    face_count = models.PositiveIntegerField(null=True, blank=True)
+    processing_error = models.TextField(blank=True)
     processing_started_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     processing_attempts = models.PositiveSmallIntegerField(default=0)
@@ -219,7 +205,7 @@ class Photo(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.faces_status in (self.Status.DONE, self.Status.FAILED)
+        return self.processing_status in (self.Status.DONE, self.Status.FAILED)
 
 
 class FileDeletion(models.Model):

@@ -10,11 +10,11 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Min, QuerySet, Sum
+from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from photos import capture_time, imports
+from photos import capture_time, extensions, imports
 from photos.archives import ArchiveError, is_zip
 from photos.images import ImageError, LoadedImage, open_image, resized_to_fit
 from photos.models import Album, Event, Photo, ZipImport, content_hash, new_attendee_token
@@ -100,7 +100,9 @@ def request_processing(*, photos) -> int:
     transaction commits, through ``photos.signals.processing_requested``. A new upload,
     "Find faces again", a retry: all start here. Returns how many photos."""
     ids = [photo.pk for photo in photos]
-    Photo.objects.filter(pk__in=ids).update(faces_status=Photo.Status.PENDING, faces_error="")
+    Photo.objects.filter(pk__in=ids).update(
+        processing_status=Photo.Status.PENDING, processing_error=""
+    )
     if ids:
         transaction.on_commit(lambda: processing_requested.send(sender=Photo, photo_ids=ids))
     return len(ids)
@@ -258,20 +260,21 @@ def _add_and_report(album: Album, fp: BinaryIO, name: str) -> UploadResult:
 
 
 def album_progress(*, album: Album) -> dict:
-    """Counts per processing state, faces found, failures and an estimate of time left."""
+    """Counts per processing state, what other apps count in the photos (faces found:
+    photos.extensions), failures and an estimate of time left."""
     photos = Photo.objects.filter(album=album)
     counts = photos.status_counts()
     remaining = counts["pending"] + counts["processing"]
-    failed = photos.filter(faces_status=Photo.Status.FAILED).order_by("id")
+    failed = photos.filter(processing_status=Photo.Status.FAILED).order_by("id")
     return {
         "total": sum(counts.values()),
         **counts,
-        "faces": photos.aggregate(n=Sum("face_count"))["n"] or 0,
+        "counts": {count["name"]: count["value"] for count in extensions.counts_of(photos)},
         "eta_seconds": _eta_seconds(album.event_id, remaining),
         "imports": imports.recent_imports(album=album),
         "failed_photos": [
-            {"id": p.pk, "name": p.original_filename, "error": p.faces_error}
-            for p in failed.only("id", "album_id", "original_filename", "faces_error")[:100]
+            {"id": p.pk, "name": p.original_filename, "error": p.processing_error}
+            for p in failed.only("id", "album_id", "original_filename", "processing_error")[:100]
         ],
     }
 

@@ -80,7 +80,7 @@ def check_photo(*, photo_id: int) -> str:
             loaded = open_image(fp, max_pixels=settings.PHOTOS_MAX_PIXELS, decode_side=64)
     except ImageError as error:
         Photo.objects.filter(pk=photo.pk).update(
-            faces_status=Photo.Status.FAILED, faces_error=str(error)
+            processing_status=Photo.Status.FAILED, processing_error=str(error)
         )
         return "rejected"
     same = Photo.objects.filter(event_id=photo.event_id, content_hash=file_hash)
@@ -110,7 +110,7 @@ def requeue_unchecked() -> int:
     ids = list(
         Photo.objects.filter(
             content_hash__startswith=UNCHECKED,
-            faces_status=Photo.Status.PENDING,
+            processing_status=Photo.Status.PENDING,
             uploaded_at__lt=before,
         ).values_list("pk", flat=True)
     )

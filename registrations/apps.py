@@ -14,4 +14,7 @@ class RegistrationsConfig(AppConfig):
         faces_grouped.connect(queue_matching, dispatch_uid="registrations.queue_matching")
 
     def ready(self) -> None:
+        from registrations import event_parts
+
         self.connect_signals()
+        event_parts.register()  # its card on the organiser's event page

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -19,13 +20,41 @@ from pgvector.django import VectorField
 from faces.models import Face
 from photos.models import Event
 
+DEFAULT_RETENTION_DAYS = 30
+
+
+class EventRetention(models.Model):
+    """How long the event's registrations are kept (an organiser's setting of this app,
+    on the event page; an event without a row keeps them DEFAULT_RETENTION_DAYS)."""
+
+    event = models.OneToOneField(
+        Event, on_delete=models.CASCADE, primary_key=True, related_name="registration_retention"
+    )
+    days = models.PositiveSmallIntegerField(
+        _("keep registrations for (days)"),
+        default=DEFAULT_RETENTION_DAYS,
+        validators=[MaxValueValidator(365)],
+        help_text=_(
+            "Attendees who asked to be emailed their photos are deleted this many days "
+            "after the event ends (or after they registered, for an event without dates)."
+        ),
+    )
+
+    def __str__(self) -> str:
+        return f"Registrations of event {self.event_id} kept {self.days} days"
+
+
+def retention_days(event: Event) -> int:
+    row = EventRetention.objects.filter(event=event).values_list("days", flat=True).first()
+    return DEFAULT_RETENTION_DAYS if row is None else row
+
 
 def kept_until(event: Event, registered_on: date) -> date:
     """The last day a registration of the event made on ``registered_on`` is kept:
     the event's retention period after its last day (or the registration's, if later
     or the event has no dates)."""
     start = max(event.ends_on or event.starts_on or registered_on, registered_on)
-    return start + timedelta(days=event.registration_retention_days)
+    return start + timedelta(days=retention_days(event))
 
 
 class Registration(models.Model):

@@ -23,6 +23,7 @@ from registrations.models import (
     LoginLink,
     Registration,
     RegistrationVector,
+    retention_days,
 )
 
 logger = logging.getLogger(__name__)
@@ -201,7 +202,7 @@ def delete_expired() -> int:
     for event in Event.objects.filter(with_data).distinct():
         # kept_until() < today, in SQL: the event's start and the registration's day
         # are both before the retention period that ends today.
-        cutoff = today - timedelta(days=event.registration_retention_days)
+        cutoff = today - timedelta(days=retention_days(event))
         start = event.ends_on or event.starts_on
         expired = unconfirmed
         if start is None or start < cutoff:

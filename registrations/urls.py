@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registrations import organiser, views
+from registrations import event_parts, organiser, views
 
 app_name = "registrations"
 urlpatterns = [
@@ -18,4 +18,9 @@ urlpatterns = [
         name="hide_requests",
     ),
     path("hide-requests/<int:pk>/", organiser.hide_request_decide, name="hide_request_decide"),
+    path(
+        "events/<int:event_pk>/registrations/retention/",
+        event_parts.retention_save,
+        name="retention",
+    ),
 ]

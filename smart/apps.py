@@ -10,3 +10,8 @@ class SmartConfig(AppConfig):
 
     def ready(self) -> None:
         from ml import loader  # noqa: F401  (registers the setting_changed receiver)
+        from photos import extensions
+
+        # Its parts of photos' pages (shown only when smart search is on).
+        extensions.add_part("event_top", "smart/_event_search.html")
+        extensions.add_part("photo_actions", "smart/_more_like_this.html")

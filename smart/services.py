@@ -65,7 +65,7 @@ def clip_status() -> tuple[bool, str]:
 
 def photos_to_embed(*, model_name: str, event_ids: list[int] | None = None) -> QuerySet:
     """Processed photos without a vector from ``model_name`` (new, or from another model)."""
-    photos = Photo.objects.filter(faces_status=Photo.Status.DONE).exclude(
+    photos = Photo.objects.filter(processing_status=Photo.Status.DONE).exclude(
         clip__model_name=model_name
     )
     if event_ids is not None:
@@ -159,7 +159,7 @@ def _store(photos: list[Photo], vectors: np.ndarray, model_name: str) -> None:
 
 def embedding_counts(*, event_ids: list[int] | None, model_name: str) -> tuple[int, int]:
     """(photos with a vector from ``model_name``, processed photos) in the events."""
-    photos = Photo.objects.filter(faces_status=Photo.Status.DONE)
+    photos = Photo.objects.filter(processing_status=Photo.Status.DONE)
     vectors = PhotoEmbedding.objects.filter(model_name=model_name)
     if event_ids is not None:
         photos = photos.filter(event_id__in=event_ids)

@@ -112,8 +112,8 @@ def test_a_real_qcluster_worker_runs_queued_tasks(album, images, media_root):
         worker.terminate()
         worker.wait(timeout=30)
     photo.refresh_from_db()
-    assert photo.faces_status == Photo.Status.DONE
-    assert photo.face_count == 1
+    assert photo.processing_status == Photo.Status.DONE
+    assert photo.faces.count() == 1
     assert Success.objects.get(id=ok_id).result == 1
     failure = Failure.objects.get(id=bad_id)
     assert "math domain error" in failure.result

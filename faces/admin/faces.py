@@ -133,7 +133,12 @@ class FaceAdmin(admin.ModelAdmin):
             Prefetch(f"vectors{dims}", queryset=model.objects.only("face_id", "embedder"))
             for dims, model in VECTOR_MODELS.items()
         ]
-        return super().get_queryset(request).defer("photo__faces_error").prefetch_related(*vectors)
+        return (
+            super()
+            .get_queryset(request)
+            .defer("photo__processing_error")
+            .prefetch_related(*vectors)
+        )
 
     def has_add_permission(self, request):
         return False  # faces come from detection only

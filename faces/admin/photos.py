@@ -5,6 +5,8 @@ admin (faces is installed after photos, so its admin module runs later).
 """
 
 from django.contrib import admin, messages
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -94,9 +96,20 @@ class FaceInline(admin.TabularInline):
 
 
 class PhotoWithFacesAdmin(PhotoAdmin):
+    list_display = [*PhotoAdmin.list_display[:-1], "faces", PhotoAdmin.list_display[-1]]
     inlines = [FaceInline]
     readonly_fields = ["photo_with_faces", *PhotoAdmin.readonly_fields]
     actions = [*PhotoAdmin.actions, "hide_all_faces"]
+
+    def get_queryset(self, request):
+        # A correlated count per listed photo (never a join of photos with faces).
+        faces = Face.objects.filter(photo=OuterRef("pk")).order_by().values("photo")
+        count = Subquery(faces.annotate(n=Count("pk")).values("n"), output_field=IntegerField())
+        return super().get_queryset(request).annotate(n_faces=Coalesce(count, 0))
+
+    @admin.display(ordering="n_faces", description=_("faces"))
+    def faces(self, photo):
+        return photo.n_faces
 
     @admin.display(description=_("photo and faces"))
     def photo_with_faces(self, photo):

@@ -1,7 +1,7 @@
 """The faces app's models, one module per concern (faces, vectors, people)."""
 
 from faces.models.faces import Face, FaceQuerySet, HiddenArea
-from faces.models.people import FacePerson, Person
+from faces.models.people import EventGrouping, FacePerson, Person, faces_changed
 from faces.models.vectors import (
     VECTOR_MODELS,
     EventEmbedder,
@@ -16,6 +16,7 @@ from faces.models.vectors import (
 __all__ = [
     "VECTOR_MODELS",
     "EventEmbedder",
+    "EventGrouping",
     "Face",
     "FacePerson",
     "FaceQuerySet",
@@ -25,6 +26,7 @@ __all__ = [
     "FaceVectorQuerySet",
     "HiddenArea",
     "Person",
+    "faces_changed",
     "vector_model",
     "vector_row",
 ]

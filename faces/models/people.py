@@ -1,7 +1,7 @@
 """People: the faces of one person in one event, with an id that stays."""
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext
 
 from faces.models.faces import Face
@@ -72,3 +72,38 @@ class FacePerson(models.Model):
 
     def __str__(self) -> str:
         return f"Face {self.face_id}: person {self.person_id} of event {self.event_id}"
+
+
+class EventGrouping(models.Model):
+    """Whether an event's people are up to date: its faces changed (``version`` goes
+    up with every processed photo, hide or restore), and its people were last brought
+    up to date at ``grouped_version`` (faces.people_upkeep). No row: nothing to do."""
+
+    event = models.OneToOneField(
+        Event, on_delete=models.CASCADE, primary_key=True, related_name="face_grouping"
+    )
+    version = models.PositiveIntegerField(default=0)
+    grouped_version = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Grouping of event {self.event_id}: {self.grouped_version}/{self.version}"
+
+    @property
+    def is_out_of_date(self) -> bool:
+        return self.version > self.grouped_version
+
+
+# One statement per change, whatever the number of events: a new row or one more.
+BUMP_SQL = """
+INSERT INTO faces_eventgrouping (event_id, version, grouped_version)
+SELECT event_id, 1, 0 FROM unnest(%s::bigint[]) AS event_id
+ON CONFLICT (event_id) DO UPDATE SET version = faces_eventgrouping.version + 1
+"""
+
+
+def faces_changed(event_ids) -> None:
+    """Note that the events' faces changed: the people job brings them up to date."""
+    ids = sorted(set(event_ids))
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(BUMP_SQL, [ids])

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
-from photos import access, direct_uploads, services
+from photos import access, direct_uploads, extensions, services
 from photos.forms import AlbumForm, UploadForm
 from photos.media import serve_zip
 from photos.models import Album, Photo
@@ -30,11 +30,17 @@ def album_create(request, pk):
 @login_required
 def album_detail(request, pk):
     album = access.album_for(request, pk)
+    progress = services.album_progress(album=album)
     context = {
         "album": album,
         "event": album.event,
         "photos": _album_page(request, album),
-        "progress": services.album_progress(album=album),
+        "progress": progress,
+        # What other apps count in the album's photos (faces found...), with labels.
+        "figures": [
+            {"name": count.name, "label": count.label, "value": progress["counts"][count.name]}
+            for count in extensions.counts()
+        ],
         "max_upload_mb": settings.PHOTOS_MAX_UPLOAD_BYTES // (1024 * 1024),
         "max_files": settings.PHOTOS_MAX_FILES_PER_REQUEST,
         "chunk_bytes": settings.PHOTOS_UPLOAD_CHUNK_BYTES,
@@ -57,9 +63,11 @@ def _album_page(request, album: Album):
     # album_id too: the related manager sets photo.album from it (one query per photo
     # if it is deferred).
     photos = album.photos.order_by("taken_at", "id").only(
-        "id", "album_id", "original_filename", "thumbnail", "face_count", "faces_status", "taken_at"
+        "id", "album_id", "original_filename", "thumbnail", "processing_status", "taken_at"
     )
-    return Paginator(photos, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(photos, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    extensions.note_photos(page.object_list)  # "3 faces" on each processed photo
+    return page
 
 
 @login_required
@@ -90,7 +98,7 @@ def album_upload(request, pk):
 @require_POST
 def album_retry_failed(request, pk):
     album = access.album_for(request, pk)
-    failed = album.photos.filter(faces_status=Photo.Status.FAILED)
+    failed = album.photos.filter(processing_status=Photo.Status.FAILED)
     count = services.request_processing(photos=failed)
     messages.success(
         request,

@@ -6,14 +6,14 @@ import qrcode
 import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_POST
 
-from photos import access, services
+from photos import access, extensions, services
 from photos.forms import AlbumForm, EventForm
 from photos.media import serve_zip
 from photos.models import Event
@@ -41,9 +41,9 @@ def event_create(request):
 @login_required
 def event_detail(request, pk):
     event = access.event_for(request, pk)
-    albums = event.albums.annotate(
-        photo_count=Count("photos"), face_total=Sum("photos__face_count")
-    )
+    albums = list(event.albums.annotate(photo_count=Count("photos")))
+    for album in albums:  # what other apps count in them (faces found...)
+        album.counts = extensions.counts_of(album.photos.all())
     attendee_url = request.build_absolute_uri(
         reverse("attendees:attendee", args=[event.attendee_token])
     )

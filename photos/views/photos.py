@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from photos import access, services
+from photos import access, extensions, services
 from photos.media import serve_photo_file
 from photos.models import Photo
 
@@ -15,11 +15,8 @@ from photos.models import Photo
 @login_required
 def photo_detail(request, pk):
     photo = access.photo_for(request, pk)
-    # The photo's faces through its reverse relation: drawn and listed by the faces
-    # app's template part (templates/faces/_photo_faces.html).
-    faces = photo.faces.select_related("grouping__person").order_by("x")
-    boxes = [{"face": face, **face.box_percentages(photo)} for face in faces]
-    return render(request, "photos/photo_detail.html", {"photo": photo, "boxes": boxes})
+    extensions.note_photos([photo])  # other apps' parts come through photos.extensions
+    return render(request, "photos/photo_detail.html", {"photo": photo})
 
 
 @login_required

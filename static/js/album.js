@@ -383,7 +383,11 @@
     document.getElementById("stat-total").textContent = data.total;
     document.getElementById("stat-done").textContent = data.done;
     document.getElementById("stat-waiting").textContent = waiting;
-    document.getElementById("stat-faces").textContent = data.faces;
+    // What other apps count in photos (faces found...): photos.extensions.
+    for (const [name, value] of Object.entries(data.counts || {})) {
+      const figure = document.getElementById("stat-" + name);
+      if (figure) figure.textContent = value;
+    }
     document.getElementById("stat-failed").textContent = data.failed;
     document.getElementById("stat-eta").textContent = data.total ? formatEta(data.eta_seconds) : "–";
     const finished = data.done + data.failed;

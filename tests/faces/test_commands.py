@@ -5,10 +5,9 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import F
 
 from faces.calibration import calibration_for
-from faces.models import Face
+from faces.models import EventGrouping, Face, faces_changed
 from photos.models import Event, Photo
 from tests import bad_files
 from tests.sample_images import no_face_image
@@ -38,14 +37,14 @@ def test_index_photos_sync_indexes_a_folder_recursively(photo_folder, owner):
     assert Face.objects.filter(event=event).count() == 7
     assert "2 photos added, 7 faces found, 1 skipped as duplicates, 1 failed" in output
     assert "notes.jpg: This file is not an image" in output
-    assert Photo.objects.filter(faces_status=Photo.Status.DONE).count() == 2
+    assert Photo.objects.filter(processing_status=Photo.Status.DONE).count() == 2
 
 
 def test_index_photos_sync_groups_the_events_faces_into_people(photo_folder, owner):
     output = run("index_photos", "--event", "gala", "--owner", "owner", "--sync", str(photo_folder))
     event = Event.objects.get(slug="gala")
-    assert event.faces_version > 0
-    assert event.faces_grouped_version == event.faces_version
+    grouping = EventGrouping.objects.get(event=event)
+    assert grouping.version > 0 and grouping.grouped_version == grouping.version
     matchable = Face.objects.filter(event=event, is_matchable=True)
     people = set(matchable.values_list("grouping__person", flat=True))
     assert None not in people and len(people) >= 2  # Obama and the group's people
@@ -63,7 +62,7 @@ def test_index_photos_without_sync_queues_one_task_per_photo(
         output = run("index_photos", "--event", "gala", "--owner", "owner", str(photo_folder))
     assert "queued for face detection" in output
     assert len(callbacks) == 2
-    assert set(Photo.objects.values_list("faces_status", flat=True)) == {"pending"}
+    assert set(Photo.objects.values_list("processing_status", flat=True)) == {"pending"}
 
 
 def test_index_photos_needs_an_owner_for_a_new_event(photo_folder, owner, other_user):
@@ -98,7 +97,7 @@ def test_find_photos_says_nothing_about_grouping_right_after_a_sync_index(
 def test_find_photos_warns_when_the_grouping_is_out_of_date(photo_folder, owner, images):
     run("index_photos", "--event", "gala", "--owner", "owner", "--sync", str(photo_folder))
     # Photos indexed by the workers: their faces wait for the minute grouping job.
-    Event.objects.filter(slug="gala").update(faces_version=F("faces_version") + 1)
+    faces_changed(Event.objects.filter(slug="gala").values_list("pk", flat=True))
 
     out, err = find_with_stderr("--event", "gala", "--json", str(images["obama2.jpg"]))
     assert json.loads(out)["grouping_out_of_date"] is True

@@ -7,10 +7,9 @@ from django_q.models import Schedule
 from faces import people_upkeep, processing
 from faces.grouping import group_faces
 from faces.matching import MatchRules
-from faces.models import Face, Person
+from faces.models import EventGrouping, Face, Person, faces_changed
 from faces.search import find_matches
 from photos.filters import SearchFilters
-from photos.models import Event
 from tests.factories import FaceFactory, PhotoFactory
 
 
@@ -73,7 +72,7 @@ def person_event(album):
     for vector in vectors:
         face = FaceFactory(photo=PhotoFactory(album=album), embedding=vector)
         photos.append(face.photo)
-    Event.objects.filter(pk=album.event_id).update(faces_version=1)
+    faces_changed([album.event_id])
     return {"photos": photos, "alice": alice, "event": album.event}
 
 
@@ -98,7 +97,7 @@ def test_processed_photos_get_their_event_regrouped_by_the_periodic_job(album, i
     with images["obama.jpg"].open("rb") as fp:
         photo = add_photo(album=album, fp=fp, original_filename="o.jpg", queue=False).photo
     processing.process_photo(photo_id=photo.pk)
-    assert Event.objects.get(pk=album.event_id).faces_version == 1
+    assert EventGrouping.objects.get(event_id=album.event_id).version == 1
     assert Face.objects.get(photo=photo).person is None
     assert tasks.group_changed_events() == 1
     person = Face.objects.get(photo=photo).person

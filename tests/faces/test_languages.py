@@ -155,9 +155,9 @@ def test_what_the_workers_write_for_organisers_is_in_the_events_language(
     assert problems["../evasion.jpg"].startswith("chemin dangereux")
     assert "notes.txt" in problems and "image" in problems["notes.txt"]
 
-    stuck = PhotoFactory(album=album, faces_status=Photo.Status.PROCESSING)
+    stuck = PhotoFactory(album=album, processing_status=Photo.Status.PROCESSING)
     long_ago = timezone.now() - dt.timedelta(days=1)
     Photo.objects.filter(pk=stuck.pk).update(processing_started_at=long_ago, processing_attempts=9)
     requeue_stale_photos()
     stuck.refresh_from_db()
-    assert stuck.faces_error.startswith("Le traitement a été interrompu")
+    assert stuck.processing_error.startswith("Le traitement a été interrompu")

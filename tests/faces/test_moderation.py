@@ -108,13 +108,15 @@ def test_event_admin_retries_failed_photos(
     client, staff, group_photo, django_capture_on_commit_callbacks
 ):
     client.force_login(staff)
-    Photo.objects.filter(pk=group_photo.pk).update(faces_status="failed", faces_error="boom")
+    Photo.objects.filter(pk=group_photo.pk).update(
+        processing_status="failed", processing_error="boom"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("admin:photos_event_changelist"),
             {"action": "retry_failed", "_selected_action": [group_photo.event_id]},
         )
-    assert Photo.objects.get(pk=group_photo.pk).faces_status == "done"
+    assert Photo.objects.get(pk=group_photo.pk).processing_status == "done"
 
 
 def test_organisers_hide_and_restore_faces_of_their_own_photos(owner_client, group_photo):

@@ -6,8 +6,7 @@ import pytest
 
 from faces import organiser_decisions, people_upkeep
 from faces.grouping import GroupSums, assign_faces, map_groups, merge_new_groups
-from faces.models import Face, FacePerson, Person
-from photos.models import Event
+from faces.models import EventGrouping, Face, FacePerson, Person, faces_changed
 from tests.factories import FaceFactory, PhotoFactory
 
 
@@ -34,12 +33,13 @@ def add_faces(album, centre, rng, count):
         FaceFactory(photo=PhotoFactory(album=album), embedding=near(centre, rng))
         for _ in range(count)
     ]
-    Event.objects.filter(pk=album.event_id).update(faces_version=models_version(album) + 1)
+    faces_changed([album.event_id])
     return faces
 
 
 def models_version(album):
-    return Event.objects.get(pk=album.event_id).faces_version
+    row = EventGrouping.objects.filter(event_id=album.event_id).first()
+    return row.version if row else 0
 
 
 def person_of(face):

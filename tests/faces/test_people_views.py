@@ -10,8 +10,7 @@ from django.urls import reverse
 from PIL import Image
 
 from faces import organiser_decisions, people_upkeep
-from faces.models import FacePerson, Person
-from photos.models import Event
+from faces.models import FacePerson, Person, faces_changed
 from tests.factories import FaceFactory, PhotoFactory
 
 
@@ -36,7 +35,7 @@ def event_people(album, media_root):
             vector = unit(centre + rng.normal(scale=0.01, size=128))
             photo = PhotoFactory(album=album, file=small_jpeg(len(faces[name])))
             faces[name].append(FaceFactory(photo=photo, embedding=vector))
-    Event.objects.filter(pk=album.event_id).update(faces_version=1)
+    faces_changed([album.event_id])
     people_upkeep.group_event_faces(event_id=album.event_id)
     return {
         "alice": FacePerson.objects.get(face=faces["alice"][0]).person,
@@ -149,7 +148,7 @@ def test_a_person_shown_again_gets_their_faces_back(album, owner, event_people):
     seed = Person.objects.get(pk=bob.pk).seed["dlib-resnet-v1"]
     face.photo.faces.all().delete()
     FaceFactory(photo=face.photo, embedding=unit(np.asarray(seed["sum"])))
-    Event.objects.filter(pk=album.event_id).update(faces_version=99)
+    faces_changed([album.event_id])
     people_upkeep.group_event_faces(event_id=album.event_id)
     assert FacePerson.objects.get(face__photo=face.photo).person_id == bob.pk
     assert Person.objects.get(pk=bob.pk).seed == {}  # used: no longer needed

@@ -86,7 +86,7 @@ def test_a_photo_goes_to_the_bucket_and_resumes_with_only_the_missing_parts(
     # Checked by the worker (run at once here): as any upload, then processed.
     assert photo.content_hash == hashlib.sha256(data).hexdigest()
     assert (photo.width, photo.height, photo.size_bytes) != (0, 0, 0)
-    assert photo.faces_status == Photo.Status.DONE
+    assert photo.processing_status == Photo.Status.DONE
     with photo.file.open("rb") as stored:
         assert stored.read() == data
     assert not ChunkedUpload.objects.exists() and open_uploads(s3_storage) == []
@@ -122,7 +122,7 @@ def test_a_file_that_is_not_a_photo_is_marked_failed_by_the_check(page, s3_stora
     page.put(token, 1, b"x" * 2000)
     (result,) = page.complete(token).json()["results"]
     photo = Photo.objects.get(pk=result["photo_id"])
-    assert photo.faces_status == Photo.Status.FAILED and photo.faces_error
+    assert photo.processing_status == Photo.Status.FAILED and photo.processing_error
 
 
 def test_the_same_photo_twice_keeps_one(page, s3_storage, images):

@@ -21,7 +21,6 @@ LANGUAGES = ["en", "fr"]
 def test_the_event_form_saved_as_shown_changes_nothing(owner_client, event, language):
     event.starts_on, event.ends_on = dt.date(2026, 11, 20), dt.date(2026, 11, 22)
     event.location, event.description = "Lyon", "Deux jours\navec des photos"
-    event.registration_retention_days = 45
     event.is_camera_selfie_required = True
     event.save()
     url = reverse("photos:event_edit", args=[event.pk])
@@ -64,3 +63,26 @@ def test_a_date_filter_is_shown_back_as_the_browser_can_read_it(
         html = f"<form>{form.as_div()}</form>"
     sent = browser_submission(html)
     assert sent["taken_from"] == "2026-11-20" and sent["taken_to"] == "2026-11-21"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_registrations_retention_saved_as_shown_changes_nothing(
+    owner_client, event, language
+):
+    """The event page's "keep registrations for (days)" (the registrations app's part
+    of the page): a number input, in both languages, and a bad value is refused."""
+    from registrations.models import EventRetention, retention_days
+
+    EventRetention.objects.create(event=event, days=45)
+    page = owner_client.get(event.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language)
+    html = page.content.decode()
+    assert input_types(html, "retention-form")["days"] == "number"
+    sent = browser_submission(html, "retention-form")
+    assert sent["days"] == "45"
+    url = reverse("registrations:retention", args=[event.pk])
+    assert owner_client.post(url, sent, HTTP_ACCEPT_LANGUAGE=language).status_code == 302
+    assert retention_days(event) == 45
+    owner_client.post(url, {"days": "400"}, HTTP_ACCEPT_LANGUAGE=language)
+    assert retention_days(event) == 45  # refused: at most 365
+    owner_client.post(url, {"days": "90"}, HTTP_ACCEPT_LANGUAGE=language)
+    assert retention_days(event) == 90

@@ -377,7 +377,7 @@ def secret_photos(event):
     for name, raw in uploads.items():
         photo = add_photo(album=album, fp=io.BytesIO(raw), original_filename=name, queue=False)
         photos[name] = process_photo(photo_id=photo.photo.pk)
-        assert photos[name].face_count == 1
+        assert photos[name].faces.count() == 1
     return photos, uploads
 
 

@@ -174,7 +174,7 @@ def test_processing_again_replaces_the_renditions_and_deletes_the_old_ones(
     photos, media_root, django_capture_on_commit_callbacks
 ):
     photo = photos[0]
-    Photo.objects.filter(pk=photo.pk).update(faces_status=Photo.Status.PENDING)
+    Photo.objects.filter(pk=photo.pk).update(processing_status=Photo.Status.PENDING)
     with django_capture_on_commit_callbacks(execute=True):
         again = process_photo(photo_id=photo.pk)
     assert again.thumbnail.name != photo.thumbnail.name

@@ -40,10 +40,10 @@ def test_photos_are_stored_processed_and_counted(owner_client, album, images):
     added = results(response)["group.jpg"]
     assert added["status"] == "added"
     photo = Photo.objects.get(pk=added["photo_id"])
-    assert photo.faces_status == Photo.Status.DONE and photo.face_count == 6
+    assert photo.processing_status == Photo.Status.DONE and photo.faces.count() == 6
     assert photo.thumbnail.name and photo.preview.name
     progress = owner_client.get(reverse("photos:album_progress", args=[album.pk])).json()
-    assert (progress["total"], progress["done"], progress["faces"]) == (1, 1, 6)
+    assert (progress["total"], progress["done"], progress["counts"]["faces"]) == (1, 1, 6)
 
 
 def test_a_duplicate_is_skipped_and_said_so(owner_client, album, images):
@@ -220,7 +220,9 @@ def test_a_failed_photo_can_be_retried_successfully(owner_client, album, images)
         "o.jpg"
     ]["photo_id"]
     photo = Photo.objects.get(pk=photo_id)
-    Photo.objects.filter(pk=photo_id).update(faces_status="failed", faces_error="worker died")
+    Photo.objects.filter(pk=photo_id).update(
+        processing_status="failed", processing_error="worker died"
+    )
     Face.objects.filter(photo=photo).delete()
     progress = owner_client.get(reverse("photos:album_progress", args=[album.pk])).json()
     assert progress["failed_photos"][0]["error"] == "worker died"
@@ -228,7 +230,7 @@ def test_a_failed_photo_can_be_retried_successfully(owner_client, album, images)
         response = owner_client.post(reverse("photos:photo_retry", args=[photo_id]))
     assert response.status_code == 302
     photo.refresh_from_db()
-    assert (photo.faces_status, photo.face_count, photo.faces_error) == ("done", 1, "")
+    assert (photo.processing_status, photo.faces.count(), photo.processing_error) == ("done", 1, "")
 
 
 def test_organisers_download_an_album_or_the_event_as_uploaded(

@@ -15,7 +15,7 @@ from photos.models import Photo
 from photos.services import add_photo, get_or_create_album
 from registrations import links, notify, services
 from registrations import results as registered_results
-from registrations.models import Answer, EventCounts, LoginLink, Registration
+from registrations.models import Answer, EventCounts, EventRetention, LoginLink, Registration
 from tests.registrations.conftest import html_of, link_in, text_of
 from tests.sample_images import no_face_image
 
@@ -400,8 +400,8 @@ def test_unconfirmed_registrations_expire_with_their_link(
     assert services.delete_expired() == 0
     Registration.objects.update(created_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     event.ends_on = None
-    event.registration_retention_days = 3650 // 10
     event.save()
+    EventRetention.objects.create(event=event, days=365)
     assert services.delete_expired() == 1
 
 

@@ -19,7 +19,7 @@ CASES = [pytest.param(name, make, expected, id=name) for name, make, expected in
 def _check_rows(expected):
     if expected == "accepted":
         photo = Photo.objects.get()
-        assert photo.faces_status == "done" and photo.face_count == 0
+        assert photo.processing_status == "done" and photo.faces.count() == 0
     else:
         assert Photo.objects.count() == 0 and Face.objects.count() == 0
 

@@ -142,7 +142,7 @@ def test_uploads_fail_cleanly_while_the_database_is_down_and_work_again_after(
         assert status == 200 and body["results"][0]["status"] == "added"
         check = (
             "from photos.models import Photo;"
-            "print(sorted(Photo.objects.values_list('original_filename', 'faces_status')))"
+            "print(sorted(Photo.objects.values_list('original_filename', 'processing_status')))"
         )
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:

@@ -80,14 +80,18 @@ def test_a_worker_killed_mid_photo_is_retried_and_finishes_without_duplicates(
     async_task("faces.tasks.process_photo", photo.pk, sync=False)
     first = _worker(env)
     try:
-        assert _wait_for(lambda: Photo.objects.get(pk=photo.pk).faces_status == "processing", 60)
+        assert _wait_for(
+            lambda: Photo.objects.get(pk=photo.pk).processing_status == "processing", 60
+        )
         time.sleep(1.0)
         os.killpg(first.pid, signal.SIGKILL)  # the whole cluster, mid-photo
         first.wait(timeout=10)
-        assert Photo.objects.get(pk=photo.pk).faces_status == "processing"
+        assert Photo.objects.get(pk=photo.pk).processing_status == "processing"
         second = _worker(env)
         try:
-            assert _wait_for(lambda: Photo.objects.get(pk=photo.pk).faces_status == "done", 120)
+            assert _wait_for(
+                lambda: Photo.objects.get(pk=photo.pk).processing_status == "done", 120
+            )
         finally:
             os.killpg(second.pid, signal.SIGKILL)
             second.wait(timeout=30)
@@ -96,5 +100,5 @@ def test_a_worker_killed_mid_photo_is_retried_and_finishes_without_duplicates(
             os.killpg(first.pid, signal.SIGKILL)
     photo.refresh_from_db()
     assert photo.processing_attempts == 2
-    assert photo.face_count == 54
+    assert photo.faces.count() == 54
     assert Face.objects.filter(photo=photo).count() == 54  # replaced, never duplicated

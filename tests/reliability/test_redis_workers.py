@@ -66,14 +66,14 @@ def test_two_workers_on_redis_process_each_photo_exactly_once(album, images, med
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            if not Photo.objects.exclude(faces_status="done").exists():
+            if not Photo.objects.exclude(processing_status="done").exists():
                 break
             time.sleep(0.5)
     finally:
         for worker in workers:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(timeout=30)
-    states = list(Photo.objects.values_list("faces_status", "processing_attempts"))
+    states = list(Photo.objects.values_list("processing_status", "processing_attempts"))
     assert states == [("done", 1)] * 10  # every photo, exactly once
     handled = [set(re.findall(r"processing (photo-\d+)", log.read_text())) for log in logs]
     assert handled[0] and handled[1], "both worker processes took photos"

@@ -105,7 +105,7 @@ def test_photos_waiting_for_faces_are_not_embedded_yet(clip_on, album, settings)
     waiting = add_photo(
         album=album, fp=_jpeg(scenery(2)), original_filename="waiting.jpg", queue=False
     ).photo
-    assert waiting.faces_status == Photo.Status.PENDING
+    assert waiting.processing_status == Photo.Status.PENDING
     report = smart_search.embed_pending_photos()
     assert (report.embedded, report.remaining) == (1, 0)
     assert list(PhotoEmbedding.objects.values_list("photo_id", flat=True)) == [done.pk]
@@ -233,7 +233,7 @@ def test_without_a_model_the_page_explains_how_to_enable_it_and_nothing_else_bre
     assert "Smart search is off" in page and "PHOTOS_CLIP_MODEL" in page
     assert tasks.embed_pending_photos() == 0
     assert PhotoEmbedding.objects.count() == 0
-    assert photo.faces_status == Photo.Status.DONE
+    assert photo.processing_status == Photo.Status.DONE
     for url in (photo.event.get_absolute_url(), photo.get_absolute_url()):
         page = owner_client.get(url)
         assert page.status_code == 200

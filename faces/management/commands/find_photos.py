@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from faces import selfies
 from faces.engines import embedder_named, event_embedder_name
 from faces.matching import MatchRules
+from faces.models import EventGrouping
 from faces.search import find_matches
 from ml.base import Embedder
 from photos.filters import SearchFilters
@@ -66,7 +67,8 @@ class Command(BaseCommand):
             matches = matches[: options["limit"]]
         # Person matching reads the grouping, which the worker's minute job keeps up to
         # date; faces indexed since then are only found through single matching.
-        out_of_date = event.faces_version > event.faces_grouped_version
+        grouping = EventGrouping.objects.filter(event=event).first()
+        out_of_date = grouping is not None and grouping.is_out_of_date
         if out_of_date and rules.mode == "person":
             self.stderr.write(GROUPING_OUT_OF_DATE)
         self.print_matches(matches, as_json=options["json"], grouping_out_of_date=out_of_date)

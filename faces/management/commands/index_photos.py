@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from faces import people_upkeep, processing
-from faces.models import FacePerson
+from faces.models import Face, FacePerson
 from photos import services as photo_services
 from photos.images import ImageError
 from photos.models import Event
@@ -55,10 +55,10 @@ class Command(BaseCommand):
         summary["added"] += 1
         if sync:
             photo = processing.process_photo(photo_id=added.photo.pk)
-            if photo.faces_status == photo.Status.FAILED:
-                summary["failed"].append((name, photo.faces_error))
+            if photo.processing_status == photo.Status.FAILED:
+                summary["failed"].append((name, photo.processing_error))
             else:
-                summary["faces"] += photo.face_count
+                summary["faces"] += Face.objects.filter(photo=photo).count()
 
     def group_people(self, event: Event) -> None:
         """Group the faces into people now, as the worker's minute job would, so that
