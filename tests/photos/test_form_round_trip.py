@@ -66,9 +66,7 @@ def test_a_date_filter_is_shown_back_as_the_browser_can_read_it(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_registrations_retention_saved_as_shown_changes_nothing(
-    owner_client, event, language
-):
+def test_the_registrations_retention_saved_as_shown_changes_nothing(owner_client, event, language):
     """The event page's "keep registrations for (days)" (the registrations app's part
     of the page): a number input, in both languages, and a bad value is refused."""
     from registrations.models import EventRetention, retention_days
