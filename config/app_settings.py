@@ -68,8 +68,14 @@ FACES_MATCH_MODE = env("FACES_MATCH_MODE", default="person")
 # times the spread inside each group (at least FACES_GROUPING_SPREAD_FLOOR), so that
 # look-alike people stay apart (faces.grouping).
 FACES_GROUPING_THRESHOLD = env.float("FACES_GROUPING_THRESHOLD", default=None)
+# An event of up to this many faces is grouped in full after every change (mapped onto
+# its people, ids kept): new faces joining people one at a time split people in small
+# events (docs/people.md). Larger events regroup in full once grown by a quarter.
+FACES_FULL_REGROUP_MAX_FACES = env.int("FACES_FULL_REGROUP_MAX_FACES", default=3000)
 FACES_GROUPING_RELATIVE = env.float("FACES_GROUPING_RELATIVE", default=None)
 FACES_GROUPING_SPREAD_FLOOR = env.float("FACES_GROUPING_SPREAD_FLOOR", default=None)
+# ...in an event of at most 600 faces (faces.calibration.SMALL_EVENT_FACES).
+FACES_GROUPING_SPREAD_FLOOR_SMALL = env.float("FACES_GROUPING_SPREAD_FLOOR_SMALL", default=None)
 # A person is found when one of their faces is under FACES_MATCH_THRESHOLD from the
 # selfie and their centre under FACES_PERSON_AGREEMENT_THRESHOLD; a person of one face
 # needs FACES_MATCH_ALONE_THRESHOLD. Their faces then count up to the guard.

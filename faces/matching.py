@@ -103,6 +103,21 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Facts:
+    """What the organiser said about the people near a selfie (faces.people_facts):
+    pairs of people who are not the same person, and faces that are not a person."""
+
+    apart: frozenset[tuple[int, int]] = frozenset()  # (person, person), smaller id first
+    not_person: dict[int, frozenset[int]] = field(default_factory=dict)  # face -> people
+
+    def are_apart(self, first: int, second: int) -> bool:
+        return (min(first, second), max(first, second)) in self.apart
+
+
+NO_FACTS = Facts()
+
+
+@dataclass(frozen=True)
 class MatchRules:
     """How faces near a selfie become results (see the module docstring)."""
 
@@ -147,11 +162,13 @@ def decide(
     rules: MatchRules,
     people: dict[tuple[int, int], PersonSummary] | None = None,
     selfie: np.ndarray | None = None,
+    facts: Facts = NO_FACTS,
 ) -> Decision:
     """Sure photos, "maybe" photos and questions for the faces near a selfie.
 
     ``people``: the centre and size of each (event, person) among ``faces``;
-    ``selfie``: its vector (person mode needs both, and the faces' embeddings).
+    ``selfie``: its vector (person mode needs both, and the faces' embeddings);
+    ``facts``: the organiser's word, which no rule overrides (:func:`_obey`).
     """
     if rules.mode != "person":
         return _single(faces, rules)
@@ -164,6 +181,7 @@ def decide(
             accepted[key] = [f for f in members if f.distance < rules.person_guard]
         elif closest.distance < rules.maybe:
             candidates.append((key, members, summary))
+    accepted, candidates = _obey(facts, accepted, candidates, people or {}, selfie)
     accepted_faces = [f for members in accepted.values() for f in members]
     sure = _best_per_photo(accepted_faces)
     sure_ids = {match.photo_id for match in sure}
@@ -181,6 +199,49 @@ def decide(
     photo_faces = {m.photo_id: m.face_id for m in _best_per_photo(faces)}
     photo_faces.update({m.photo_id: m.face_id for m in sure})
     return Decision(sure, maybe, questions + candidate_questions, photo_faces)
+
+
+def _obey(facts: Facts, accepted: dict, candidates: list, people: dict, selfie) -> tuple:
+    """The organiser's word over the rules. Of two accepted people said to be apart,
+    only the one nearer the selfie stays; people apart from an accepted one are not
+    asked about either; and a face said not to be an accepted person is in no result
+    and no question (it may be in another person, or in none)."""
+    if not (facts.apart or facts.not_person):
+        return accepted, candidates
+    ranked = sorted(accepted, key=lambda key: _nearness(key, accepted[key], people, selfie))
+    kept: dict = {}
+    for key in ranked:
+        if not any(_apart(facts, key, other) for other in kept):
+            kept[key] = accepted[key]
+    chosen = {key[1][1] for key in kept if key[0] == "person"}
+    candidates = [c for c in candidates if not any(_apart(facts, c[0], k) for k in kept)]
+
+    def allowed(face: CandidateFace) -> bool:
+        return not (facts.not_person.get(face.face_id, frozenset()) & chosen)
+
+    kept = {key: [f for f in members if allowed(f)] for key, members in kept.items()}
+    candidates = [
+        (key, [f for f in members if allowed(f)], summary) for key, members, summary in candidates
+    ]
+    return (
+        {key: members for key, members in kept.items() if members},
+        [c for c in candidates if c[1]],
+    )
+
+
+def _apart(facts: Facts, a: tuple, b: tuple) -> bool:
+    if a[0] != "person" or b[0] != "person" or a[1][0] != b[1][0]:
+        return False
+    return facts.are_apart(a[1][1], b[1][1])
+
+
+def _nearness(key: tuple, members: list[CandidateFace], people: dict, selfie) -> float:
+    """How near the selfie an accepted person is: their centre's distance (their
+    closest face's, for a person of one face or a lone face)."""
+    summary = people.get(key[1]) if key[0] == "person" else None
+    if summary is not None and summary.size >= 2 and selfie is not None:
+        return float(np.linalg.norm(summary.centre - selfie))
+    return members[0].distance if members else float("inf")
 
 
 def _single(faces: list[CandidateFace], rules: MatchRules) -> Decision:

@@ -10,9 +10,9 @@ import numpy as np
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
-from faces import hidden_seeds, moderation, people_upkeep
+from faces import hidden_seeds, moderation, people_facts, people_undo, people_upkeep
 from faces.calibration import calibration_for
 from faces.engines import event_embedder_name
 from faces.models import Face, FacePerson, Person
@@ -85,44 +85,113 @@ def rename(*, person: Person, name: str) -> None:
         FacePerson.objects.filter(person=person).update(locked=True)
 
 
-def merge(*, into: Person, other: Person) -> Person:
-    """One person from two: ``other``'s faces move to ``into`` (locked, so no
-    regrouping parts them again); ``into`` takes ``other``'s name if it had none."""
-    if into.pk == other.pk:
+def merge(*, into: Person, other: Person, user=None) -> Person:
+    """One person from two (see :func:`merge_people`)."""
+    return merge_people(people=[into, other], user=user)
+
+
+def merge_people(*, people: list[Person], user=None) -> Person:
+    """One person from several: the others' faces move to the first (locked, so no
+    regrouping parts them again), which takes the first name among them if it has
+    none, and a share link if it has none. What was said of the others is said of it
+    (faces.people_facts.merge_facts). Undoable."""
+    people = list(dict.fromkeys(people))
+    if len(people) < 2:
         raise PersonError(gettext("Choose two different people to merge."))
-    if into.event_id != other.event_id:
+    into, others = people[0], people[1:]
+    if any(person.event_id != into.event_id for person in others):
         raise PersonError(gettext("Only people of the same event can be merged."))
-    if into.is_hidden or other.is_hidden:
+    if any(person.is_hidden for person in people):
         raise PersonError(gettext("Show the hidden person again before merging."))
-    with transaction.atomic():
-        FacePerson.objects.filter(person__in=[into, other]).update(person=into, locked=True)
-        into.name = into.name or other.name
-        share_token = into.share_token or other.share_token
-        other.delete()
+    description = gettext("Merged %(count)s people into %(name)s") % {
+        "count": len(people),
+        "name": into.label,
+    }
+    with people_undo.recorded(
+        event_id=into.event_id,
+        user=user,
+        description=description,
+        person_ids=[person.pk for person in people],
+    ):
+        FacePerson.objects.filter(person__in=people).update(person=into, locked=True)
+        people_facts.merge_facts(into=into, others=others)
+        into.name = into.name or next((p.name for p in others if p.name), "")
+        share_token = into.share_token or next(
+            (p.share_token for p in others if p.share_token), None
+        )
+        Person.objects.filter(pk__in=[p.pk for p in others]).delete()
         into.share_token = share_token
         into.save(update_fields=["name", "share_token"])
     return into
 
 
-def split_face(*, face: Face) -> Person:
-    """ "Not this person": the face leaves its person for a new one of its own, and
-    stays there (locked) whatever regroups the event later."""
-    with transaction.atomic():
-        membership = FacePerson.objects.select_for_update().filter(face=face).first()
-        if membership is None:
-            raise PersonError(gettext("This face is not in any person yet."))
-        if (
-            not FacePerson.objects.filter(person_id=membership.person_id)
-            .exclude(face=face)
-            .exists()
-        ):
-            raise PersonError(
-                gettext("This is the person's only face: there is nothing to split off.")
-            )
-        person = Person.objects.create(event_id=face.event_id)
-        membership.person, membership.locked = person, True
-        membership.save(update_fields=["person", "locked"])
-    return person
+def move_faces(*, faces: list[Face], to: Person | None, user=None) -> Person:
+    """The organiser says these faces are ``to`` (a new person when None), and not the
+    person each was in. Recorded as facts (faces.people_facts): each face is ``to`` and
+    is not its former person; a new person is apart from the people the faces left.
+    Memberships are locked. Returns the person the faces are in. Undoable."""
+    faces = list(faces)
+    if not faces:
+        raise PersonError(gettext("Select at least one face."))
+    event_id = faces[0].event_id
+    if any(face.event_id != event_id for face in faces):
+        raise PersonError(gettext("Only faces of one event can be moved together."))
+    if to is not None and (to.event_id != event_id or to.is_hidden):
+        raise PersonError(gettext("Faces can only go to a visible person of the same event."))
+    former = dict(FacePerson.objects.filter(face__in=faces).values_list("face_id", "person_id"))
+    touched = {*former.values(), *([to.pk] if to is not None else [])}
+    description = ngettext(
+        "Moved %(count)s face to %(name)s", "Moved %(count)s faces to %(name)s", len(faces)
+    ) % {"count": len(faces), "name": to.label if to is not None else gettext("a new person")}
+    with people_undo.recorded(
+        event_id=event_id, user=user, description=description, person_ids=list(touched)
+    ) as recording:
+        if to is None:
+            to = Person.objects.create(event_id=event_id)
+            recording.created.append(to.pk)
+            for person in Person.objects.filter(pk__in=set(former.values())):
+                people_facts.set_apart(to, person, user=user)
+        FacePerson.objects.bulk_create(
+            [FacePerson(face=face, event_id=event_id, person=to, locked=True) for face in faces],
+            update_conflicts=True,
+            unique_fields=["face"],
+            update_fields=["person", "locked"],
+        )
+        people = Person.objects.in_bulk(set(former.values()))
+        for face in faces:
+            people_facts.decide_face(face=face, person=to, is_person=True, user=user)
+            left = people.get(former.get(face.pk))
+            if left is not None and left.pk != to.pk:
+                people_facts.decide_face(face=face, person=left, is_person=False, user=user)
+    return to
+
+
+def split_face(*, face: Face, user=None) -> Person:
+    """ "Not this person": the face leaves its person for a new one of its own; the
+    face is not that person, and the two people are apart (faces.people_facts)."""
+    membership = FacePerson.objects.filter(face=face).first()
+    if membership is None:
+        raise PersonError(gettext("This face is not in any person yet."))
+    if not FacePerson.objects.filter(person_id=membership.person_id).exclude(face=face).exists():
+        raise PersonError(gettext("This is the person's only face: there is nothing to split off."))
+    return move_faces(faces=[face], to=None, user=user)
+
+
+def not_the_same(*, first: Person, second: Person, user=None) -> None:
+    """The organiser's "no" to "The same person?": the two are apart, for good."""
+    if first.pk == second.pk or first.event_id != second.event_id:
+        raise PersonError(gettext("Choose two different people of the same event."))
+    description = gettext("%(first)s and %(second)s are not the same person") % {
+        "first": first.label,
+        "second": second.label,
+    }
+    with people_undo.recorded(
+        event_id=first.event_id,
+        user=user,
+        description=description,
+        person_ids=[first.pk, second.pk],
+    ):
+        people_facts.set_apart(first, second, user=user)
 
 
 def hide(*, person: Person, user) -> int:

@@ -19,12 +19,13 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Avg, Count, F
 from pgvector.django import VectorField
 
 from core.db import advisory_lock
-from faces.calibration import calibration_for
+from faces.calibration import calibration_for, grouping_rule
 from faces.engines import event_embedder_name
 from faces.grouping import GroupSums, assign_faces, group_faces, map_groups, merge_new_groups
 from faces.models import (
@@ -107,12 +108,17 @@ def _announce_grouped(event_id: int, face_ids: list[int]) -> None:
 
 def _needs_full_regroup(event_id: int, embedder: str) -> bool:
     """Whether the event needs a full regrouping rather than new faces joining people:
-    never grouped with its embedder (new, or a model change), or grown by a quarter
-    (and 200 faces) since its last full regrouping."""
+    never grouped with its embedder (new, or a model change), small (up to
+    ``FACES_FULL_REGROUP_MAX_FACES`` faces: joining one face at a time splits people
+    there, and a full grouping costs under a second), or grown by a quarter (and 200
+    faces) since its last full regrouping."""
     row = EventEmbedder.objects.filter(event_id=event_id).first()
     if row is None or row.grouped_with != embedder:
         return True
-    grown = _vectors(event_id, embedder).count() - row.grouped_faces
+    faces = _vectors(event_id, embedder).count()
+    if faces <= settings.FACES_FULL_REGROUP_MAX_FACES:
+        return True
+    grown = faces - row.grouped_faces
     return grown >= max(FULL_REGROUP_MIN_NEW, FULL_REGROUP_SHARE * row.grouped_faces)
 
 
@@ -164,12 +170,7 @@ def assign_new_faces(*, event_id: int, embedder: str) -> Assigned:
     photos_of_new = set(photo_ids.tolist())
     known_photos = _people_photos(event_id, people, photos_of_new)
     groups = GroupSums(sums, counts, capacity=len(people) + len(face_ids))
-    c = calibration_for(embedder)
-    rule = {
-        "threshold": c.grouping,
-        "relative": c.grouping_relative,
-        "spread_floor": c.grouping_floor,
-    }
+    rule = grouping_rule(calibration_for(embedder), int(counts.sum()) + len(face_ids))
     chosen = assign_faces(groups, vectors, photo_ids.tolist(), known_photos, **rule)
     merged = merge_new_groups(groups, len(people), known_photos, **rule)
     chosen = [merged.get(index, index) for index in chosen]
@@ -244,15 +245,8 @@ def regroup_event(*, event_id: int, embedder: str) -> int:
     face_ids, photo_ids, vectors = _load(_vectors(event_id, embedder))
     labels = np.zeros(0, dtype=np.int64)
     if len(face_ids):
-        c = calibration_for(embedder)
-        labels = group_faces(
-            vectors,
-            photo_ids,
-            threshold=c.grouping,
-            relative=c.grouping_relative,
-            spread_floor=c.grouping_floor,
-        )
-    del vectors
+        rule = grouping_rule(calibration_for(embedder), len(face_ids))
+        labels = group_faces(vectors, photo_ids, **rule)
     rows = FacePerson.objects.filter(event_id=event_id, person__is_hidden=False)
     before, locked = {}, set()
     for face_id, person_id, is_locked in rows.values_list("face_id", "person_id", "locked"):
@@ -261,7 +255,11 @@ def regroup_event(*, event_id: int, embedder: str) -> int:
             locked.add(face_id)
     previous = [before.get(face_id) for face_id in face_ids.tolist()]
     continues = map_groups(labels, previous)
+    reseeded = _seeded_people_for(event_id, embedder, labels, vectors, continues)
+    continues.update(reseeded)
+    del vectors
     with transaction.atomic():
+        _drop_used_seeds(embedder, [Person(pk=pk) for pk in reseeded.values()])
         fresh = [label for label, person in continues.items() if person is None]
         created = Person.objects.bulk_create(Person(event_id=event_id) for _ in fresh)
         continues.update({label: p.pk for label, p in zip(fresh, created, strict=True)})
@@ -282,6 +280,33 @@ def regroup_event(*, event_id: int, embedder: str) -> int:
                 },
             )
     return len(set(people))
+
+
+def _seeded_people_for(event_id: int, embedder: str, labels, vectors, continues) -> dict:
+    """Groups that continue nobody, taken by a person known only by a seed (shown again
+    after being hidden: their faces come back without vectors of their own) when the
+    group's centre is within the grouping threshold of the seed's. Label -> person."""
+    seeded = {
+        person.pk: np.asarray(person.seed[embedder]["sum"], dtype=np.float64)
+        for person in Person.objects.filter(
+            event_id=event_id, is_hidden=False, seed__has_key=embedder
+        )
+    }
+    if not seeded:
+        return {}
+    threshold = calibration_for(embedder).grouping
+    found: dict[int, int] = {}
+    for label in [label for label, person in continues.items() if person is None]:
+        centre = vectors[labels == label].astype(np.float64).sum(axis=0)
+        centre /= np.linalg.norm(centre) or 1.0
+        best, best_distance = None, threshold
+        for pk, total in seeded.items():
+            distance = float(np.linalg.norm(centre - total / (np.linalg.norm(total) or 1.0)))
+            if distance < best_distance and pk not in found.values():
+                best, best_distance = pk, distance
+        if best is not None:
+            found[label] = best
+    return found
 
 
 def _replace_memberships(event_id: int, face_ids: list[int], people: list[int], locked) -> None:

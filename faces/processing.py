@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
 from core.db import DATABASE_ERRORS, through_database_outage
-from faces import hidden_seeds, people_upkeep
+from faces import hidden_seeds, people_facts, people_upkeep
 from faces.analysis import ANALYSIS_SIDE, FaceRules, FoundFace, detect_faces, embed_vectors
 from faces.engines import embedders_for_new_faces, get_detector
 from faces.models import EventEmbedder, Face, FacePerson, HiddenArea, Person, vector_row
@@ -133,6 +133,8 @@ def store_faces(*, photo: Photo, faces: list[FoundFace], vectors: dict[str, np.n
                 _hide_as(row, person)
         rows = Face.objects.bulk_create(rows)
         FacePerson.objects.bulk_create(hidden_seeds.memberships(rows, claimed))
+        # The organiser's word about the faces found here before stays true.
+        people_facts.apply_to_new_faces(photo.pk, rows)
         for name, embedded in vectors.items():
             _store_vectors(rows, name, embedded)
         if vectors:

@@ -21,6 +21,7 @@ from django.db.models import Avg, Count, QuerySet
 from pgvector.django import VectorField
 
 from faces.matching import (
+    NO_FACTS,
     CandidateFace,
     Decision,
     MatchRules,
@@ -29,6 +30,7 @@ from faces.matching import (
     decide,
 )
 from faces.models import FacePerson, vector_model
+from faces.people_facts import facts_for
 from photos.filters import SearchFilters
 
 
@@ -120,12 +122,17 @@ def person_summaries(
 def find_matches(
     embedding: np.ndarray, *, embedder: str, filters: SearchFilters, rules: MatchRules
 ) -> Decision:
-    """The photos of the person whose face is ``embedding``, and the questions to ask."""
+    """The photos of the person whose face is ``embedding``, and the questions to ask,
+    with the organiser's word about those people obeyed (faces.people_facts)."""
     faces = candidate_faces(embedding, embedder=embedder, filters=filters, threshold=rules.reach)
-    people = {}
+    people, facts = {}, NO_FACTS
     if rules.mode == "person":
         people = person_summaries(faces, embedder=embedder, dimensions=len(embedding))
-    return decide(faces, rules, people, np.asarray(embedding, dtype=np.float32))
+        facts = facts_for(
+            person_ids={f.person for f in faces if f.person is not None},
+            face_ids={f.face_id for f in faces},
+        )
+    return decide(faces, rules, people, np.asarray(embedding, dtype=np.float32), facts)
 
 
 def find_photo_matches(

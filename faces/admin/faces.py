@@ -15,6 +15,8 @@ from faces.models import VECTOR_MODELS, Face
 from photos.models import Event
 
 REVIEW_PAGE_SIZE = 200
+# The faces the review grid hid last, so that "Undo" can show them again.
+REVIEW_UNDO_KEY = "faces_review_last_hidden"
 
 
 def crop_tag(face: Face, size: int = 64):
@@ -77,6 +79,14 @@ def hidden_message(count: int) -> str:
     return ngettext(
         "%(count)s face hidden; it no longer matches any search.",
         "%(count)s faces hidden; they no longer match any search.",
+        count,
+    ) % {"count": count}
+
+
+def restored_message(count: int) -> str:
+    return ngettext(
+        "%(count)s face shown again; it is found by searches once processed again.",
+        "%(count)s faces shown again; they are found by searches once processed again.",
         count,
     ) % {"count": count}
 
@@ -198,15 +208,19 @@ class FaceAdmin(admin.ModelAdmin):
             return self.review_hide(request)
         events = Event.objects.order_by("-created_at").only("name")[:200]
         event = None
-        faces = []
+        faces, page, has_next = [], 0, False
         if request.GET.get("event", "").isdigit():
             event = get_object_or_404(Event, pk=request.GET["event"])
             page = _page_number(request.GET.get("page"))
-            faces = (
+            start = page * REVIEW_PAGE_SIZE
+            # One more than a page: whether there is a next page, without a count.
+            rows = list(
                 Face.objects.visible()
                 .filter(event=event)
-                .order_by("score", "id")[page * REVIEW_PAGE_SIZE : (page + 1) * REVIEW_PAGE_SIZE]
+                .order_by("score", "id")[start : start + REVIEW_PAGE_SIZE + 1]
             )
+            faces, has_next = rows[:REVIEW_PAGE_SIZE], len(rows) > REVIEW_PAGE_SIZE
+        last_hidden = request.session.get(REVIEW_UNDO_KEY) or {}
         context = {
             **self.admin_site.each_context(request),
             "title": "Review faces",
@@ -214,17 +228,31 @@ class FaceAdmin(admin.ModelAdmin):
             "events": events,
             "event": event,
             "faces": faces,
+            "page": page,
+            "has_next": has_next,
             "page_size": REVIEW_PAGE_SIZE,
+            "last_hidden": last_hidden if event and last_hidden.get("event") == event.pk else None,
         }
         return TemplateResponse(request, "admin/faces/face/review.html", context)
 
     def review_hide(self, request):
+        """Hide the selected faces, or ("undo") show again the ones hidden last."""
+        event = request.POST.get("event", "")
+        back = (
+            f"{reverse('admin:faces_face_review')}?event={event}&page={request.POST.get('page', 0)}"
+        )
+        if request.POST.get("action") == "undo":
+            last = request.session.pop(REVIEW_UNDO_KEY, None) or {}
+            faces = Face.objects.filter(pk__in=last.get("faces", []))
+            count = moderation.restore_faces(faces=faces, user=request.user)
+            self.message_user(request, restored_message(count), messages.SUCCESS)
+            return redirect(back)
         ids = [int(value) for value in request.POST.getlist("face") if value.isdigit()]
         count = moderation.hide_faces(faces=Face.objects.filter(pk__in=ids), user=request.user)
+        if count and event.isdigit():
+            request.session[REVIEW_UNDO_KEY] = {"event": int(event), "faces": ids}
         self.message_user(request, hidden_message(count), messages.SUCCESS)
-        return redirect(
-            f"{reverse('admin:faces_face_review')}?event={request.POST.get('event', '')}"
-        )
+        return redirect(back)
 
 
 def _page_number(value: str | None) -> int:

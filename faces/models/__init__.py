@@ -1,7 +1,15 @@
 """The faces app's models, one module per concern (faces, vectors, people)."""
 
 from faces.models.faces import Face, FaceQuerySet, HiddenArea
-from faces.models.people import EventGrouping, FacePerson, Person, faces_changed
+from faces.models.people import (
+    EventGrouping,
+    FaceDecision,
+    FacePerson,
+    PeopleAction,
+    PeopleApart,
+    Person,
+    faces_changed,
+)
 from faces.models.vectors import (
     VECTOR_MODELS,
     EventEmbedder,
@@ -17,6 +25,7 @@ __all__ = [
     "VECTOR_MODELS",
     "EventEmbedder",
     "EventGrouping",
+    "FaceDecision",
     "Face",
     "FacePerson",
     "FaceQuerySet",
@@ -25,6 +34,8 @@ __all__ = [
     "FaceVector512",
     "FaceVectorQuerySet",
     "HiddenArea",
+    "PeopleAction",
+    "PeopleApart",
     "Person",
     "faces_changed",
     "vector_model",

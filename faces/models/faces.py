@@ -132,22 +132,26 @@ class HiddenArea(models.Model):
         )
 
     def covers(self, x: int, y: int, width: int, height: int) -> bool:
-        """True when a face box (x, y, width, height) is the face hidden here.
+        """True when a face box (x, y, width, height) is the face hidden here."""
+        return same_place((self.x, self.y, self.width, self.height), (x, y, width, height))
 
-        Detectors draw boxes of different shapes around one face (YuNet's are taller
-        than Haar's), so an overlap of 30 % counts, or each box holding the other's
-        centre.
-        """
-        left, top = max(self.x, x), max(self.y, y)
-        right = min(self.x + self.width, x + width)
-        bottom = min(self.y + self.height, y + height)
-        inter = max(0, right - left) * max(0, bottom - top)
-        union = self.width * self.height + width * height - inter
-        if union and inter / union >= 0.3:
-            return True
-        return _inside(x + width / 2, y + height / 2, self.x, self.y, self.width, self.height) and (
-            _inside(self.x + self.width / 2, self.y + self.height / 2, x, y, width, height)
-        )
+
+def same_place(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """True when two face boxes (x, y, width, height) of one photo are one face.
+
+    Detectors draw boxes of different shapes around one face (YuNet's are taller than
+    Haar's), so an overlap of 30 % counts, or each box holding the other's centre.
+    """
+    (ax, ay, aw, ah), (bx, by, bw, bh) = a, b
+    left, top = max(ax, bx), max(ay, by)
+    right, bottom = min(ax + aw, bx + bw), min(ay + ah, by + bh)
+    inter = max(0, right - left) * max(0, bottom - top)
+    union = aw * ah + bw * bh - inter
+    if union and inter / union >= 0.3:
+        return True
+    return _inside(bx + bw / 2, by + bh / 2, ax, ay, aw, ah) and _inside(
+        ax + aw / 2, ay + ah / 2, bx, by, bw, bh
+    )
 
 
 def _inside(px: float, py: float, x: int, y: int, width: int, height: int) -> bool:

@@ -1,11 +1,12 @@
 """People: the faces of one person in one event, with an id that stays."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models
 from django.utils.translation import gettext
 
 from faces.models.faces import Face
-from photos.models import Event
+from photos.models import Event, Photo
 
 
 class Person(models.Model):
@@ -107,3 +108,87 @@ def faces_changed(event_ids) -> None:
     if ids:
         with connection.cursor() as cursor:
             cursor.execute(BUMP_SQL, [ids])
+
+
+class FaceDecision(models.Model):
+    """An organiser's word about one face: it is, or it is not, this person.
+
+    A fact, not the current grouping: every path obeys it (faces.people_facts). A face
+    said to be a person stays in them (its membership is locked); a face said *not* to
+    be a person never comes back in that person's results, by any search. The face's
+    place in its photo is kept, as for a hidden face: a face detected there again (by
+    "Find faces again", another detector) gets the same decision.
+    """
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="face_decisions")
+    face = models.ForeignKey(
+        Face, on_delete=models.SET_NULL, null=True, blank=True, related_name="decisions"
+    )
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="+")
+    x = models.IntegerField()
+    y = models.IntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    is_person = models.BooleanField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["face", "person"], name="one_decision_per_face_person")
+        ]
+        indexes = [models.Index(fields=["photo"], name="facedecision_photo_idx")]
+
+    def __str__(self) -> str:
+        verb = "is" if self.is_person else "is not"
+        return f"Face {self.face_id} {verb} person {self.person_id}"
+
+
+class PeopleApart(models.Model):
+    """Two people the organiser said are not the same person (they separated them, or
+    answered "no" to "The same person?"). A selfie that finds one never returns the
+    other's photos, and no suggestion offers to merge them again."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    first = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="people_apart_once"),
+            models.CheckConstraint(
+                condition=models.Q(first__lt=models.F("second")), name="people_apart_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"People {self.first_id} and {self.second_id} are not the same"
+
+
+class PeopleAction(models.Model):
+    """One organiser action on an event's people, with what undoing it restores: the
+    people, memberships and decisions it touched, as they were before
+    (faces.people_undo)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    description = models.CharField(max_length=200)
+    before = models.JSONField()
+    created_people = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["event", "-created_at"], name="peopleaction_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.description} (event {self.event_id})"

@@ -75,6 +75,7 @@ def pages(site) -> dict[str, str]:
         "person": f"/people/{site['person'].pk}/",
         "find-a-person": "/search/",
         "hide-requests": f"/events/{event.pk}/hide-requests/",
+        "same-person": f"/events/{event.pk}/people/same/",
         "new-event": "/events/new/",
     }
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from faces import people_upkeep
-from faces.models import Person
+from faces import organiser_decisions, people_upkeep
+from faces.models import PeopleAction, PeopleApart, Person
 from faces.processing import process_photo
 from photos.services import add_photo
 from tests.browser.conftest import check_accessibility, log_in
@@ -75,7 +75,7 @@ def test_organiser_names_splits_merges_shares_and_hides_a_person(
     page.check(f"input[name=people][value='{barack.pk}']")
     page.check(f"input[name=people][value='{split_off.pk}']")
     page.click("#merge-selected")
-    page.wait_for_selector("text=Merged into Barack")
+    page.wait_for_selector("text=Merged 2 people into Barack")
     assert "2 photos" in page.inner_text(".pagehead")
 
     # Share him: the link shows exactly his photos, to someone not logged in.
@@ -133,3 +133,81 @@ def _artifact(request, name):
 
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / f"{request.node.name}-{name}.png"
+
+
+def test_organiser_separates_a_merged_pair_names_them_and_undo_restores(
+    live_server, browser, page, screenshot, images, gala
+):
+    """The grouping put two people together (here: Obama and Biden, merged as the
+    grouping merged Serena and Venus Williams). The organiser selects the other's face,
+    moves it to a new person and names both; Obama's selfie then finds only his
+    photos. "Not this person" on one of his faces keeps that photo out of his results;
+    "Undo" brings it back."""
+    event = gala["event"]
+    obama = Person.objects.get(memberships__face__photo=gala["photos"]["obama.jpg"])
+    biden = Person.objects.get(memberships__face__photo=gala["photos"]["biden.jpg"])
+    organiser_decisions.merge_people(people=[obama, biden])
+    PeopleAction.objects.all().delete()  # the grouping's mistake, not the organiser's
+    selfie = images["obama2.jpg"]
+    obama_photos = {gala["photos"][name].pk for name in OBAMA}
+
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/people/{obama.pk}/")
+    biden_face = gala["photos"]["biden.jpg"].faces.get()
+    # The stranger in the person is the least like the others: last, marked unsure.
+    assert "Unsure" in page.locator(".face-tile").last.inner_text()
+    page.check(f"input[name=faces][value='{biden_face.pk}']")
+    assert "1 selected" in page.inner_text("#selection-count")
+    page.select_option("#move-to", "new")
+    screenshot("select-faces")
+    page.click("#move-faces")
+    page.wait_for_selector("text=1 face moved to")
+    page.fill("#person-name", "Barack")
+    page.click("button:text-is('Save name')")
+    page.wait_for_selector("h1:text-is('Barack')")
+    joe = Person.objects.get(memberships__face=biden_face)
+    page.goto(f"{live_server.url}/people/{joe.pk}/")
+    page.fill("#person-name", "Joe")
+    page.click("button:text-is('Save name')")
+    page.wait_for_selector("h1:text-is('Joe')")
+
+    guest = browser.new_context().new_page()
+    assert attendee_search(guest, live_server, event, selfie) == obama_photos
+
+    # "Not this person" on obama3's face: his results leave that photo out...
+    page.goto(f"{live_server.url}/people/{obama.pk}/")
+    obama3 = gala["photos"]["obama3.jpg"]
+    page.click(f"form[action^='/faces/{obama3.faces.get().pk}/not-this-person/'] button")
+    page.wait_for_selector("text=Taken out")
+    assert obama3.pk not in attendee_search(guest, live_server, event, selfie)
+    # ...and Undo puts the face back with him.
+    page.click("#undo-button")
+    page.wait_for_selector("text=Undone:")
+    assert attendee_search(guest, live_server, event, selfie) == obama_photos
+    check = check_accessibility(page.context, [f"{live_server.url}/people/{obama.pk}/"])
+    assert check == []
+
+
+def test_same_person_pairs_are_answered_with_one_key(live_server, page, screenshot, gala):
+    event = gala["event"]
+    obama3_face = gala["photos"]["obama3.jpg"].faces.get()
+    organiser_decisions.split_face(face=obama3_face)  # the grouping split him in two
+    PeopleApart.objects.all().delete()
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/events/{event.pk}/people/")
+    page.click("#same-person-offer a")
+    page.wait_for_selector("h1:text-is('The same person?')")
+    screenshot("same-person")
+    pair = {
+        int(v)
+        for v in page.locator(
+            "#same-form input[type=hidden][name=first], #same-form input[type=hidden][name=second]"
+        ).evaluate_all("els => els.map(e => e.value)")
+    }
+    page.keyboard.press("y")
+    page.wait_for_selector("text=Merged into")
+    assert Person.objects.filter(pk__in=pair).count() == 1
+    assert (
+        check_accessibility(page.context, [f"{live_server.url}/events/{event.pk}/people/same/"])
+        == []
+    )

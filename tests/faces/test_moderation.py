@@ -63,9 +63,28 @@ def test_the_review_grid_hides_the_selected_faces(client, staff, group_photo):
     page = client.get(url, {"event": group_photo.event_id}).content.decode()
     assert page.count('name="face"') == 6
     chosen = list(group_photo.faces.values_list("pk", flat=True)[:2])
+    assert "Next page" not in page  # every face fits on this page
     response = client.post(url, {"event": group_photo.event_id, "face": chosen}, follow=True)
     assert "2 faces hidden" in response.content.decode()
     assert set(Face.objects.filter(status="hidden").values_list("pk", flat=True)) == set(chosen)
+    # Hiding offers an undo, which shows those faces again (found again by processing).
+    assert 'id="undo-hide"' in response.content.decode()
+    undone = client.post(url, {"event": group_photo.event_id, "action": "undo"}, follow=True)
+    assert "2 faces shown again" in undone.content.decode()
+    assert 'id="undo-hide"' not in undone.content.decode()
+
+
+def test_the_review_grid_pages_only_when_there_is_more(client, staff, group_photo, monkeypatch):
+    from faces.admin import faces as review
+
+    monkeypatch.setattr(review, "REVIEW_PAGE_SIZE", 4)
+    client.force_login(staff)
+    url = reverse("admin:faces_face_review")
+    first = client.get(url, {"event": group_photo.event_id}).content.decode()
+    assert first.count('name="face"') == 4 and "Next page" in first
+    second = client.get(url, {"event": group_photo.event_id, "page": 1}).content.decode()
+    assert second.count('name="face"') == 2 and "Next page" not in second
+    assert "Previous page" in second
 
 
 def test_moderation_screens_are_for_staff_only(client, owner, group_photo):

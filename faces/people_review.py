@@ -1,0 +1,103 @@
+"""What helps an organiser check an event's people quickly: a person's faces in
+confidence order (the unsure ones marked), and "The same person?" suggestions, the
+closest pairs of people not yet said apart, answered one key at a time (as photo apps
+do)."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from faces import people_upkeep
+from faces.calibration import calibration_for
+from faces.engines import event_embedder_name
+from faces.models import FacePerson, PeopleApart, Person
+from photos.models import Event
+
+# A pair of people is suggested when their centres are this many times the grouping
+# threshold apart at most: beyond it they are rarely the same person.
+SUGGESTION_REACH = 1.5
+
+
+@dataclass(frozen=True)
+class RankedFace:
+    membership: FacePerson
+    distance: float | None  # from the person's centre (None: no vector to compare)
+    unsure: bool
+
+
+def faces_in_confidence_order(person: Person) -> list[RankedFace]:
+    """The person's faces, those nearest their centre first; a face farther than the
+    search's "check" distance is marked unsure (the ones to look at)."""
+    memberships = list(
+        FacePerson.objects.filter(person=person).select_related("face__photo__album")
+    )
+    embedder = event_embedder_name(person.event_id)
+    model = people_upkeep.vector_model_of(person.event_id, embedder)
+    vectors = dict(
+        model.objects.filter(
+            face_id__in=[m.face_id for m in memberships], embedder=embedder
+        ).values_list("face_id", "embedding")
+    )
+    if not vectors:
+        return [RankedFace(m, None, False) for m in memberships]
+    matrix = np.asarray([np.asarray(v, dtype=np.float32) for v in vectors.values()])
+    centre = matrix.mean(axis=0)
+    centre /= np.linalg.norm(centre) or 1.0
+    check_from = calibration_for(embedder).check_from
+    ranked = []
+    for membership in memberships:
+        vector = vectors.get(membership.face_id)
+        if vector is None:
+            ranked.append(RankedFace(membership, None, False))
+            continue
+        distance = float(np.linalg.norm(np.asarray(vector, dtype=np.float32) - centre))
+        ranked.append(RankedFace(membership, distance, distance > check_from))
+    return sorted(ranked, key=lambda r: (r.distance is None, r.distance or 0.0))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    first: Person
+    second: Person
+    distance: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.first.pk}-{self.second.pk}"
+
+
+def same_person_suggestions(
+    event: Event, *, skipped: set[str] = frozenset(), limit: int = 1
+) -> list[Suggestion]:
+    """The closest pairs of the event's visible people (by the distance between their
+    centres, within ``SUGGESTION_REACH`` times the grouping threshold), not said apart
+    and not ``skipped`` ("first-second" keys), closest first."""
+    embedder = event_embedder_name(event.pk)
+    model = people_upkeep.vector_model_of(event.pk, embedder)
+    dims = model._meta.get_field("embedding").dimensions
+    members, sums, _ = people_upkeep.person_sums(event.pk, embedder, dims)
+    ids = [member.pk for member in members]
+    if len(ids) < 2:
+        return []
+    centres = np.asarray(sums, dtype=np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True).clip(min=1e-9)
+    distances = np.sqrt(np.clip(2.0 - 2.0 * centres @ centres.T, 0.0, None))
+    np.fill_diagonal(distances, np.inf)
+    reach = SUGGESTION_REACH * calibration_for(embedder).grouping
+    apart = set(PeopleApart.objects.filter(event=event).values_list("first_id", "second_id"))
+    found: list[tuple[float, int, int]] = []
+    rows, cols = np.where(np.triu(distances < reach, k=1))
+    order = np.argsort(distances[rows, cols])
+    for index in order:
+        a, b = sorted((ids[rows[index]], ids[cols[index]]))
+        if (a, b) in apart or f"{a}-{b}" in skipped:
+            continue
+        found.append((float(distances[rows[index], cols[index]]), a, b))
+        if len(found) == limit:
+            break
+    people = Person.objects.in_bulk({p for _, a, b in found for p in (a, b)})
+    return [
+        Suggestion(people[a], people[b], distance)
+        for distance, a, b in found
+        if a in people and b in people
+    ]
