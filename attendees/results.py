@@ -16,9 +16,11 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
+from django.db.models import F, Q
 
 from faces.api import Decision, SelfieSearch
 from faces.models import Face
+from photos.filters import SearchFilters
 from photos.models import Event, Photo
 
 SESSION_KEY = "attendee_results"
@@ -50,7 +52,15 @@ class StoredResults:
 
     @property
     def open_questions(self) -> list[StoredQuestion]:
-        return [q for q in self.questions if q.answer is None][:QUESTIONS_SHOWN]
+        """The questions still to answer, a few at a time. A candidate in a photo
+        already among the results is left out: that photo is shown for another of its
+        faces, and two faces of one photo are two people."""
+        shown = set(self.sure)
+        return [
+            q
+            for q in self.questions
+            if q.answer is None and not (q.kind == "candidate" and q.photo in shown)
+        ][:QUESTIONS_SHOWN]
 
     @property
     def answered(self) -> int:
@@ -210,3 +220,42 @@ def question_face(session, *, event: Event, face_id: int) -> Face | None:
     if results is None or face_id not in {q.face for q in results.open_questions}:
         return None
     return Face.objects.visible().filter(pk=face_id, event=event).select_related("photo").first()
+
+
+@dataclass
+class ShownPhotos:
+    """The attendee's photos that the results page's filters let through."""
+
+    photos: list[Photo]  # in capture order, photos without a capture date last
+    found: int  # the attendee's photos before the filters
+    undated_left_out: int  # photos a date filter left out because they have no date
+
+
+def photos_shown(
+    results: StoredResults, *, event: Event, filters: SearchFilters, show_undated: bool = False
+) -> ShownPhotos:
+    """The photos to show for ``results`` through the album and date ``filters``.
+
+    A photo with no capture date (a scan, a file without EXIF) cannot be placed by a
+    date filter: it is left out and counted, so the page can say so and offer it
+    (``show_undated``) instead of saying that nothing matched.
+    """
+    photos = Photo.objects.filter(pk__in=results.sure, event=event)
+    found = photos.count()
+    if filters.album_id is not None:
+        photos = photos.filter(album_id=filters.album_id)
+    undated_left_out = 0
+    if filters.taken_from or filters.taken_to:
+        in_range = Q()
+        if filters.taken_from:
+            in_range &= Q(taken_at__gte=filters.taken_from)
+        if filters.taken_to:
+            in_range &= Q(taken_at__lte=filters.taken_to)
+        undated = Q(taken_at__isnull=True)
+        if show_undated:
+            photos = photos.filter(in_range | undated)
+        else:
+            undated_left_out = photos.filter(undated).count()
+            photos = photos.filter(in_range)
+    ordered = photos.select_related("album").order_by(F("taken_at").asc(nulls_last=True), "id")
+    return ShownPhotos(photos=list(ordered), found=found, undated_left_out=undated_left_out)

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -13,6 +14,7 @@ from attendees.forms import SelfieForm
 from attendees.pages import event_for_token, private, unknown_link
 from faces import api
 from faces.models import Face
+from photos.filters import SearchFilters
 from photos.forms import SearchFiltersForm
 from photos.media import serve_attendee_file, serve_zip
 from photos.models import Event, Photo
@@ -34,7 +36,7 @@ def attendee_page(
     """The attendee page, with the form as sent and an error for the person, if any."""
     context = {
         "event": event,
-        "form": form or SelfieForm(events=[event]),
+        "form": form or SelfieForm(),
         "page_error": error,
         "capture_ticket": camera.new_ticket(event) if event.is_camera_selfie_required else "",
         **extra,
@@ -62,7 +64,7 @@ def attendee_search(request, token):
         form = selfie_posts.receive(
             request,
             event=event,
-            make_form=lambda: SelfieForm(request.POST, request.FILES, events=[event]),
+            make_form=lambda: SelfieForm(request.POST, request.FILES),
             page=page,
         )
         search = selfie_posts.search(
@@ -72,7 +74,9 @@ def attendee_search(request, token):
             page=page,
             work=lambda: api.search_by_selfie(
                 fp=form.cleaned_data["selfie"],
-                filters=form.filters([event.pk]),
+                # The whole event: the album and date filters are the results page's,
+                # where changing them costs no new search.
+                filters=SearchFilters([event.pk]),
                 refuse_event_faces=True,
             ),
         )
@@ -110,30 +114,49 @@ def results_page(request, event: Event, found: results.StoredResults, **extra) -
 
 def results_context(request, event: Event, found: results.StoredResults) -> dict:
     form = SearchFiltersForm(request.GET or None, events=[event])
-    photos = Photo.objects.filter(pk__in=found.sure, event=event).select_related("album")
-    if form.is_valid():
-        filters = form.filters([event.pk])
-        if filters.album_id:
-            photos = photos.filter(album_id=filters.album_id)
-        if filters.taken_from:
-            photos = photos.filter(taken_at__gte=filters.taken_from)
-        if filters.taken_to:
-            photos = photos.filter(taken_at__lte=filters.taken_to)
-    by_id = {
-        photo.pk: photo
-        for photo in photos.only(
-            "id", "album__title", "taken_at", "width", "height", "original_filename"
-        )
-    }
-    sure = [by_id[i] for i in found.sure if i in by_id]
-    _mark_the_attendee(sure, found)
+    filters = form.filters([event.pk]) if form.is_valid() else SearchFilters([event.pk])
+    shown = results.photos_shown(
+        found, event=event, filters=filters, show_undated=request.GET.get("undated") == "1"
+    )
+    _mark_the_attendee(shown.photos, found)
     return {
         "event": event,
         "filter_form": form,
-        "sure": sure,
+        "filters_on": filters.album_id is not None or bool(filters.taken_from or filters.taken_to),
+        "filters_described": _described(form) if form.is_valid() else "",
+        "show_all_url": request.path,
+        "shown": shown,
+        "show_undated_url": _with_query(request, undated="1"),
+        "sure": shown.photos,
         "questions": found.open_questions,
         "results": found,
     }
+
+
+def _described(form: SearchFiltersForm) -> str:
+    """The filters in use, in words: "album “Party”, from 20 June 2026"."""
+    data = form.cleaned_data
+    parts = []
+    if data.get("album"):
+        parts.append(_("album “%(album)s”") % {"album": data["album"].title})
+    start, end = data.get("taken_from"), data.get("taken_to")
+    if start and end:
+        parts.append(
+            _("from %(start)s to %(end)s")
+            % {"start": date_format(start, "j F Y"), "end": date_format(end, "j F Y")}
+        )
+    elif start:
+        parts.append(_("from %(start)s") % {"start": date_format(start, "j F Y")})
+    elif end:
+        parts.append(_("until %(end)s") % {"end": date_format(end, "j F Y")})
+    return ", ".join(parts)
+
+
+def _with_query(request, **changes: str) -> str:
+    query = request.GET.copy()
+    for key, value in changes.items():
+        query[key] = value
+    return f"{request.path}?{query.urlencode()}"
 
 
 def _mark_the_attendee(photos: list[Photo], found: results.StoredResults) -> None:

@@ -106,7 +106,27 @@
     openButton.focus();
   });
 
-  document.getElementById("selfie-form").addEventListener("submit", () => {
+  const consent = document.getElementById("id_consent");
+  const consentError = document.getElementById("consent-error");
+  if (consent && consentError) {
+    consent.addEventListener("change", () => {
+      if (!consent.checked) return;
+      consentError.hidden = true;
+      consent.removeAttribute("aria-invalid");
+    });
+  }
+
+  document.getElementById("selfie-form").addEventListener("submit", (event) => {
+    // An unticked consent box is answered here, not by the server: the page it would
+    // send back cannot hold the chosen or taken selfie, and the guest would start over.
+    if (consent && consentError && !consent.checked) {
+      event.preventDefault();
+      consentError.textContent = consentError.dataset.message;
+      consentError.hidden = false;
+      consent.setAttribute("aria-invalid", "true");
+      consent.focus();
+      return;
+    }
     const button = document.getElementById("search-button");
     button.disabled = true;
     button.textContent = button.dataset.searching;

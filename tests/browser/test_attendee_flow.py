@@ -34,10 +34,16 @@ def test_attendee_finds_their_photos_and_downloads_them(
 
     page.set_input_files("#id_selfie", str(images["obama2.jpg"]))
     page.click("#search-button")
-    assert page.is_visible("text=tick the box")  # consent comes first
+    assert page.is_visible("text=tick the box")  # consent comes first...
+    # ...answered on the page itself: the chosen selfie is still there.
+    assert page.url == f"{live_server.url}/e/{event.attendee_token}/"
+    assert page.evaluate("document.getElementById('id_selfie').files.length") == 1
+    assert page.evaluate("document.activeElement.id") == "id_consent"
+    assert page.get_attribute("#id_consent", "aria-invalid") == "true"
+    screenshot("consent-missing")
 
-    page.set_input_files("#id_selfie", str(images["obama2.jpg"]))
     page.check("#id_consent")
+    assert page.is_hidden("#consent-error")
     page.click("#search-button")
     page.wait_for_selector("h1:text-is('Your photos')")
     links = page.locator(".gallery .viewer-link")

@@ -153,20 +153,59 @@ def test_a_selfie_with_several_faces_uses_the_largest_and_says_so(client, event,
     assert matched_ids(response) == {gallery["obama"].pk}
 
 
-def test_filters_by_album_and_date_narrow_the_search(client, event, gallery, images):
-    in_party = search(client, event, images["obama2.jpg"], album=gallery["party"].pk)
-    assert matched_ids(in_party) == set()
-    on_day1 = search(
-        client, event, images["obama2.jpg"], taken_from="2026-06-20", taken_to="2026-06-20"
-    )
+def test_the_search_ignores_filters_sent_with_it_the_results_page_applies_them(
+    client, event, gallery, images
+):
+    # Filters sent with the selfie (an old page, a hand-made post) change nothing: the
+    # search covers the event, the results page narrows without searching again.
+    everything = search(client, event, images["obama2.jpg"], album=gallery["party"].pk)
+    assert matched_ids(everything) == {gallery["obama"].pk}
+    url = page_url(event, "results")
+    on_day1 = client.get(url, {"taken_from": "2026-06-20", "taken_to": "2026-06-20"})
     assert matched_ids(on_day1) == {gallery["obama"].pk}
-    on_day2 = search(client, event, images["obama2.jpg"], taken_from="2026-06-21")
+    page = on_day1.content.decode()
+    assert "Showing 1 of your 1 photos: from 20 June 2026 to 20 June 2026." in page
+    on_day2 = client.get(url, {"taken_from": "2026-06-21"})
     assert matched_ids(on_day2) == set()
+    page = on_day2.content.decode()
+    assert "None of your photos is in this album or between these dates." in page
+    assert "No photo matched your face" not in page
 
 
-def test_the_album_filter_offers_only_albums_with_photos(client, event, gallery):
+def test_a_date_filter_says_how_many_undated_photos_it_left_out_and_offers_them(
+    client, event, gallery, images
+):
+    undated = gallery["obama"]
+    Photo.objects.filter(pk=undated.pk).update(taken_at=None)
+    search(client, event, images["obama2.jpg"])
+    url = page_url(event, "results")
+    filtered = client.get(url, {"taken_from": "2026-06-20"})
+    assert matched_ids(filtered) == set()
+    page = filtered.content.decode()
+    assert "1 of your photos has no capture date, so a date filter cannot place it." in page
+    show_too = filtered.context["show_undated_url"]
+    assert "undated=1" in show_too and "taken_from=2026-06-20" in show_too
+    assert matched_ids(client.get(show_too)) == {undated.pk}
+
+
+def test_results_are_in_capture_order_undated_last(client, event, images, tmp_path):
+    album = get_or_create_album(event=event, title="Day")
+    times = [dt.datetime(2026, 6, 20, hour, tzinfo=dt.UTC) for hour in (18, 9)]
+    copies = []
+    with Image.open(images["obama.jpg"]) as picture:
+        for quality in (95, 85, 75):  # three files of one photo: three photos
+            copies.append(tmp_path / f"obama-{quality}.jpg")
+            picture.save(copies[-1], "JPEG", quality=quality)
+    late = _add(album, copies[0], "late.jpg", times[0])
+    early = _add(album, copies[1], "early.jpg", times[1])
+    undated = _add(album, copies[2], "undated.jpg", None)
+    response = search(client, event, images["obama2.jpg"])
+    assert [photo.pk for photo in response.context["sure"]] == [early.pk, late.pk, undated.pk]
+
+
+def test_the_album_filter_offers_only_albums_with_photos(client, event, gallery, images):
     get_or_create_album(event=event, title="Photos")  # what a new event starts with
-    page = client.get(page_url(event)).content.decode()
+    page = search(client, event, images["obama2.jpg"]).content.decode()
     assert ">Ceremony<" in page and ">Party<" in page
     assert ">Photos<" not in page
 
@@ -318,3 +357,20 @@ def test_a_selfie_without_a_clear_human_face_is_refused(client, event, gallery):
     assert response.status_code == 400
     assert "could not see a clear human face" in response.content.decode()
     assert not client.session.get("results")
+
+
+def test_no_question_asks_about_a_stranger_in_a_photo_already_shown():
+    from attendees.results import StoredQuestion, StoredResults
+
+    results = StoredResults(
+        sure=[1],
+        faces={1: 10},
+        questions=[
+            StoredQuestion(face=11, photo=1, kind="candidate"),  # beside the guest
+            StoredQuestion(face=12, photo=2, kind="candidate"),
+            StoredQuestion(face=10, photo=1, kind="check"),  # the guest's own face
+        ],
+        expires_at=0,
+        face_count=1,
+    )
+    assert [question.face for question in results.open_questions] == [12, 10]
