@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from pgvector.django import CosineDistance
 
 from ml import loader
-from ml.clip import ClipModel, ClipUnavailable
+from ml.clip import ClipModel
 from ml.loader import inference_lock
 from photos.filters import SearchFilters
 from photos.images import ImageError, open_image
@@ -49,15 +49,6 @@ def get_clip() -> ClipModel:
     """The configured CLIP model (``PHOTOS_CLIP_MODEL``), loaded once per process, sized
     for the smart search column; ClipUnavailable says how to turn smart search on."""
     return loader.get_clip(settings.PHOTOS_CLIP_MODEL, dimensions=EMBEDDING_DIMENSIONS)
-
-
-def clip_status() -> tuple[bool, str]:
-    """(enabled, explanation) for pages and commands; never raises."""
-    try:
-        model = get_clip()
-    except ClipUnavailable as error:
-        return False, str(error)
-    return True, gettext("Smart search uses the CLIP model %(name)s.") % {"name": model.name}
 
 
 # --- computing embeddings --------------------------------------------------------------

@@ -223,14 +223,13 @@ def test_search_page_wants_words_and_never_shows_other_organisers_photos(
     assert client.get(reverse("smart:search"), {"like": scenes[0].pk}).status_code == 404
 
 
-def test_without_a_model_the_page_explains_how_to_enable_it_and_nothing_else_breaks(
+def test_without_a_model_smart_search_is_not_offered_and_nothing_else_breaks(
     clip_off, owner_client, album
 ):
     photo = add_image(album, scenery(1), "a.jpg")
-    response = owner_client.get(reverse("smart:search"), {"q": "cake"})
-    page = response.content.decode()
-    assert response.status_code == 200
-    assert "Smart search is off" in page and "PHOTOS_CLIP_MODEL" in page
+    # Off is not shown: no menu entry, and its address is not found.
+    assert owner_client.get(reverse("smart:search"), {"q": "cake"}).status_code == 404
+    assert 'href="/photos/search/"' not in owner_client.get("/").content.decode()
     assert tasks.embed_pending_photos() == 0
     assert PhotoEmbedding.objects.count() == 0
     assert photo.processing_status == Photo.Status.DONE
@@ -251,12 +250,12 @@ def test_with_a_model_the_event_and_photo_pages_offer_smart_search(clip_on, owne
     assert "More like this" in owner_client.get(photo.get_absolute_url()).content.decode()
 
 
-def test_weights_that_cannot_load_are_explained(settings, owner_client, tmp_path):
+def test_weights_that_cannot_load_are_explained_to_the_operator(settings, owner_client, tmp_path):
     settings.PHOTOS_CLIP_MODEL = str(tmp_path / "no-model-here")
     forget_loaded_models()
     try:
         page = owner_client.get(reverse("smart:search")).content.decode()
-        assert "could not be loaded" in page and "no-model-here" in page
+        assert "could not be loaded" in page and "no-model-here" not in page  # in the log
         with pytest.raises(CommandError, match="could not be loaded"):
             call_command("clip_index")
     finally:
@@ -334,3 +333,23 @@ def test_a_photo_that_cannot_be_read_is_counted_never_found_and_not_retried(clip
     assert [m.photo_id for m in found] == [readable.pk]
     with pytest.raises(smart_search.NotEmbedded):
         smart_search.more_like_this(lost, filters=SearchFilters(event_ids=[album.event_id]))
+
+
+def test_a_model_that_cannot_load_is_unavailable_in_the_page_language_cause_in_the_log(
+    owner_client, settings, caplog
+):
+    from ml.loader import forget_loaded as forget_loaded_models
+
+    settings.PHOTOS_CLIP_MODEL = "/nowhere/clip-model"
+    forget_loaded_models()
+    try:
+        response = owner_client.get(
+            reverse("smart:search"), {"q": "cake"}, HTTP_ACCEPT_LANGUAGE="fr"
+        )
+    finally:
+        forget_loaded_models()
+    page = response.content.decode()
+    assert response.status_code == 503
+    assert "La recherche intelligente n’est pas disponible pour le moment" in page
+    assert "/nowhere" not in page and "PHOTOS_CLIP_MODEL" not in page
+    assert "/nowhere/clip-model" in caplog.text
