@@ -4,6 +4,7 @@ link that does not work, and headers that keep the pages out of caches and index
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from core import links
 from photos.models import Event
 
 
@@ -14,9 +15,17 @@ def event_for_token(token: str) -> Event | None:
     return Event.objects.filter(attendee_token=token).first()
 
 
-def unknown_link(request) -> HttpResponse:
-    """The page for an unknown, replaced or revoked link (attendee or share link)."""
-    response = render(request, "attendees/attendee_unknown.html", status=404)
+def unknown_link(request, token: str) -> HttpResponse:
+    """The page for a link that does not work (attendee or share link): "stopped by the
+    organiser" (410) when it was replaced, taken back or its event deleted, else "may be
+    mistyped" (404)."""
+    stopped = links.was_revoked(token)
+    response = render(
+        request,
+        "attendees/attendee_unknown.html",
+        {"stopped": stopped},
+        status=410 if stopped else 404,
+    )
     response["X-Robots-Tag"] = "noindex"
     return response
 

@@ -21,7 +21,7 @@ def shared(request, token):
     """A person's photos; nothing once the person is hidden or the link is revoked."""
     person = api.shared_person(token)
     if person is None:
-        return unknown_link(request)
+        return unknown_link(request, token)
     photos = api.photos_of(person).select_related("album")
     context = {"person": person, "event": person.event, "photos": photos, "token": token}
     return private(render(request, "attendees/shared.html", context))

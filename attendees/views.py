@@ -25,7 +25,7 @@ def attendee(request, token):
     """The event's page for attendees, reached only through its secret link."""
     event = event_for_token(token)
     if event is None:
-        return unknown_link(request)
+        return unknown_link(request, token)
     found = results.load_results(request.session, event=event)
     return attendee_page(request, event, 200, results=found)
 
@@ -53,7 +53,7 @@ def attendee_search(request, token):
     body is read in memory only, then checked and searched (attendees.selfie_posts)."""
     event = event_for_token(token)
     if event is None:
-        return unknown_link(request)
+        return unknown_link(request, token)
     if not event.is_face_search_enabled:
         return attendee_page(request, event, 403)
 
@@ -93,7 +93,7 @@ def attendee_search(request, token):
 def attendee_results(request, token):
     event = event_for_token(token)
     if event is None:
-        return unknown_link(request)
+        return unknown_link(request, token)
     found = results.load_results(request.session, event=event)
     if found is None:
         if event.is_face_search_enabled:
@@ -198,7 +198,7 @@ def attendee_question_answer(request, token, face_id):
     """ "Yes, that's me" adds that person's photos; "No" takes them out."""
     event = event_for_token(token)
     if event is None:
-        return unknown_link(request)
+        return unknown_link(request, token)
     is_me = request.POST.get("answer") == "yes"
     if results.answer_question(request.session, event=event, face_id=face_id, is_me=is_me):
         messages.success(
@@ -223,7 +223,7 @@ def attendee_download(request, token):
 def attendee_forget(request, token):
     event = event_for_token(token)
     if event is None:
-        return unknown_link(request)
+        return unknown_link(request, token)
     results.forget_results(request.session, event=event)
     messages.success(request, _("Your search results were deleted from this browser."))
     response = redirect("attendees:attendee", token=token)

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class RateCounter(models.Model):
@@ -46,3 +47,17 @@ class SearchRecord(models.Model):
     def __str__(self):
         scope = "all events" if self.all_events else f"{len(self.event_ids)} event(s)"
         return f"{self.username}: {self.get_kind_display()} in {scope}, {self.result_count} found"
+
+
+class RevokedLink(models.Model):
+    """A secret link its organiser stopped, by keyed hash only (core/links.py)."""
+
+    digest = models.CharField(max_length=64, primary_key=True)
+    revoked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stopped link")
+        verbose_name_plural = _("stopped links")
+
+    def __str__(self):
+        return f"{self.digest[:12]}… ({self.revoked_at:%Y-%m-%d})"

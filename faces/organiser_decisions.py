@@ -12,6 +12,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from core import links
 from faces import hidden_seeds, moderation, people_facts, people_undo, people_upkeep
 from faces.calibration import calibration_for
 from faces.engines import event_embedder_name
@@ -202,6 +203,7 @@ def hide(*, person: Person, user) -> int:
         person = Person.objects.select_for_update().get(pk=person.pk)
         person.seed = hidden_seeds.seed_of(person)
         person.is_hidden, person.hidden_by, person.hidden_at = True, user, timezone.now()
+        links.revoke(person.share_token)
         person.share_token = None
         person.save(update_fields=["seed", "is_hidden", "hidden_by", "hidden_at", "share_token"])
         faces = Face.objects.filter(grouping__person=person)
@@ -223,12 +225,14 @@ def share(*, person: Person) -> str:
     """A new private link to the person's photos (any earlier link stops working)."""
     if person.is_hidden:
         raise PersonError(gettext("A hidden person cannot be shared."))
+    links.revoke(person.share_token)
     person.share_token = secrets.token_urlsafe(32)
     person.save(update_fields=["share_token"])
     return person.share_token
 
 
 def unshare(*, person: Person) -> None:
+    links.revoke(person.share_token)
     person.share_token = None
     person.save(update_fields=["share_token"])
 

@@ -14,6 +14,7 @@ from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from core import links
 from photos import capture_time, extensions, imports
 from photos.archives import ArchiveError, is_zip
 from photos.images import ImageError, LoadedImage, open_image, resized_to_fit
@@ -165,7 +166,8 @@ def create_event(*, owner, name: str, **fields) -> Event:
 
 
 def regenerate_attendee_token(*, event: Event) -> Event:
-    """Issue a new attendee link; the old one stops working at once."""
+    """Issue a new attendee link; the old one stops working at once (and says so)."""
+    links.revoke(event.attendee_token)
     event.attendee_token = new_attendee_token()
     event.save(update_fields=["attendee_token", "updated_at"])
     return event
@@ -179,6 +181,7 @@ def delete_event(*, event: Event) -> None:
     with transaction.atomic():
         delete_photos(photos=Photo.objects.filter(event=event))
         _delete_archives(ZipImport.objects.filter(album__event=event))
+        links.revoke(event.attendee_token)
         event.delete()
 
 

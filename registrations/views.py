@@ -49,7 +49,7 @@ def register(request, token):
     checked exactly as a search's selfie (a registration is a search too)."""
     event = event_for_token(token)
     if event is None:
-        return unknown_link(request)
+        return unknown_link(request, token)
     if not event.is_face_search_enabled:
         return attendee_page(request, event, 403)
     if request.method != "POST":
@@ -104,7 +104,7 @@ def mine(request, token):
     the search results page."""
     event = event_for_token(token)
     if event is None:
-        return unknown_link(request)
+        return unknown_link(request, token)
     registration = sessions.registration_of(request.session, event)
     if registration is None or not event.is_face_search_enabled:
         return redirect("attendees:attendee", token=token)
@@ -122,7 +122,7 @@ def answer(request, token, face_id):
     later search and email."""
     event = event_for_token(token)
     if event is None:
-        return unknown_link(request)
+        return unknown_link(request, token)
     registration = sessions.registration_of(request.session, event)
     if registration is None:
         return redirect("attendees:attendee", token=token)
@@ -143,7 +143,7 @@ def log_out(request, token):
     """Log this browser out (the registration stays: "Delete my data" deletes it)."""
     event = event_for_token(token)
     if event is None:
-        return unknown_link(request)
+        return unknown_link(request, token)
     sessions.log_out(request.session, event)
     results.forget_results(request.session, event=event)
     messages.success(
@@ -159,7 +159,7 @@ def login(request, token, link):
     must not use them up); POST uses the link and logs this browser in."""
     event = event_for_token(token)
     if event is None:
-        return unknown_link(request)
+        return unknown_link(request, token)
     try:
         login_link = links.check_login_token(link, event_id=event.pk)
         if request.method != "POST":
@@ -194,7 +194,7 @@ def new_link(request, token):
     registered, so that nobody learns who registered."""
     event = event_for_token(token)
     if event is None:
-        return unknown_link(request)
+        return unknown_link(request, token)
     if request.method != "POST":
         return _link_error(request, event, "new", status=200)
     form = NewLinkForm(request.POST)
@@ -235,7 +235,7 @@ def delete(request, token, link=None):
     elif event is not None:
         registration = sessions.registration_of(request.session, event)
     if event is None:
-        return unknown_link(request)
+        return unknown_link(request, token)
     home = event.attendee_token == token
     if registration is None:
         return _page(request, "registrations/deleted.html", event, 404, gone=True, home=home)

@@ -83,14 +83,31 @@ def test_a_wrong_token_says_so_and_leaks_nothing(client, event, token):
     assert response.status_code == 404
     if token:
         assert "This link does not work" in response.content.decode()
+        assert "stopped" not in response.content.decode()
         assert event.name not in response.content.decode()
 
 
-def test_a_replaced_token_stops_working(client, event):
+def test_a_replaced_token_stops_working_and_says_the_organiser_stopped_it(client, event):
     old = page_url(event)
     regenerate_attendee_token(event=event)
-    assert client.get(old).status_code == 404
+    response = client.get(old, HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 410
+    page = response.content.decode()
+    assert "L’organisateur a arrêté ce lien" in page and "recopié en entier" not in page
+    assert event.name not in page
     assert client.get(page_url(event)).status_code == 200
+    # Nothing in the database gives the old link back: only a keyed hash is kept.
+    from core.models import RevokedLink
+
+    assert not RevokedLink.objects.filter(digest__contains=old.split("/")[2]).exists()
+
+
+def test_a_deleted_events_link_says_the_organiser_stopped_it(client, event):
+    from photos.services import delete_event
+
+    old = page_url(event)
+    delete_event(event=event)
+    assert client.get(old).status_code == 410
 
 
 def test_face_search_turned_off_is_said_plainly_and_refused(client, event, gallery, images):

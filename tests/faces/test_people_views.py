@@ -112,7 +112,9 @@ def test_download_and_share_give_exactly_the_persons_photos(client, owner_client
     url = reverse("attendees:shared_photo", args=[token, bob_photo, "thumbnail"])
     assert client.get(url).status_code == 404  # not one of hers
     owner_client.post(reverse("faces:person_action", args=[alice.pk, "unshare"]))
-    assert client.get(reverse("attendees:shared", args=[token])).status_code == 404
+    stopped = client.get(reverse("attendees:shared", args=[token]))
+    assert stopped.status_code == 410
+    assert "The organiser stopped this link" in stopped.content.decode()
     assert client.get(reverse("attendees:shared_download", args=[token])).status_code == 404
     assert client.get(reverse("attendees:shared", args=["nonsense"])).status_code == 404
 
