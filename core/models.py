@@ -42,6 +42,8 @@ class SearchRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("search record")
+        verbose_name_plural = _("search records")
         ordering = ["-created_at"]
 
     def __str__(self):

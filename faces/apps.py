@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FacesConfig(AppConfig):
     name = "faces"
-    verbose_name = "Faces"
+    verbose_name = _("Faces")
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate

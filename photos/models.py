@@ -95,6 +95,8 @@ class Event(models.Model):
     objects = EventQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         ordering = ["-starts_on", "-created_at"]
         permissions = [("manage_all_events", "Can see and manage every organiser's events")]
         constraints = [
@@ -128,6 +130,8 @@ class Album(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("album")
+        verbose_name_plural = _("albums")
         ordering = ["event", "title"]
         constraints = [
             models.UniqueConstraint(fields=["event", "title"], name="album_title_unique_in_event")
@@ -186,6 +190,8 @@ class Photo(models.Model):
     objects = PhotoQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
         ordering = ["taken_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -223,6 +229,8 @@ class FileDeletion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("file deletion")
+        verbose_name_plural = _("file deletions")
         ordering = ["id"]
 
     def __str__(self) -> str:

@@ -35,8 +35,11 @@ class AddedPhoto:
     is_duplicate: bool
 
 
-def get_or_create_album(*, event: Event, title: str) -> Album:
-    album, _ = Album.objects.get_or_create(event=event, title=title.strip() or "Photos")
+def get_or_create_album(*, event: Event, title: str = "") -> Album:
+    """The event's album of that title, created if needed. No title: the album named
+    after the event (its first album), a name that means something in a screen
+    reader's "Photo in …" and in a zip's folders, unlike a generic "Photos"."""
+    album, _ = Album.objects.get_or_create(event=event, title=title.strip() or event.name)
     return album
 
 

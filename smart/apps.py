@@ -1,11 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SmartConfig(AppConfig):
     """Smart search: photos found by a description or by example, with CLIP."""
 
     name = "smart"
-    verbose_name = "Smart search"
+    verbose_name = _("Smart search")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

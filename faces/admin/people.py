@@ -18,8 +18,8 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
-    verbose_name = "face"
-    verbose_name_plural = "faces"
+    verbose_name = _("face")
+    verbose_name_plural = _("faces")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("face")

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from photos.models import Event, Photo
 
@@ -51,6 +52,8 @@ class Face(models.Model):
     objects = FaceQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("face")
+        verbose_name_plural = _("faces")
         # No default ordering: ordering by photo joined photos on every face query.
         indexes = [
             # The moderation list: lowest score first, paginated over millions of faces.

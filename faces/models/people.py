@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from faces.models.faces import Face
 from photos.models import Event, Photo
@@ -40,7 +41,8 @@ class Person(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name_plural = "people"
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
         indexes = [models.Index(fields=["event", "is_hidden"], name="person_event_hidden_idx")]
 
     def __str__(self) -> str:

@@ -32,7 +32,7 @@ def event_create(request):
         event = services.create_event(
             owner=request.user, language=get_language() or "", **form.cleaned_data
         )
-        services.get_or_create_album(event=event, title="Photos")
+        services.get_or_create_album(event=event)
         messages.success(request, gettext("Event “%(name)s” created.") % {"name": event.name})
         return redirect(event)
     return render(request, "photos/event_form.html", {"form": form})

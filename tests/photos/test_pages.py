@@ -79,7 +79,8 @@ def test_an_organiser_creates_an_event_with_a_first_album(owner_client, owner):
     assert response.url == event.get_absolute_url()
     assert (event.owner, event.slug, event.is_face_search_enabled) == (owner, "summer-gala", True)
     assert len(event.attendee_token) >= 40
-    assert list(event.albums.values_list("title", flat=True)) == ["Photos"]
+    # Its first album is named after it: alt texts read "Photo 1 of 3 in Summer Gala".
+    assert list(event.albums.values_list("title", flat=True)) == ["Summer Gala"]
 
 
 def test_an_event_cannot_end_before_it_starts(owner_client):
@@ -105,7 +106,7 @@ def test_a_new_attendee_link_replaces_the_old_one(owner_client, client, event):
     assert client.get(old).status_code == 200
     owner_client.post(reverse("photos:event_token_regenerate", args=[event.pk]))
     event.refresh_from_db()
-    assert client.get(old).status_code == 404
+    assert client.get(old).status_code == 410  # "The organiser stopped this link"
     assert client.get(reverse("attendees:attendee", args=[event.attendee_token])).status_code == 200
 
 

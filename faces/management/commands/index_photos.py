@@ -21,7 +21,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", metavar="PATH")
         parser.add_argument("--event", required=True, help="Event slug (created if missing).")
-        parser.add_argument("--album", default="Photos", help="Album title (created if missing).")
+        parser.add_argument(
+            "--album", default="", help="Album title (created if missing; default: the event's name)."
+        )
         parser.add_argument("--owner", help="Username owning a new event.")
         parser.add_argument(
             "--sync", action="store_true", help="Process in this command instead of queuing."
