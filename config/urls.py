@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from config.login import RateLimitedLoginView
@@ -19,6 +21,9 @@ urlpatterns = [
         ),
     ),
     path("admin/", admin.site.urls),
+    # Browsers and feed readers ask for /favicon.ico whatever the pages say: the icon,
+    # not a 404 in every log.
+    path("favicon.ico", lambda request: redirect(static("favicon.svg"), permanent=True)),
     path("login/", RateLimitedLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("smart.urls")),

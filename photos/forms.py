@@ -55,6 +55,7 @@ class AlbumForm(forms.ModelForm):
     class Meta:
         model = Album
         fields = ["title"]
+        error_messages = {"title": {"required": _("Give the new album a title.")}}
 
     def __init__(self, *args, event: Event, **kwargs):
         super().__init__(*args, **kwargs)

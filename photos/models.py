@@ -177,6 +177,7 @@ class Photo(models.Model):
     width = models.PositiveIntegerField(help_text="Pixels, after EXIF orientation.")
     height = models.PositiveIntegerField(help_text="Pixels, after EXIF orientation.")
     taken_at = models.DateTimeField(null=True, blank=True, help_text="From EXIF.")
+    photographer = models.CharField(max_length=200, blank=True, help_text="EXIF Artist.")
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     processing_status = models.CharField(

@@ -10,12 +10,12 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, F, Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from core import links
-from photos import capture_time, extensions, imports
+from photos import capture_facts, extensions, imports
 from photos.archives import ArchiveError, is_zip
 from photos.images import ImageError, LoadedImage, open_image, resized_to_fit
 from photos.models import Album, Event, Photo, ZipImport, content_hash, new_attendee_token
@@ -29,10 +29,37 @@ THUMBNAIL_SIDE = 400
 PREVIEW_SIDE = 1600
 
 
+# An album's photos in the order it shows them: by capture time, undated last.
+ALBUM_ORDER = (F("taken_at").asc(nulls_last=True), "id")
+
+
 @dataclass
 class AddedPhoto:
     photo: Photo
     is_duplicate: bool
+
+
+@dataclass(frozen=True)
+class PlaceInAlbum:
+    """Where a photo is in its album, in the album's order (by capture time)."""
+
+    number: int  # 1-based
+    total: int
+    previous_id: int | None
+    next_id: int | None
+
+
+def place_in_album(photo: Photo) -> PlaceInAlbum:
+    """The photo's number in its album and its neighbours, for previous/next. One query
+    of ids: 3,000 photos are 3,000 integers, a few milliseconds."""
+    ids = list(photo.album.photos.order_by(*ALBUM_ORDER).values_list("id", flat=True))
+    index = ids.index(photo.pk)
+    return PlaceInAlbum(
+        number=index + 1,
+        total=len(ids),
+        previous_id=ids[index - 1] if index > 0 else None,
+        next_id=ids[index + 1] if index + 1 < len(ids) else None,
+    )
 
 
 def get_or_create_album(*, event: Event, title: str = "") -> Album:
@@ -75,7 +102,8 @@ def add_photo(
         size_bytes=size,
         width=loaded.width,
         height=loaded.height,
-        taken_at=capture_time.taken_at(loaded.exif, timezone.get_current_timezone()),
+        taken_at=capture_facts.taken_at(loaded.exif, timezone.get_current_timezone()),
+        photographer=capture_facts.photographer(loaded.exif),
     )
     extension = loaded.format.lower().replace("heif", "heic")
     return _store_photo(photo, fp, extension=extension, queue=queue)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django_q.tasks import async_task
 
-from photos import capture_time, direct_uploads, imports
+from photos import capture_facts, direct_uploads, imports
 from photos.images import ImageError, open_image
 from photos.models import Album, Photo, content_hash
 from photos.services import UploadResult, delete_photos, request_processing
@@ -93,7 +93,8 @@ def check_photo(*, photo_id: int) -> str:
                 content_hash=file_hash,
                 width=loaded.width,
                 height=loaded.height,
-                taken_at=capture_time.taken_at(loaded.exif, timezone.get_current_timezone()),
+                taken_at=capture_facts.taken_at(loaded.exif, timezone.get_current_timezone()),
+                photographer=capture_facts.photographer(loaded.exif),
             )
             request_processing(photos=[photo])
     except IntegrityError:

@@ -10,12 +10,15 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 
+from django.utils import timezone
+
 from photos.downloads import AttendeeCopy, FileChunks, download_name
 from photos.metadata import MetadataError
 from photos.models import Photo
 
 logger = logging.getLogger(__name__)
 
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 LEFT_OUT_NOTE = "photos-not-included.txt"  # in a zip that lacks some photos
 CHUNK_BYTES = 1024 * 1024
 
@@ -72,7 +75,8 @@ def stream_zip(
                 continue
             folder = f"{_safe(photo.album.title)}/" if album_folders else ""
             name = _unique_name(folder + copy.filename, photo.pk, used_names)
-            with closing(copy.chunks), archive.open(name, "w", force_zip64=True) as target:
+            entry = zipfile.ZipInfo(name, date_time=_entry_time(photo))
+            with closing(copy.chunks), archive.open(entry, "w", force_zip64=True) as target:
                 for chunk in copy.chunks:
                     target.write(chunk)
                     yield sink.take()
@@ -80,6 +84,18 @@ def stream_zip(
         if left_out:
             archive.writestr(_unique_name(LEFT_OUT_NOTE, 0, used_names), _left_out_text(left_out))
     yield sink.take()
+
+
+def _entry_time(photo: Photo) -> tuple[int, int, int, int, int, int]:
+    """The date a file manager shows for the photo: when it was taken, else when it was
+    uploaded, in the site's time zone (zip times have no zone; the earliest is 1980)."""
+    moment = photo.taken_at or photo.uploaded_at
+    if moment is None:
+        return ZIP_EPOCH
+    local = timezone.localtime(moment)
+    return max(
+        ZIP_EPOCH, (local.year, local.month, local.day, local.hour, local.minute, local.second)
+    )
 
 
 def _left_out_text(names: list[str]) -> str:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from photos import access, extensions
+from photos.views.events import event_page
 from registrations.models import EventCounts, EventRetention, HideRequest, retention_days
 
 
@@ -17,6 +18,8 @@ class RetentionForm(forms.ModelForm):
     class Meta:
         model = EventRetention
         fields = ["days"]
+        # The card says how long they are kept, above the field: no help text again.
+        help_texts = {"days": ""}
 
 
 def summary(request, event) -> dict:
@@ -38,7 +41,9 @@ def summary(request, event) -> dict:
             .values_list("email", flat=True)
         ),
         "retention_days": retention_days(event),
-        "retention_form": RetentionForm(initial={"days": retention_days(event)}),
+        # A refused value comes back as typed, its error under the field (retention_save).
+        "retention_form": getattr(request, "refused_retention_form", None)
+        or RetentionForm(initial={"days": retention_days(event)}),
     }
 
 
@@ -52,10 +57,10 @@ def retention_save(request, event_pk):
     if form.is_valid():
         form.save()
         messages.success(request, _("Registrations are now kept for the new period."))
-    else:
-        errors = " ".join(error for errors in form.errors.values() for error in errors)
-        messages.error(request, errors)
-    return redirect(f"{event.get_absolute_url()}#registrations")
+        return redirect(f"{event.get_absolute_url()}#registrations")
+    # The event page again, this card showing the value as typed with its error.
+    request.refused_retention_form = form
+    return event_page(request, event, status=400)
 
 
 def register() -> None:

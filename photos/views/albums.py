@@ -13,6 +13,7 @@ from photos import access, direct_uploads, extensions, services
 from photos.forms import AlbumForm, UploadForm
 from photos.media import serve_zip
 from photos.models import Album, Photo
+from photos.views import events
 
 
 @login_required
@@ -23,8 +24,7 @@ def album_create(request, pk):
     if form.is_valid():
         album = services.get_or_create_album(event=event, title=form.cleaned_data["title"])
         return redirect(album)
-    messages.error(request, " ".join(form.errors.get("title", [gettext("Invalid album title.")])))
-    return redirect(event)
+    return events.event_page(request, event, album_form=form, status=400)
 
 
 @login_required
@@ -62,7 +62,7 @@ def _album_page(request, album: Album):
     """One page of the album's photos by time taken (a wedding can have thousands)."""
     # album_id too: the related manager sets photo.album from it (one query per photo
     # if it is deferred).
-    photos = album.photos.order_by("taken_at", "id").only(
+    photos = album.photos.order_by(*services.ALBUM_ORDER).only(
         "id", "album_id", "original_filename", "thumbnail", "processing_status", "taken_at"
     )
     page = Paginator(photos, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))

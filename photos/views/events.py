@@ -40,7 +40,12 @@ def event_create(request):
 
 @login_required
 def event_detail(request, pk):
-    event = access.event_for(request, pk)
+    return event_page(request, access.event_for(request, pk))
+
+
+def event_page(request, event, *, album_form: AlbumForm | None = None, status: int = 200):
+    """The event's page; a refused form of it (a new album's title) comes back with its
+    error under its field and what was typed still there (``album_form``, 400)."""
     albums = list(event.albums.annotate(photo_count=Count("photos")))
     for album in albums:  # what other apps count in them (faces found...)
         album.counts = extensions.counts_of(album.photos.all())
@@ -50,10 +55,12 @@ def event_detail(request, pk):
     context = {
         "event": event,
         "albums": albums,
+        # "Upload photos" goes to the newest album: where the organiser last added one.
+        "upload_album": max(albums, key=lambda album: album.created_at, default=None),
         "attendee_url": attendee_url,
-        "album_form": AlbumForm(event=event),
+        "album_form": album_form or AlbumForm(event=event),
     }
-    return render(request, "photos/event_detail.html", context)
+    return render(request, "photos/event_detail.html", context, status=status)
 
 
 @login_required

@@ -16,7 +16,8 @@ from photos.models import Photo
 def photo_detail(request, pk):
     photo = access.photo_for(request, pk)
     extensions.note_photos([photo])  # other apps' parts come through photos.extensions
-    return render(request, "photos/photo_detail.html", {"photo": photo})
+    context = {"photo": photo, "place": services.place_in_album(photo)}
+    return render(request, "photos/photo_detail.html", context)
 
 
 @login_required

@@ -48,13 +48,17 @@ def test_organiser_uploads_photos_and_a_zip_and_sees_faces(
     assert page.evaluate("navigator.clipboard.readText()") == page.input_value("#attendee-url")
     screenshot("event")
 
-    page.click("a:text-is('Photos')")
+    # The event page's own Upload button, to its first album (named after the event).
+    page.click("#upload-link")
     page.wait_for_selector("#uploader[data-ready]", state="attached")
+    assert page.inner_text("h1") == "Riverside Wedding"
     # By keyboard alone: Tab reaches the file input (drawn as its "Choose files" label,
     # which shows the focus ring), Space opens the chooser.
     for _ in range(40):
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "file-input":
+        focused = page.evaluate("document.activeElement.id")
+        assert focused != "folder-input", "the folder picker comes before the file picker"
+        if focused == "file-input":
             break
     else:
         pytest.fail("Tab never reaches the file input")

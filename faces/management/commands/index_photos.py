@@ -22,7 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="+", metavar="PATH")
         parser.add_argument("--event", required=True, help="Event slug (created if missing).")
         parser.add_argument(
-            "--album", default="", help="Album title (created if missing; default: the event's name)."
+            "--album",
+            default="",
+            help="Album title (created if missing; default: the event's name).",
         )
         parser.add_argument("--owner", help="Username owning a new event.")
         parser.add_argument(

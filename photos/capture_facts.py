@@ -1,4 +1,4 @@
-"""When a photo was taken, from its EXIF data. Pure functions, no ORM."""
+"""When and by whom a photo was taken, from its EXIF data. Pure functions, no ORM."""
 
 import datetime as dt
 
@@ -8,6 +8,8 @@ EXIF_IFD = 0x8769
 DATETIME_ORIGINAL = 0x9003
 OFFSET_TIME_ORIGINAL = 0x9011
 DATETIME = 0x0132
+ARTIST = 0x013B
+PHOTOGRAPHER_MAX_LENGTH = 200
 
 
 def taken_at(exif: Image.Exif, default_tz: dt.tzinfo) -> dt.datetime | None:
@@ -47,3 +49,16 @@ def _parse_offset(raw) -> dt.timezone | None:
     if hours > 14 or minutes > 59:
         return None
     return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+
+
+def photographer(exif: Image.Exif) -> str:
+    """The ``Artist`` the camera or the photographer's software recorded, cleaned up
+    ("" when none): shown with the photo, as photo apps credit their photographers."""
+    raw = exif.get(ARTIST)
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    if not isinstance(raw, str):
+        return ""
+    # Some cameras pad with NULs; a few store "Artist; Copyright" in one string.
+    text = " ".join(raw.replace("\x00", " ").split())
+    return text[:PHOTOGRAPHER_MAX_LENGTH]
