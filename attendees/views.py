@@ -18,6 +18,7 @@ from photos.filters import SearchFilters
 from photos.forms import SearchFiltersForm
 from photos.media import serve_attendee_file, serve_zip
 from photos.models import Event, Photo
+from photos.timeline import timeline_of
 
 
 @limits.with_browser_id
@@ -119,7 +120,9 @@ def results_context(request, event: Event, found: results.StoredResults) -> dict
         found, event=event, filters=filters, show_undated=request.GET.get("undated") == "1"
     )
     _mark_the_attendee(shown.photos, found)
+    moments = [(photo.pk, photo.taken_at) for photo in shown.photos]
     return {
+        "timeline": timeline_of(moments, link=lambda pk: f"#photo-{pk}"),
         "event": event,
         "filter_form": form,
         "filters_on": filters.album_id is not None or bool(filters.taken_from or filters.taken_to),

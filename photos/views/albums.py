@@ -13,6 +13,7 @@ from photos import access, direct_uploads, extensions, services
 from photos.forms import AlbumForm, UploadForm
 from photos.media import serve_zip
 from photos.models import Album, Photo
+from photos.timeline import timeline_of
 from photos.views import events
 
 
@@ -35,6 +36,7 @@ def album_detail(request, pk):
         "album": album,
         "event": album.event,
         "photos": _album_page(request, album),
+        "timeline": _album_timeline(album),
         "progress": progress,
         # What other apps count in the album's photos (faces found...), with labels.
         "figures": [
@@ -68,6 +70,13 @@ def _album_page(request, album: Album):
     page = Paginator(photos, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
     extensions.note_photos(page.object_list)  # "3 faces" on each processed photo
     return page
+
+
+def _album_timeline(album: Album):
+    """The album's timeline, each bar leading to its first photo's page of the grid."""
+    rows = list(album.photos.order_by(*services.ALBUM_ORDER).values_list("id", "taken_at"))
+    pages = {pk: index // GALLERY_PAGE_SIZE + 1 for index, (pk, _) in enumerate(rows)}
+    return timeline_of(rows, link=lambda pk: f"?page={pages[pk]}#photo-{pk}")
 
 
 @login_required
