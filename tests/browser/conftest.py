@@ -104,14 +104,30 @@ def check_accessibility(context, urls: list[str]) -> list[str]:
     return problems
 
 
-def log_in(page, live_server, username: str = "olivia") -> None:
+def accessibility_of(page) -> list[str]:
+    """axe-core on the page as it is now (the answer to a form post, say, which cannot
+    be opened again by its address). One line per serious or critical violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    problems = []
+    for violation in Axe().run(page).response["violations"]:
+        if (
+            violation["impact"] in ("serious", "critical")
+            and violation["id"] not in AXE_SKIPPED_RULES
+        ):
+            targets = ", ".join(str(node["target"]) for node in violation["nodes"][:3])
+            problems.append(f"{page.url}: {violation['id']} ({violation['impact']}) -> {targets}")
+    return problems
+
+
+def log_in(page, live_server, username: str = "olivia", wait_for: str = "text=New event") -> None:
     """Log in through the login page (test users' password: correct horse battery
-    staple) and wait for the organiser's dashboard."""
+    staple) and wait for the organiser's dashboard (``wait_for``: in any language)."""
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", "correct horse battery staple")
     page.click("button[type=submit]")
-    page.wait_for_selector("text=New event")
+    page.wait_for_selector(wait_for)
 
 
 @pytest.fixture

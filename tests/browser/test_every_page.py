@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 import pytest
 from django.utils import timezone
 
+from core import links as links_module
 from faces import organiser_decisions, people_upkeep
 from faces.models import FacePerson
 from faces.processing import process_photo
@@ -52,7 +53,10 @@ def site(images, transactional_db, media_root):
         event=event, email="other@example.org", decision=HideRequest.Decision.DECLINED,
         decided_by=owner, decided_at=timezone.now(),
     )  # fmt: skip
+    stopped = "s" * 43
+    links_module.revoke(stopped)  # a link the organiser replaced
     return {
+        "stopped-token": stopped,
         "event": event,
         "album": album,
         "photo": photos[1],
@@ -84,6 +88,7 @@ def public_pages(site) -> dict[str, str]:
     return {
         "attendee": f"/e/{site['event'].attendee_token}/",
         "unknown-link": "/e/not-a-link-at-all/",
+        "stopped-link": f"/e/{site['stopped-token']}/",
         "share-link": f"/p/{site['token']}/",
         "login": "/login/",
         "register": f"/e/{site['event'].attendee_token}/register/",
@@ -93,22 +98,25 @@ def public_pages(site) -> dict[str, str]:
     }
 
 
+@pytest.mark.parametrize("language", ["en-GB", "fr-FR"])
 @pytest.mark.parametrize("size", SIZES)
-def test_every_page_at_laptop_and_phone_size(live_server, browser, site, size):
+def test_every_page_at_laptop_and_phone_size(live_server, browser, site, size, language):
     ARTIFACTS.mkdir(exist_ok=True)
     problems, too_wide = [], []
-    visitor = browser.new_context(viewport=SIZES[size], is_mobile=size == "phone")
-    organiser = browser.new_context(viewport=SIZES[size], is_mobile=size == "phone")
+    options = {"viewport": SIZES[size], "is_mobile": size == "phone", "locale": language}
+    visitor = browser.new_context(**options)
+    organiser = browser.new_context(**options)
     try:
         for context, urls in ((visitor, public_pages(site)), (organiser, pages(site))):
             page = context.new_page()
             if context is organiser:
-                log_in(page, live_server)
+                log_in(page, live_server, wait_for="#logout-form")
             for name, path in urls.items():
                 page.goto(f"{live_server.url}{path}")
                 page.wait_for_load_state("load")
                 page.evaluate(EVERY_IMAGE_LOADED)
-                page.screenshot(path=str(ARTIFACTS / f"page-{name}-{size}.png"), full_page=True)
+                shot = ARTIFACTS / f"page-{name}-{size}-{language[:2]}.png"
+                page.screenshot(path=str(shot), full_page=True)
                 width = page.evaluate("document.documentElement.scrollWidth")
                 if width > SIZES[size]["width"]:
                     too_wide.append(f"{name}: {width}px")
