@@ -96,7 +96,7 @@ def test_organiser_names_splits_merges_shares_and_hides_a_person(
     page.click("button:text-is('Hide everywhere')")
     page.wait_for_selector("text=is hidden in every photo")
     screenshot("hidden")
-    assert guest.goto(share_url).status == 404
+    assert guest.goto(share_url).status == 410  # "The organiser stopped this link"
     assert attendee_search(guest, live_server, gala["event"], selfie) == set()
     assert guest.locator("text=No photo matched").count() == 1
     visitor.close()
