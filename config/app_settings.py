@@ -145,3 +145,29 @@ PHOTOS_CLIP_TIME_BUDGET = env.int("PHOTOS_CLIP_TIME_BUDGET", default=120)
 PHOTOS_CLIP_TEXT_MIN_SIMILARITY = env.float("PHOTOS_CLIP_TEXT_MIN_SIMILARITY", default=0.2)
 PHOTOS_CLIP_SIMILAR_MIN_SIMILARITY = env.float("PHOTOS_CLIP_SIMILAR_MIN_SIMILARITY", default=0.8)
 PHOTOS_CLIP_MAX_RESULTS = env.int("PHOTOS_CLIP_MAX_RESULTS", default=200)
+
+# --- live events: cameras sending by FTP (docs/live.md) -----------------------------
+FTP_PORT = env.int("FTP_PORT", default=2121)
+# The name cameras type in, shown on the event page (default: the web page's host).
+FTP_HOST = env("FTP_HOST", default="")
+FTP_LISTEN = env("FTP_LISTEN", default="0.0.0.0")
+# Where a file waits while it arrives (one folder per camera account).
+FTP_ROOT = env("FTP_ROOT", default=str(VAR_DIR / "ftp"))
+# Passive mode data ports ("30000-30009"), and the public address to announce behind NAT.
+_passive = env("FTP_PASSIVE_PORTS", default="")
+FTP_PASSIVE_PORTS = (
+    list(range(int(_passive.split("-")[0]), int(_passive.split("-")[-1]) + 1)) if _passive else []
+)
+FTP_MASQUERADE_ADDRESS = env("FTP_MASQUERADE_ADDRESS", default="")
+# Explicit TLS (FTPS) with this certificate (PEM; the key in it or in FTP_TLS_KEYFILE).
+FTP_TLS_CERTFILE = env("FTP_TLS_CERTFILE", default="")
+FTP_TLS_KEYFILE = env("FTP_TLS_KEYFILE", default="")
+FTP_TLS_REQUIRED = env.bool("FTP_TLS_REQUIRED", default=False)
+# Wrong passwords: a user name from one address, and one address over all names.
+FTP_FAILURES_ALLOWED = env.int("FTP_FAILURES_ALLOWED", default=5)
+FTP_FAILURES_PER_ADDRESS = env.int("FTP_FAILURES_PER_ADDRESS", default=30)
+FTP_FAILURE_WINDOW_SECONDS = env.int("FTP_FAILURE_WINDOW_SECONDS", default=900)
+# Seconds before a wrong password is answered (slows guessing on one connection).
+FTP_FAILED_LOGIN_DELAY_SECONDS = env.float("FTP_FAILED_LOGIN_DELAY_SECONDS", default=3.0)
+FTP_MAX_CONNECTIONS = env.int("FTP_MAX_CONNECTIONS", default=64)
+FTP_MAX_CONNECTIONS_PER_ADDRESS = env.int("FTP_MAX_CONNECTIONS_PER_ADDRESS", default=8)

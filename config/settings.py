@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "smart",
     "attendees",
     "registrations",
+    "live",
 ]
 
 MIDDLEWARE = [

@@ -31,4 +31,5 @@ urlpatterns = [
     path("", include("faces.urls")),
     path("", include("attendees.urls")),
     path("", include("registrations.urls")),
+    path("", include("live.urls")),
 ]

@@ -153,19 +153,22 @@ def serve() -> int:
         cwd=ROOT,
     )
     worker = subprocess.Popen([str(PYTHON), "manage.py", "qcluster"], cwd=ROOT)
+    # Cameras send photos by FTP (docs/live.md); FTP_PORT in .env.example.
+    ftp = subprocess.Popen([str(PYTHON), "manage.py", "ftp_server"], cwd=ROOT)
+    processes = (web, worker, ftp)
     say(f"the app is running at http://{host}:{port}/  (Ctrl+C to stop)")
     # `kill`, `timeout` or a service manager stop with SIGTERM: shut down the web
     # server and the worker as Ctrl+C does, instead of leaving them running.
     signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     try:
-        while web.poll() is None and worker.poll() is None:
+        while all(process.poll() is None for process in processes):
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
-    for process in (web, worker):
+    for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-    for process in (web, worker):
+    for process in processes:
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:

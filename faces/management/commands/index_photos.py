@@ -1,14 +1,17 @@
 """Index photo files and folders into an event's album (the demo's indexing script)."""
 
+import threading
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from tqdm import tqdm
 
 from faces import people_upkeep, processing
 from faces.models import Face, FacePerson
 from photos import services as photo_services
+from photos.hot_folder import HotFolder
 from photos.images import ImageError
 from photos.models import Event
 
@@ -19,7 +22,7 @@ class Command(BaseCommand):
     help = "Add photos (files or folders, recursively) to an album and find their faces."
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", metavar="PATH")
+        parser.add_argument("paths", nargs="*", metavar="PATH")
         parser.add_argument("--event", required=True, help="Event slug (created if missing).")
         parser.add_argument(
             "--album",
@@ -30,8 +33,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--sync", action="store_true", help="Process in this command instead of queuing."
         )
+        parser.add_argument(
+            "--watch",
+            metavar="FOLDER",
+            help="A hot folder: add the files in it, then each new one as soon as it is "
+            "complete, until stopped (Ctrl+C).",
+        )
 
     def handle(self, *args, **options):
+        if options["watch"]:
+            return self.watch(options)
         files = list(collect_files(options["paths"]))
         if not files:
             raise CommandError("No files found in the given paths.")
@@ -43,6 +54,34 @@ class Command(BaseCommand):
         self.report(summary, event, album, options["sync"])
         if options["sync"]:
             self.group_people(event)
+
+    def watch(self, options, stop: threading.Event | None = None) -> None:
+        """Add the hot folder's files as they are complete (photos.hot_folder)."""
+        root = Path(options["watch"])
+        if not root.is_dir():
+            raise CommandError(f"No such folder: {root}")
+        event = self.get_or_create_event(options["event"], options["owner"])
+        album = photo_services.get_or_create_album(event=event, title=options["album"])
+        stop = stop or threading.Event()
+        self.stdout.write(f"Watching {root} for {event.slug} / {album.title} (Ctrl+C to stop).")
+
+        def add(path: Path) -> None:
+            summary = {"added": 0, "faces": 0, "duplicates": 0, "failed": []}
+            name = str(path.relative_to(root))
+            self.index_one(album, path, name, options["sync"], summary)
+            if summary["failed"]:
+                self.stdout.write(f"refused: {name}: {summary['failed'][0][1]}")
+            else:
+                self.stdout.write(f"{'added' if summary['added'] else 'duplicate'}: {name}")
+            self.stdout.flush()
+
+        try:
+            HotFolder(root, add).run(stop)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            connection.close()  # the watch may run in a thread of its own (tests)
+        self.stdout.write("Stopped watching.")
 
     def index_one(self, album, path: Path, name: str, sync: bool, summary: dict) -> None:
         try:
