@@ -12,6 +12,7 @@ In the session the results are plain JSON (:meth:`StoredResults.to_session`); in
 code they are always the typed values below.
 """
 
+import datetime as dt
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -259,3 +260,13 @@ def photos_shown(
             photos = photos.filter(in_range)
     ordered = photos.select_related("album").order_by(F("taken_at").asc(nulls_last=True), "id")
     return ShownPhotos(photos=list(ordered), found=found, undated_left_out=undated_left_out)
+
+
+def photos_added_since_search(results: StoredResults, *, event: Event) -> int:
+    """Photos of the event processed since the search (its time is when its results
+    were stored: they expire a fixed time later)."""
+    searched_at = results.expires_at - settings.ATTENDEE_RESULTS_TTL_SECONDS
+    moment = dt.datetime.fromtimestamp(searched_at, tz=dt.UTC)
+    return Photo.objects.filter(
+        event=event, processing_status=Photo.Status.DONE, processed_at__gt=moment
+    ).count()

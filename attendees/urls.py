@@ -7,6 +7,7 @@ urlpatterns = [
     path("e/<str:token>/", views.attendee, name="attendee"),
     path("e/<str:token>/search/", views.attendee_search, name="search"),
     path("e/<str:token>/photos/", views.attendee_results, name="results"),
+    path("e/<str:token>/photos/arrivals.json", views.attendee_arrivals, name="arrivals"),
     path("e/<str:token>/photos/<int:photo_id>/<str:kind>/", views.attendee_photo, name="photo"),
     path(
         "e/<str:token>/questions/<int:face_id>/face.jpg",

@@ -1,7 +1,8 @@
 """The attendee pages, reached only through an event's secret link (/e/<token>/...)."""
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -133,6 +134,7 @@ def results_context(request, event: Event, found: results.StoredResults) -> dict
         "sure": shown.photos,
         "questions": found.open_questions,
         "results": found,
+        "live_poll_ms": settings.ATTENDEE_LIVE_POLL_SECONDS * 1000,
     }
 
 
@@ -176,6 +178,17 @@ def _mark_the_attendee(photos: list[Photo], found: results.StoredResults) -> Non
             box["centre_x"] = round(box["left"] + box["width"] / 2, 1)
             box["centre_y"] = round(box["top"] + box["height"] / 2, 1)
             photo.you = box
+
+
+def attendee_arrivals(request, token):
+    """How many photos were processed since this browser's search: a live event's
+    guest is told there is more to search (the selfie itself was not kept)."""
+    event = event_for_token(token)
+    found = event and results.load_results(request.session, event=event)
+    if not found:
+        return private(JsonResponse({"new_photos": 0, "searched": False}))
+    count = results.photos_added_since_search(found, event=event)
+    return private(JsonResponse({"new_photos": count, "searched": True}))
 
 
 def attendee_photo(request, token, photo_id, kind):

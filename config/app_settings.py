@@ -110,7 +110,9 @@ ATTENDEE_FAIR_SHARE_MIN = env.int("ATTENDEE_FAIR_SHARE_MIN", default=20)
 # Registered attendees (registrations/, docs/privacy.md): a "new photos" email at most
 # this often per attendee; links in emails log in once, within this many days; a
 # registration whose address was never confirmed is deleted after as many days.
-ATTENDEE_NOTIFY_EVERY_MINUTES = env.int("ATTENDEE_NOTIFY_EVERY_MINUTES", default=60)
+ATTENDEE_NOTIFY_EVERY_MINUTES = env.int("ATTENDEE_NOTIFY_EVERY_MINUTES", default=15)
+# How often a guest's open results page looks for photos that arrived (live events).
+ATTENDEE_LIVE_POLL_SECONDS = env.int("ATTENDEE_LIVE_POLL_SECONDS", default=20)
 ATTENDEE_LINK_MAX_AGE_DAYS = env.int("ATTENDEE_LINK_MAX_AGE_DAYS", default=7)
 # Emails a form can cause to one address (welcome, "registered again", new link), per
 # day: for one event, and over the whole site (registrations/mail_limits.py).

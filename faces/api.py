@@ -52,6 +52,7 @@ __all__ = [
     "new_face_embedder_names",
     "person_of_faces",
     "photos_of",
+    "photos_without_hidden_faces",
     "photos_within_reach",
     "search_by_selfie",
     "search_by_vector",
@@ -161,3 +162,11 @@ def hide_people_of_faces(*, event_id: int, face_ids: list[int], user) -> int:
 def face_crop_jpeg(face: Face) -> bytes:
     """The face with a margin, cut from its photo's preview, as a small JPEG."""
     return moderation.face_crop_jpeg(face)
+
+
+def photos_without_hidden_faces(photos: QuerySet) -> QuerySet:
+    """``photos`` less those holding a face the organiser or a moderator hid (someone
+    who asked not to be shown, a person hidden everywhere): for pages anyone may see,
+    such as the live wall."""
+    hidden = Face.objects.filter(status=Face.Status.HIDDEN)
+    return photos.exclude(pk__in=hidden.values("photo_id"))

@@ -2,8 +2,10 @@
 the cameras' FTP accounts with what to type into each camera, and the live figures."""
 
 from django.conf import settings
+from django.urls import reverse
 
 from live import services
+from live.models import LiveWall
 from photos import extensions
 
 
@@ -21,7 +23,13 @@ def card(request, event) -> dict:
         "ftp_port": settings.FTP_PORT,
         "ftp_tls": bool(settings.FTP_TLS_CERTFILE),
         "status": services.live_status(event),
+        "wall_url": _wall_url(request, event),
     }
+
+
+def _wall_url(request, event) -> str:
+    found = LiveWall.objects.filter(event=event).first()
+    return request.build_absolute_uri(reverse("live:wall", args=[found.token])) if found else ""
 
 
 def register() -> None:

@@ -59,3 +59,19 @@ class CameraAccount(models.Model):
 
     def check_password(self, password: str) -> bool:
         return hmac.compare_digest(self.password.encode(), password.encode())
+
+
+class LiveWall(models.Model):
+    """The live wall of an event: a slideshow of its newest photos for a screen at the
+    venue, at /w/<token>/ while the organiser keeps it started."""
+
+    event = models.OneToOneField(Event, on_delete=models.CASCADE, related_name="live_wall")
+    token = models.CharField(max_length=64, unique=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("live wall")
+        verbose_name_plural = _("live walls")
+
+    def __str__(self):
+        return f"Live wall of event {self.event_id}"

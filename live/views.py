@@ -3,13 +3,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from live import services
+from core import links
+from live import services, wall
 from live.models import CameraAccount
 from photos import access
+from photos.media import serve_attendee_file
 
 
 def _back(event) -> str:
@@ -68,4 +71,62 @@ def live_status(request, event_pk):
     event = access.event_for(request, event_pk)
     response = JsonResponse(services.live_status(event).as_json())
     response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def wall_start(request, event_pk):
+    event = access.event_for(request, event_pk)
+    wall.start(event)
+    messages.success(request, _("The live wall is on: open its address on the venue's screen."))
+    return redirect(_back(event))
+
+
+@login_required
+@require_POST
+def wall_stop(request, event_pk):
+    event = access.event_for(request, event_pk)
+    wall.stop(event)
+    messages.success(request, _("The live wall is off: its address no longer shows photos."))
+    return redirect(_back(event))
+
+
+def wall_page(request, token):
+    found = wall.wall_for_token(token)
+    if found is None:
+        return unknown_wall(request, token)
+    context = {"event": found.event, "token": token}
+    return private(render(request, "live/wall.html", context))
+
+
+def wall_photos(request, token):
+    found = wall.wall_for_token(token)
+    if found is None:
+        return private(JsonResponse({"photos": [], "stopped": True}, status=410))
+    ids = wall.newest(found.event)
+    urls = [reverse("live:wall_photo", args=[token, pk]) for pk in ids]
+    return private(JsonResponse({"photos": urls, "stopped": False}))
+
+
+def wall_photo(request, token, photo_id):
+    found = wall.wall_for_token(token)
+    photo = found and wall.showable(found.event).filter(pk=photo_id).first()
+    if not photo:
+        raise Http404("No such photo on this wall.")
+    return private(serve_attendee_file(photo, "preview"))
+
+
+def unknown_wall(request, token):
+    stopped = links.was_revoked(token)
+    response = render(
+        request, "live/wall_stopped.html", {"stopped": stopped}, status=410 if stopped else 404
+    )
+    return private(response)
+
+
+def private(response):
+    """No cache, no index: the wall's address is a secret."""
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
     return response

@@ -21,7 +21,7 @@ ALLOWED = {
     "attendees": {"core", "photos", "faces"},
     "registrations": {"core", "photos", "faces", "attendees"},
     # Photos arriving live (cameras, the live wall): an engine over photos.
-    "live": {"core", "photos"},
+    "live": {"core", "photos", "faces"},
     "config": {"core", "photos", "faces", "smart", "attendees", "registrations", "live", "ml"},
 }
 # An engine's public face: what other apps may import of it (the rest is its own).

@@ -5,7 +5,8 @@
   "use strict";
   const viewer = document.getElementById("viewer");
   if (!viewer) return;
-  const links = Array.from(document.querySelectorAll(".viewer-link"));
+  // Read at each opening: a live results page replaces its gallery as photos arrive.
+  let links = [];
   const image = viewer.querySelector("img");
   const caption = viewer.querySelector(".viewer-caption");
   const download = viewer.querySelector("a[download]");
@@ -63,10 +64,13 @@
     }
   }
 
-  links.forEach((link, i) => link.addEventListener("click", (event) => {
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest(".viewer-link");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
     event.preventDefault();
-    open(i);
-  }));
+    links = Array.from(document.querySelectorAll(".viewer-link"));
+    open(links.indexOf(link));
+  });
   viewer.querySelector(".viewer-close").addEventListener("click", close);
   viewer.querySelector(".viewer-prev").addEventListener("click", () => show(index - 1));
   viewer.querySelector(".viewer-next").addEventListener("click", () => show(index + 1));

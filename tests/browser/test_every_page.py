@@ -11,6 +11,7 @@ from core import links as links_module
 from faces import organiser_decisions, people_upkeep
 from faces.models import FacePerson
 from faces.processing import process_photo
+from live import wall as live_wall
 from photos.services import add_photo
 from registrations import links
 from registrations.models import HideRequest, Registration
@@ -56,6 +57,7 @@ def site(images, transactional_db, media_root):
     stopped = "s" * 43
     links_module.revoke(stopped)  # a link the organiser replaced
     return {
+        "wall-token": live_wall.start(event).token,
         "stopped-token": stopped,
         "event": event,
         "album": album,
@@ -89,6 +91,7 @@ def public_pages(site) -> dict[str, str]:
         "attendee": f"/e/{site['event'].attendee_token}/",
         "unknown-link": "/e/not-a-link-at-all/",
         "stopped-link": f"/e/{site['stopped-token']}/",
+        "live-wall": f"/w/{site['wall-token']}/",
         "share-link": f"/p/{site['token']}/",
         "login": "/login/",
         "register": f"/e/{site['event'].attendee_token}/register/",
