@@ -92,6 +92,7 @@ def _process_claimed_photo(photo_id: int) -> Photo:
             for embedder in embedders_for_new_faces(photo.event_id)
         }
         store_faces(photo=photo, faces=found, vectors=vectors)
+        group_if_caught_up(photo)
     except (Photo.DoesNotExist, *DATABASE_ERRORS):
         raise
     except ImageError as error:
@@ -104,6 +105,25 @@ def _process_claimed_photo(photo_id: int) -> Photo:
         return _mark_failed(photo, str(UNEXPECTED_FAILURE))
     photo.refresh_from_db()
     return photo
+
+
+def group_if_caught_up(photo: Photo) -> None:
+    """Live events: when this was the event's last photo waiting, its faces join their
+    people now, so a guest's search finds the photo seconds after the camera sent it,
+    not at the next minute's grouping job (faces.people_upkeep). While photos queue up
+    (an album uploaded at once, a worker behind), the job groups them in one go."""
+    waiting = Photo.objects.filter(
+        event_id=photo.event_id,
+        processing_status__in=[Photo.Status.PENDING, Photo.Status.PROCESSING],
+    ).exclude(pk=photo.pk)
+    if waiting.exists():
+        return
+    try:
+        people_upkeep.group_event_faces(event_id=photo.event_id)
+    except DATABASE_ERRORS:
+        raise
+    except Exception:  # the minute's job tries again; the photo itself is done
+        logger.exception("Grouping the faces of event %s failed", photo.event_id)
 
 
 def load_photo(*, photo: Photo) -> LoadedImage:

@@ -177,7 +177,10 @@ class Photo(models.Model):
     width = models.PositiveIntegerField(help_text="Pixels, after EXIF orientation.")
     height = models.PositiveIntegerField(help_text="Pixels, after EXIF orientation.")
     taken_at = models.DateTimeField(null=True, blank=True, help_text="From EXIF.")
-    photographer = models.CharField(max_length=200, blank=True, help_text="EXIF Artist.")
+    # db_default: rows written outside the ORM (bulk COPY in the benches) get "" too.
+    photographer = models.CharField(
+        max_length=200, blank=True, default="", db_default="", help_text="EXIF Artist."
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     processing_status = models.CharField(

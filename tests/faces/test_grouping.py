@@ -90,19 +90,35 @@ def test_person_search_finds_photos_a_single_lookup_misses(person_event, setting
     assert {m.photo_id for m in decision.sure} == alice_photos - {person_event["photos"][3].pk}
 
 
-def test_processed_photos_get_their_event_regrouped_by_the_periodic_job(album, images):
+def test_photos_processed_while_others_wait_are_grouped_by_the_periodic_job(album, images):
+    from faces import tasks
+    from photos.services import add_photo
+
+    photos = []
+    for name in ("obama.jpg", "biden.jpg"):  # an upload: the second waits its turn
+        with images[name].open("rb") as fp:
+            photos.append(add_photo(album=album, fp=fp, original_filename=name, queue=False).photo)
+    processing.process_photo(photo_id=photos[0].pk)
+    assert EventGrouping.objects.get(event_id=album.event_id).version == 1
+    assert Face.objects.get(photo=photos[0]).person is None  # left to the job
+    assert tasks.group_changed_events() == 1
+    person = Face.objects.get(photo=photos[0]).person
+    assert Person.objects.filter(pk=person, event=album.event).exists()
+    assert tasks.group_changed_events() == 0  # nothing changed since
+
+
+def test_the_last_photo_waiting_is_grouped_at_once_for_live_events(album, images):
+    """A camera's photo, processed with nothing else waiting: its faces join their
+    people now, not at the next minute's job (guests find it within seconds)."""
     from faces import tasks
     from photos.services import add_photo
 
     with images["obama.jpg"].open("rb") as fp:
         photo = add_photo(album=album, fp=fp, original_filename="o.jpg", queue=False).photo
     processing.process_photo(photo_id=photo.pk)
-    assert EventGrouping.objects.get(event_id=album.event_id).version == 1
-    assert Face.objects.get(photo=photo).person is None
-    assert tasks.group_changed_events() == 1
     person = Face.objects.get(photo=photo).person
     assert Person.objects.filter(pk=person, event=album.event).exists()
-    assert tasks.group_changed_events() == 0  # nothing changed since
+    assert tasks.group_changed_events() == 0  # already up to date
 
 
 def test_the_grouping_job_is_scheduled_every_minute(db):
