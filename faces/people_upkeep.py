@@ -94,6 +94,30 @@ def group_event_faces(*, event_id: int, full: bool = False) -> int | None:
     return Person.objects.filter(event_id=event_id, memberships__isnull=False).distinct().count()
 
 
+def join_new_faces_now(*, event_id: int) -> bool:
+    """The live path (faces.processing.group_if_caught_up): the event's new faces join
+    their people now, one face at a time, in milliseconds, so that a guest's search
+    returns a camera's photo within seconds. An event never grouped is grouped in full
+    (it is small then). The event stays out of date: the minute's job still runs the
+    proper grouping (in full for small events, where joining one face at a time can
+    split a person), keeping people's ids. False when another worker is on it."""
+    with advisory_lock(GROUPING_LOCK, event_id) as acquired:
+        if not acquired:
+            return False
+        embedder = event_embedder_name(event_id)
+        new = list(_vectors(event_id, embedder, new_only=True).values_list("face_id", flat=True))
+        if not new:
+            return True
+        row = EventEmbedder.objects.filter(event_id=event_id).first()
+        if row is None or row.grouped_with != embedder:
+            regroup_event(event_id=event_id, embedder=embedder)
+        else:
+            assign_new_faces(event_id=event_id, embedder=embedder)
+    # Told now (registrations match them); the job's grouping finds them grouped.
+    _announce_grouped(event_id, new)
+    return True
+
+
 def _announce_grouped(event_id: int, face_ids: list[int]) -> None:
     """Tell the apps that build on people (registrations) which faces just joined
     one; a receiver that fails is logged and does not undo the grouping."""

@@ -11,6 +11,7 @@ which calls :func:`process_photo` here.
 import datetime as dt
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from django.conf import settings
@@ -26,9 +27,12 @@ from faces.engines import embedders_for_new_faces, get_detector
 from faces.models import EventEmbedder, Face, FacePerson, HiddenArea, Person, vector_row
 from photos.images import ImageError, LoadedImage, open_image
 from photos.models import Photo
-from photos.services import make_renditions, request_processing
+from photos.services import render_renditions, request_processing, save_renditions
 
 logger = logging.getLogger(__name__)
+
+# One thread per worker process that draws previews while the models run.
+RENDITIONS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="renditions")
 
 ERROR_MESSAGE_LIMIT = 1000
 UNEXPECTED_FAILURE = gettext_lazy(
@@ -85,12 +89,15 @@ def _process_claimed_photo(photo_id: int) -> Photo:
     photo = Photo.objects.get(pk=photo_id)
     try:
         loaded = load_photo(photo=photo)
-        make_renditions(photo=photo, loaded=loaded)
+        # The previews are drawn in a thread while the models find and embed the faces
+        # (both let the other run): the photo is done sooner (bench/worker_profile.py).
+        renditions = RENDITIONS.submit(render_renditions, loaded)
         found = detect_faces(loaded, detector=get_detector(), rules=FaceRules.from_settings())
         vectors = {
             embedder.name: embed_vectors(loaded, found, embedder)
             for embedder in embedders_for_new_faces(photo.event_id)
         }
+        save_renditions(photo=photo, renditions=renditions.result())
         store_faces(photo=photo, faces=found, vectors=vectors)
         group_if_caught_up(photo)
     except (Photo.DoesNotExist, *DATABASE_ERRORS):
@@ -110,8 +117,9 @@ def _process_claimed_photo(photo_id: int) -> Photo:
 def group_if_caught_up(photo: Photo) -> None:
     """Live events: when this was the event's last photo waiting, its faces join their
     people now, so a guest's search finds the photo seconds after the camera sent it,
-    not at the next minute's grouping job (faces.people_upkeep). While photos queue up
-    (an album uploaded at once, a worker behind), the job groups them in one go."""
+    not at the next minute's grouping job (faces.people_upkeep.join_new_faces_now:
+    cheap, and the job still groups properly). While photos queue up (an album
+    uploaded at once, a worker behind), the job groups them in one go."""
     waiting = Photo.objects.filter(
         event_id=photo.event_id,
         processing_status__in=[Photo.Status.PENDING, Photo.Status.PROCESSING],
@@ -119,7 +127,7 @@ def group_if_caught_up(photo: Photo) -> None:
     if waiting.exists():
         return
     try:
-        people_upkeep.group_event_faces(event_id=photo.event_id)
+        people_upkeep.join_new_faces_now(event_id=photo.event_id)
     except DATABASE_ERRORS:
         raise
     except Exception:  # the minute's job tries again; the photo itself is done

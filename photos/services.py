@@ -146,16 +146,30 @@ def make_renditions(*, photo: Photo, loaded: LoadedImage) -> None:
     The renditions it replaces are queued for deletion. Raises Photo.DoesNotExist when
     the photo was deleted meanwhile; the files just written are queued for deletion.
     """
-    old_names = {photo.thumbnail.name, photo.preview.name}
-    for field, side in (("thumbnail", THUMBNAIL_SIDE), ("preview", PREVIEW_SIDE)):
+    save_renditions(photo=photo, renditions=render_renditions(loaded))
+
+
+def render_renditions(loaded: LoadedImage) -> dict[str, bytes]:
+    """The preview and thumbnail JPEGs of an oriented photo, in memory. Pure pixels, no
+    database or storage: a worker runs it in a thread while the face models work
+    (Pillow lets other threads run while it resizes and encodes)."""
+    preview = resized_to_fit(loaded.image, PREVIEW_SIDE)
+    # From the preview, not the original: the same thumbnail, a quarter of the pixels.
+    thumbnail = resized_to_fit(preview, THUMBNAIL_SIDE)
+    renditions = {}
+    for field, image in (("thumbnail", thumbnail), ("preview", preview)):
         data = io.BytesIO()
         # No metadata: Pillow would otherwise copy the original's JPEG comment.
-        resized_to_fit(loaded.image, side).save(
-            data, "JPEG", quality=82, optimize=True, exif=b"", comment=b""
-        )
-        getattr(photo, field).save(
-            f"{photo.pk}-{field}.jpg", ContentFile(data.getvalue()), save=False
-        )
+        image.save(data, "JPEG", quality=82, optimize=True, exif=b"", comment=b"")
+        renditions[field] = data.getvalue()
+    return renditions
+
+
+def save_renditions(*, photo: Photo, renditions: dict[str, bytes]) -> None:
+    """Store :func:`render_renditions`' JPEGs as the photo's thumbnail and preview."""
+    old_names = {photo.thumbnail.name, photo.preview.name}
+    for field, data in renditions.items():
+        getattr(photo, field).save(f"{photo.pk}-{field}.jpg", ContentFile(data), save=False)
     new_names = {photo.thumbnail.name, photo.preview.name}
     with transaction.atomic():
         # delete_photos locks the row before reading its names, so either it sees

@@ -48,8 +48,7 @@ def test_index_photos_sync_groups_the_events_faces_into_people(photo_folder, own
     matchable = Face.objects.filter(event=event, is_matchable=True)
     people = set(matchable.values_list("grouping__person", flat=True))
     assert None not in people and len(people) >= 2  # Obama and the group's people
-    # Grouped as soon as the last photo was done (faces.processing.group_if_caught_up).
-    assert f"grouped into {len(people)} people." in output
+    assert f"Grouped the event's faces into {len(people)} people." in output
 
     again = run("index_photos", "--event", "gala", "--sync", str(photo_folder))
     assert f"already grouped into {len(people)} people" in again
