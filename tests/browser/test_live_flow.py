@@ -81,3 +81,22 @@ def test_an_anonymous_guest_is_told_photos_arrived_since_their_search(
     arrive(album, images["biden.jpg"], "biden.jpg")
     page.wait_for_selector("#arrivals-notice:not([hidden])")
     assert "1 photo was added since your search." in page.inner_text("#arrivals-notice")
+
+
+def test_the_live_wall_shows_the_newest_photo_on_the_venues_screen(
+    live_server, page, screenshot, images, live_event
+):
+    from live import wall
+
+    event, album = live_event
+    token = wall.start(event).token
+    page.set_viewport_size({"width": 1920, "height": 1080})  # the venue's screen
+    page.goto(f"{live_server.url}/w/{token}/")
+    page.wait_for_selector("#wall-photo:not([hidden])")
+    assert f"/w/{token}/photos/" in page.get_attribute("#wall-photo", "src")
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=page.query_selector("#wall-photo")
+    )
+    screenshot("wall")
+    wall.stop(event)
+    assert page.goto(f"{live_server.url}/w/{token}/").status == 410
