@@ -2,8 +2,11 @@
 can do nothing else.
 
 - **Write only.** Permissions are "e" (change folder inside its own), "m" (make a
-  folder: some cameras insist) and "w" (store a file). No listing, reading, deleting,
-  renaming or appending. pyftpdlib's file system keeps every path inside the account's
+  folder: some cameras insist), "w" (store a file) and "f" (rename one of its own
+  waiting files: some transfer software sends ``x.jpg.tmp`` and renames it once
+  whole). No listing, reading, deleting or appending. A file under a temporary name
+  (``.tmp``, ``.part``…) waits for its rename, which adds it; one never renamed is
+  swept away an hour later. pyftpdlib's file system keeps every path inside the account's
   own folder (``var/ftp/<user>``, where a file waits while it arrives).
 - **Whole files only.** When a transfer ends, the file is checked and added (live.
   services.receive_file) *before* the answer: 226 when it became a photo (or was a
@@ -23,22 +26,26 @@ connection only, and each thread has its own database connection.
 import logging
 import os
 import shutil
+import time
 from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils.translation import gettext, override
 from pyftpdlib.authorizers import AuthenticationFailed, DummyAuthorizer
+from pyftpdlib.filesystems import FilesystemError
 from pyftpdlib.handlers import DTPHandler, FTPHandler
 from pyftpdlib.servers import ThreadedFTPServer
 
 from core import ratelimit
 from live import services
+from photos.hot_folder import is_candidate
 from photos.units import megabytes
 
 logger = logging.getLogger(__name__)
 
-PERMISSIONS = "emw"
+PERMISSIONS = "emwf"
+STALE_TEMPORARY_SECONDS = 3600
 LOCKOUT_SCOPE = "ftp-login"
 
 
@@ -132,9 +139,12 @@ class CameraHandler(FTPHandler):
     account = None
 
     def add_received(self, path: str) -> str:
-        """Add the file that just arrived; '' when it is a photo now (or a duplicate),
-        else why not (one line, in the event's language)."""
+        """Add the file that just arrived; '' when it is a photo now (or a duplicate,
+        or a temporary name waiting for its rename), else why not (one line, in the
+        event's language)."""
         name = os.path.basename(path)
+        if not is_candidate(Path(path)):
+            return ""  # x.jpg.tmp: added when it is renamed (ftp_RNTO)
         close_old_connections()
         try:
             with override(self.account.event.language or settings.LANGUAGE_CODE):
@@ -149,9 +159,41 @@ class CameraHandler(FTPHandler):
             return ""
         return " ".join(result.reason.split()) or result.status
 
+    def ftp_RNTO(self, path):
+        """A rename, then the file under its final name is added, before the answer
+        (250 when added, 550 with the reason when refused)."""
+        if not self._rnfr:
+            return super().ftp_RNTO(path)
+        source, self._rnfr = self._rnfr, None
+        try:
+            self.run_as_current_user(self.fs.rename, source, path)
+        except (OSError, FilesystemError) as error:
+            self.respond(f"550 {error.strerror or error}.")
+            return None
+        if not os.path.isfile(path) or not is_candidate(Path(path)):
+            self.respond("250 Renaming ok.")
+            return None
+        refusal = self.add_received(path)
+        self.respond(f"550 {refusal}" if refusal else "250 Renaming ok.")
+        return (source, path)
+
+    def on_login(self, username):
+        _sweep_stale_temporaries(Path(self.fs.root))
+
     def on_incomplete_file_received(self, file):
         logger.info("Incomplete transfer of %s dropped", file)
         _remove(file)
+
+
+def _sweep_stale_temporaries(home: Path) -> None:
+    """Temporary files never renamed (a transfer given up) go after an hour."""
+    cutoff = time.time() - STALE_TEMPORARY_SECONDS
+    for path in home.rglob("*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            pass
 
 
 def _remove(path: str) -> None:

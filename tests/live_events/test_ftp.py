@@ -114,7 +114,7 @@ def test_an_account_cannot_list_read_delete_rename_or_leave_its_folder(
             lambda: ftp.retrbinary("RETR theirs.jpg", lambda chunk: None),
             lambda: ftp.retrbinary(f"RETR ../{other.username}/theirs.jpg", lambda chunk: None),
             lambda: ftp.delete("theirs.jpg"),
-            lambda: ftp.rename("a.jpg", "b.jpg"),
+            lambda: ftp.rename(f"../{other.username}/theirs.jpg", "mine.jpg"),
             lambda: ftp.sendcmd("SITE CHMOD 777 /"),
         ):
             with pytest.raises(ftplib.error_perm):
@@ -227,3 +227,31 @@ def test_with_a_certificate_cameras_send_over_ftps_and_plain_ftp_can_be_refused(
     assert Photo.objects.filter(album=camera.album).count() == 1
     with pytest.raises(ftplib.error_perm, match="SSL/TLS required"):
         log_in(port, camera)
+
+
+def test_a_file_sent_under_a_temporary_name_is_added_when_renamed(start_ftp, camera):
+    port = start_ftp()
+    with log_in(port, camera) as ftp:
+        assert send(ftp, "IMG_0200.JPG.tmp", a_photo(8)).startswith("226")
+        assert not Photo.objects.exists()  # waiting for its final name
+        assert ftp.rename("IMG_0200.JPG.tmp", "IMG_0200.JPG").startswith("250")
+        send(ftp, "notes.txt.part", b"not a photo" * 50)
+        with pytest.raises(ftplib.error_perm, match="^550 .*not an image"):
+            ftp.rename("notes.txt.part", "notes.jpg")
+        with pytest.raises(ftplib.error_perm, match="^550"):
+            ftp.rename("never-sent.tmp", "x.jpg")
+    assert [p.original_filename for p in Photo.objects.all()] == ["IMG_0200.JPG"]
+
+
+def test_a_temporary_file_never_renamed_is_swept_at_a_later_login(start_ftp, camera, ftp_settings):
+    import os
+    from pathlib import Path
+
+    port = start_ftp()
+    with log_in(port, camera) as ftp:
+        send(ftp, "given-up.jpg.part", a_photo(9)[:1000])
+    waiting = Path(ftp_settings.FTP_ROOT) / camera.username / "given-up.jpg.part"
+    assert waiting.exists()
+    os.utime(waiting, (0, 0))  # an hour and more ago
+    log_in(port, camera).quit()
+    assert not waiting.exists()
