@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 # a full grouping, 0.92 when 60 % of the faces joined one at a time).
 FULL_REGROUP_MIN_NEW = 200
 FULL_REGROUP_SHARE = 0.25
+# The live path joins a few photos' new faces at once; more (the last photo of an
+# upload) are left to the job, which may regroup the event in full.
+LIVE_JOIN_MAX_NEW_FACES = 60
 GROUPING_LOCK = 7460  # advisory lock namespace: one grouping of an event at a time
 
 
@@ -108,6 +111,8 @@ def join_new_faces_now(*, event_id: int) -> bool:
         new = list(_vectors(event_id, embedder, new_only=True).values_list("face_id", flat=True))
         if not new:
             return True
+        if len(new) > LIVE_JOIN_MAX_NEW_FACES:
+            return False  # the end of an upload, not a camera's photo: the job's turn
         row = EventEmbedder.objects.filter(event_id=event_id).first()
         if row is None or row.grouped_with != embedder:
             regroup_event(event_id=event_id, embedder=embedder)

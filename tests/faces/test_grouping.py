@@ -130,3 +130,16 @@ def test_the_grouping_job_is_scheduled_every_minute(db):
     call_command("setup_schedules", stdout=__import__("io").StringIO())  # idempotent
     schedule = Schedule.objects.get(func="faces.tasks.group_changed_events")
     assert (schedule.schedule_type, schedule.minutes) == (Schedule.MINUTES, 1)
+
+
+def test_the_end_of_a_big_upload_is_left_to_the_grouping_job(album, images, monkeypatch):
+    """The live path joins a camera photo's few faces; the last photo of an upload
+    with many new faces waits for the job (which may regroup in full)."""
+    from faces import people_upkeep
+    from photos.services import add_photo
+
+    monkeypatch.setattr(people_upkeep, "LIVE_JOIN_MAX_NEW_FACES", 3)
+    with images["group6.jpg"].open("rb") as fp:  # six faces: past the bound
+        photo = add_photo(album=album, fp=fp, original_filename="g.jpg", queue=False).photo
+    processing.process_photo(photo_id=photo.pk)
+    assert not Face.objects.filter(photo=photo, grouping__isnull=False).exists()
