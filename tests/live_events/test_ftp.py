@@ -5,7 +5,6 @@ one) cannot do."""
 import ftplib
 import io
 import socket
-import time
 
 import pytest
 
@@ -13,6 +12,7 @@ from live import services
 from photos.models import Photo
 from photos.services import get_or_create_album
 from tests.conftest import jpeg_bytes
+from tests.live_events import wait_for
 from tests.sample_images import no_face_image
 
 
@@ -29,15 +29,6 @@ def log_in(port: int, account, password: str | None = None) -> ftplib.FTP:
 
 def send(ftp: ftplib.FTP, name: str, data: bytes) -> str:
     return ftp.storbinary(f"STOR {name}", io.BytesIO(data))
-
-
-def wait_for(condition, seconds: float = 5.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def test_a_photo_sent_by_ftp_becomes_a_photo_of_the_accounts_album(start_ftp, camera):

@@ -9,20 +9,12 @@ from django.core.management import call_command
 
 from photos.models import Photo
 from tests.conftest import jpeg_bytes
+from tests.live_events import wait_for
 from tests.sample_images import no_face_image
 
 
 def photo_bytes(seed: int) -> bytes:
     return jpeg_bytes(no_face_image(seed=seed))
-
-
-def wait_for(condition, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def test_a_watched_folder_adds_files_as_they_are_complete(transactional_db, event, tmp_path):
