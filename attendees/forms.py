@@ -12,3 +12,12 @@ class SelfieForm(SelfieUploadForm):
         label=_("I agree that my selfie is compared with the faces in this event's photos."),
         error_messages={"required": _("Please tick the box to agree before searching.")},
     )
+
+    keep_looking = forms.BooleanField(
+        required=False,
+        label=_(
+            "Keep looking for an hour: photos of me that arrive later are added to my "
+            "results. The numbers describing my face are kept with my results for an "
+            "hour, then deleted; the selfie itself is never kept."
+        ),
+    )

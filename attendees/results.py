@@ -16,9 +16,11 @@ import datetime as dt
 import time
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 from django.conf import settings
 from django.db.models import F, Q
 
+from faces import api
 from faces.api import Decision, SelfieSearch
 from faces.models import Face
 from photos.filters import SearchFilters
@@ -50,6 +52,10 @@ class StoredResults:
     # Where the face used was in the selfie (percent: left, top, width, height): the
     # results page draws it over the browser's own copy of the selfie.
     selfie_box: list[float] | None = None
+    # "Keep looking for an hour" (the guest's choice, off by default): the selfie's
+    # face vector, to add photos that arrive later (live events); gone with the results.
+    live_vector: list[float] | None = None
+    live_embedder: str = ""
 
     @property
     def open_questions(self) -> list[StoredQuestion]:
@@ -90,14 +96,49 @@ class StoredResults:
         )
 
 
-def save_results(session, *, event: Event, search: SelfieSearch) -> StoredResults:
+def save_results(
+    session, *, event: Event, search: SelfieSearch, keep_looking: bool = False
+) -> StoredResults:
     results = results_of(
         search.decision,
         face_count=search.selfie.face_count,
         selfie_box=search.selfie.box_percentages(),
     )
+    if keep_looking:
+        embedder = api.event_embedder_name(event.pk)
+        vector = search.selfie.vectors.get(embedder)
+        if vector is not None:
+            results.live_vector = [float(value) for value in vector]
+            results.live_embedder = embedder
     save_stored(session, event=event, results=results)
     return results
+
+
+def add_arrivals(session, *, event: Event) -> int:
+    """For a guest who chose "Keep looking": search again with the kept vector and add
+    the photos of them processed since, except those their "No" answers took out.
+    Returns how many were added (0 without a kept vector)."""
+    results = load_results(session, event=event)
+    if results is None or not results.live_vector:
+        return 0
+    decision = api.search_by_vector(
+        np.asarray(results.live_vector, dtype=np.float32),
+        embedder=results.live_embedder,
+        event_id=event.pk,
+    )
+    declined = {pk for q in results.questions if q.answer is False for pk in q.removes}
+    new = [
+        match.photo_id
+        for match in decision.sure
+        if match.photo_id not in results.sure and match.photo_id not in declined
+    ]
+    if not new:
+        return 0
+    stored = _raw(session, event)
+    stored.sure += new
+    stored.faces.update({pk: decision.photo_faces[pk] for pk in new if pk in decision.photo_faces})
+    _store(session, event, stored)
+    return len(new)
 
 
 def results_of(

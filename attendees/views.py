@@ -84,7 +84,12 @@ def attendee_search(request, token):
         )
     except selfie_posts.Answered as answered:
         return answered.response
-    results.save_results(request.session, event=event, search=search)
+    results.save_results(
+        request.session,
+        event=event,
+        search=search,
+        keep_looking=form.cleaned_data.get("keep_looking", False),
+    )
     # Post, redirect, get: the results have their own address, which a reload, the back
     # button or a reopened tab shows again without searching again.
     response = redirect("attendees:results", token=event.attendee_token)
@@ -96,6 +101,7 @@ def attendee_results(request, token):
     event = event_for_token(token)
     if event is None:
         return unknown_link(request, token)
+    results.add_arrivals(request.session, event=event)  # "Keep looking" (live events)
     found = results.load_results(request.session, event=event)
     if found is None:
         if event.is_face_search_enabled:

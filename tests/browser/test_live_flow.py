@@ -100,3 +100,21 @@ def test_the_live_wall_shows_the_newest_photo_on_the_venues_screen(
     screenshot("wall")
     wall.stop(event)
     assert page.goto(f"{live_server.url}/w/{token}/").status == 410
+
+
+def test_a_guest_who_keeps_looking_sees_new_photos_without_reloading(
+    live_server, page, screenshot, images, live_event
+):
+    event, album = live_event
+    page.goto(f"{live_server.url}/e/{event.attendee_token}/")
+    page.set_input_files("#id_selfie", str(images["obama2.jpg"]))
+    page.check("#id_consent")
+    page.check("#id_keep_looking")
+    page.click("#search-button")
+    page.wait_for_selector("#live-results[data-ready]", state="attached")
+    assert page.get_attribute("#live-results", "data-mode") == "refresh"
+    assert page.locator(".gallery .viewer-link").count() == 1
+    arrive(album, images["obama.jpg"], "IMG_0003.JPG", quality=75)
+    page.locator(".gallery .viewer-link").nth(1).wait_for(timeout=30_000)
+    assert "1 new photo of you." in page.inner_text("#live-announce")
+    screenshot("keep-looking")

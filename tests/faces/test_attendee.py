@@ -276,8 +276,12 @@ def test_the_selfie_leaves_no_file_and_no_row(client, event, gallery, images, me
     assert (Photo.objects.count(), Face.objects.count()) == rows_before
     stored = client.session["attendee_results"][str(event.pk)]
     # Ids only: photos, the faces that matched, answers, where the face used was in
-    # the selfie (four numbers); no vector, no picture.
-    assert set(stored) == {"sure", "faces", "questions", "expires_at", "face_count", "selfie_box"}
+    # the selfie (four numbers); no vector (unless "Keep looking" was chosen), no picture.
+    assert set(stored) == {
+        "sure", "faces", "questions", "expires_at", "face_count", "selfie_box",
+        "live_vector", "live_embedder",
+    }  # fmt: skip
+    assert stored["live_vector"] is None and stored["live_embedder"] == ""
     assert len(stored["selfie_box"]) == 4 and all(0 <= v <= 100 for v in stored["selfie_box"])
     assert all(isinstance(v, int) for v in stored["faces"].values())
     for question in stored["questions"]:
@@ -391,3 +395,28 @@ def test_no_question_asks_about_a_stranger_in_a_photo_already_shown():
         face_count=1,
     )
     assert [question.face for question in results.open_questions] == [12, 10]
+
+
+@pytest.mark.parametrize("keep_looking", [True, False])
+def test_keep_looking_adds_photos_that_arrive_later_and_only_when_chosen(
+    client, event, images, keep_looking
+):
+    album = get_or_create_album(event=event, title="Live")
+    first = _add(album, images["obama.jpg"], "first.jpg", None)
+    extra = {"keep_looking": "on"} if keep_looking else {}
+    response = search(client, event, images["obama2.jpg"], **extra)
+    assert matched_ids(response) == {first.pk}
+    stored = client.session["attendee_results"][str(event.pk)]
+    assert (stored["live_vector"] is not None) == keep_looking  # nothing kept unless chosen
+    with Image.open(images["obama.jpg"]) as picture:  # the camera sends another photo
+        data = io.BytesIO()
+        picture.save(data, "JPEG", quality=80)
+    later = add_photo(album=album, fp=data, original_filename="later.jpg", queue=False).photo
+    process_photo(photo_id=later.pk)
+    again = client.get(page_url(event, "results"))
+    expected = {first.pk, later.pk} if keep_looking else {first.pk}
+    assert matched_ids(again) == expected
+    if keep_looking:  # and its photo can be opened
+        assert client.get(page_url(event, "photo", later.pk, "preview")).status_code == 200
+        client.post(page_url(event, "forget"))
+        assert str(event.pk) not in client.session.get("attendee_results", {})
