@@ -1,5 +1,5 @@
-"""What every page behind a secret link shares: finding the event, the answer to a
-link that does not work, and headers that keep the pages out of caches and indexes."""
+"""What every page behind a secret link shares: finding the event and the answer to a
+link that does not work (the headers that keep them out of caches: core.http)."""
 
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -26,12 +26,5 @@ def unknown_link(request, token: str) -> HttpResponse:
         {"stopped": stopped},
         status=410 if stopped else 404,
     )
-    response["X-Robots-Tag"] = "noindex"
-    return response
-
-
-def private(response: HttpResponse) -> HttpResponse:
-    """No cache, no index: for pages and files reached through a secret link."""
-    response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     return response

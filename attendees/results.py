@@ -18,15 +18,16 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import Q
 
 from faces import api
 from faces.api import Decision, SelfieSearch
 from faces.models import Face
 from photos.filters import SearchFilters
-from photos.models import Event, Photo
+from photos.models import CAPTURE_ORDER, Event, Photo
 
 SESSION_KEY = "attendee_results"
+LIVE_CHECKED_KEY = "attendee_live_checked"  # event id -> when "Keep looking" last searched
 QUESTIONS_SHOWN = 6  # at a time: a few clear faces, not a wall of strangers
 
 
@@ -111,30 +112,42 @@ def save_results(
             results.live_vector = [float(value) for value in vector]
             results.live_embedder = embedder
     save_stored(session, event=event, results=results)
+    # The search just ran: the results page it leads to need not run it again.
+    session[LIVE_CHECKED_KEY] = {**session.get(LIVE_CHECKED_KEY, {}), str(event.pk): time.time()}
     return results
 
 
 def add_arrivals(session, *, event: Event) -> int:
     """For a guest who chose "Keep looking": search again with the kept vector and add
     the photos of them processed since, except those their "No" answers took out.
-    Returns how many were added (0 without a kept vector)."""
-    results = load_results(session, event=event)
-    if results is None or not results.live_vector:
+    Returns how many were added (0 without a kept vector).
+
+    At most once per half poll period per browser: the page's own polling, a reload or
+    someone hammering the address costs one indexed search, not one per request. A
+    guest who did not choose it costs nothing here (no database query)."""
+    stored = _raw(session, event)
+    if stored is None or not stored.live_vector:
+        return 0
+    checked = session.get(LIVE_CHECKED_KEY, {})
+    now = time.time()
+    if now - checked.get(str(event.pk), 0) < settings.ATTENDEE_LIVE_POLL_SECONDS / 2:
+        return 0
+    session[LIVE_CHECKED_KEY] = {**checked, str(event.pk): now}
+    if load_results(session, event=event) is None:  # expired, or search turned off
         return 0
     decision = api.search_by_vector(
-        np.asarray(results.live_vector, dtype=np.float32),
-        embedder=results.live_embedder,
+        np.asarray(stored.live_vector, dtype=np.float32),
+        embedder=stored.live_embedder,
         event_id=event.pk,
     )
-    declined = {pk for q in results.questions if q.answer is False for pk in q.removes}
+    declined = {pk for q in stored.questions if q.answer is False for pk in q.removes}
     new = [
         match.photo_id
         for match in decision.sure
-        if match.photo_id not in results.sure and match.photo_id not in declined
+        if match.photo_id not in stored.sure and match.photo_id not in declined
     ]
     if not new:
         return 0
-    stored = _raw(session, event)
     stored.sure += new
     stored.faces.update({pk: decision.photo_faces[pk] for pk in new if pk in decision.photo_faces})
     _store(session, event, stored)
@@ -299,7 +312,7 @@ def photos_shown(
         else:
             undated_left_out = photos.filter(undated).count()
             photos = photos.filter(in_range)
-    ordered = photos.select_related("album").order_by(F("taken_at").asc(nulls_last=True), "id")
+    ordered = photos.select_related("album").order_by(*CAPTURE_ORDER)
     return ShownPhotos(photos=list(ordered), found=found, undated_left_out=undated_left_out)
 
 

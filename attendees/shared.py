@@ -4,7 +4,8 @@ organiser made it on the person's page, faces; revocable like the attendee link)
 from django.http import Http404
 from django.shortcuts import render
 
-from attendees.pages import private, unknown_link
+from attendees.pages import unknown_link
+from core.http import private
 from faces import api
 from faces.models import Person
 from photos.media import serve_attendee_file, serve_zip

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST
 
 from attendees import camera, limits, results, selfie_posts
 from attendees.forms import SelfieForm
-from attendees.pages import event_for_token, private, unknown_link
+from attendees.pages import event_for_token, unknown_link
+from core.http import private
 from faces import api
 from faces.models import Face
 from photos.filters import SearchFilters

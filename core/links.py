@@ -6,17 +6,12 @@ no old one. A row is tiny and outlives the event on purpose: a guest may open an
 link months later.
 """
 
-import hashlib
-import hmac
-
-from django.conf import settings
-
 from core.models import RevokedLink
+from core.ratelimit import private_key
 
 
 def _digest(token: str) -> str:
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, b"revoked-link:" + token.encode(), hashlib.sha256).hexdigest()
+    return private_key("revoked-link:" + token)
 
 
 def revoke(token: str | None) -> None:

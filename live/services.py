@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -143,8 +142,3 @@ def live_status(event: Event) -> LiveStatus:
         .values_list("uploaded_at", flat=True)
         .first(),
     )
-
-
-@transaction.atomic
-def delete_account(*, account: CameraAccount) -> None:
-    account.delete()

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import links
+from core.http import private
 from live import services, wall
 from live.models import CameraAccount
 from photos import access
@@ -60,7 +61,7 @@ def camera_password(request, pk):
 @require_POST
 def camera_delete(request, pk):
     account = _account_for(request, pk)
-    services.delete_account(account=account)
+    account.delete()
     messages.success(request, _("Camera account %(user)s deleted.") % {"user": account.username})
     return redirect(_back(account.event))
 
@@ -123,10 +124,3 @@ def unknown_wall(request, token):
         request, "live/wall_stopped.html", {"stopped": stopped}, status=410 if stopped else 404
     )
     return private(response)
-
-
-def private(response):
-    """No cache, no index: the wall's address is a secret."""
-    response["Cache-Control"] = "private, no-store"
-    response["X-Robots-Tag"] = "noindex"
-    return response

@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -142,6 +142,11 @@ class Album(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("photos:album_detail", args=[self.pk])
+
+
+# Photos in the order pages show them (an album, a guest's results): by capture time,
+# photos without a capture date last.
+CAPTURE_ORDER = (F("taken_at").asc(nulls_last=True), "id")
 
 
 class PhotoQuerySet(models.QuerySet):

@@ -10,7 +10,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Min, QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
@@ -18,7 +18,15 @@ from core import links
 from photos import capture_facts, extensions, imports
 from photos.archives import ArchiveError, is_zip
 from photos.images import ImageError, LoadedImage, open_image, resized_to_fit
-from photos.models import Album, Event, Photo, ZipImport, content_hash, new_attendee_token
+from photos.models import (
+    CAPTURE_ORDER,
+    Album,
+    Event,
+    Photo,
+    ZipImport,
+    content_hash,
+    new_attendee_token,
+)
 from photos.signals import processing_requested
 from photos.storage_cleanup import queue_file_deletion
 from photos.units import megabytes
@@ -27,10 +35,6 @@ logger = logging.getLogger(__name__)
 
 THUMBNAIL_SIDE = 400
 PREVIEW_SIDE = 1600
-
-
-# An album's photos in the order it shows them: by capture time, undated last.
-ALBUM_ORDER = (F("taken_at").asc(nulls_last=True), "id")
 
 
 @dataclass
@@ -52,7 +56,7 @@ class PlaceInAlbum:
 def place_in_album(photo: Photo) -> PlaceInAlbum:
     """The photo's number in its album and its neighbours, for previous/next. One query
     of ids: 3,000 photos are 3,000 integers, a few milliseconds."""
-    ids = list(photo.album.photos.order_by(*ALBUM_ORDER).values_list("id", flat=True))
+    ids = list(photo.album.photos.order_by(*CAPTURE_ORDER).values_list("id", flat=True))
     index = ids.index(photo.pk)
     return PlaceInAlbum(
         number=index + 1,

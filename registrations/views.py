@@ -12,9 +12,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from attendees import camera, limits, results, selfie_posts
-from attendees.pages import event_for_token, private, unknown_link
+from attendees.pages import event_for_token, unknown_link
 from attendees.views import attendee_page, results_page
 from core import ratelimit
+from core.http import private
 from photos.models import Event
 from registrations import links, services, sessions
 from registrations import results as registered

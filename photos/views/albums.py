@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from photos import access, direct_uploads, extensions, services
 from photos.forms import AlbumForm, UploadForm
 from photos.media import serve_zip
-from photos.models import Album, Photo
+from photos.models import CAPTURE_ORDER, Album, Photo
 from photos.timeline import timeline_of
 from photos.views import events
 
@@ -64,7 +64,7 @@ def _album_page(request, album: Album):
     """One page of the album's photos by time taken (a wedding can have thousands)."""
     # album_id too: the related manager sets photo.album from it (one query per photo
     # if it is deferred).
-    photos = album.photos.order_by(*services.ALBUM_ORDER).only(
+    photos = album.photos.order_by(*CAPTURE_ORDER).only(
         "id", "album_id", "original_filename", "thumbnail", "processing_status", "taken_at"
     )
     page = Paginator(photos, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -74,7 +74,7 @@ def _album_page(request, album: Album):
 
 def _album_timeline(album: Album):
     """The album's timeline, each bar leading to its first photo's page of the grid."""
-    rows = list(album.photos.order_by(*services.ALBUM_ORDER).values_list("id", "taken_at"))
+    rows = list(album.photos.order_by(*CAPTURE_ORDER).values_list("id", "taken_at"))
     pages = {pk: index // GALLERY_PAGE_SIZE + 1 for index, (pk, _) in enumerate(rows)}
     return timeline_of(rows, link=lambda pk: f"?page={pages[pk]}#photo-{pk}")
 

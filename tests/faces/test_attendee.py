@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from faces import api
 from faces.models import Face
 from faces.processing import process_photo
 from photos.models import Photo
@@ -399,8 +400,9 @@ def test_no_question_asks_about_a_stranger_in_a_photo_already_shown():
 
 @pytest.mark.parametrize("keep_looking", [True, False])
 def test_keep_looking_adds_photos_that_arrive_later_and_only_when_chosen(
-    client, event, images, keep_looking
+    client, event, images, keep_looking, settings
 ):
+    settings.ATTENDEE_LIVE_POLL_SECONDS = 0  # no pause between two looks
     album = get_or_create_album(event=event, title="Live")
     first = _add(album, images["obama.jpg"], "first.jpg", None)
     extra = {"keep_looking": "on"} if keep_looking else {}
@@ -420,3 +422,28 @@ def test_keep_looking_adds_photos_that_arrive_later_and_only_when_chosen(
         assert client.get(page_url(event, "photo", later.pk, "preview")).status_code == 200
         client.post(page_url(event, "forget"))
         assert str(event.pk) not in client.session.get("attendee_results", {})
+
+
+def test_hammering_the_results_page_of_a_guest_who_keeps_looking_searches_once(
+    client, event, images, monkeypatch
+):
+    """Someone holding the event link reloads the results page in a loop: the kept
+    vector is searched at most once per half poll period, not once per request."""
+    album = get_or_create_album(event=event, title="Live")
+    _add(album, images["obama.jpg"], "first.jpg", None)
+    search(client, event, images["obama2.jpg"], keep_looking="on")
+    calls = []
+    real = api.search_by_vector
+    monkeypatch.setattr(
+        api, "search_by_vector", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs)
+    )
+    for _ in range(20):
+        assert client.get(page_url(event, "results")).status_code == 200
+    assert len(calls) == 0  # the search itself has just looked
+    import time as clock
+
+    later = clock.time() + 11  # past half of the 20 s poll period
+    monkeypatch.setattr("attendees.results.time.time", lambda: later)
+    for _ in range(20):
+        client.get(page_url(event, "results"))
+    assert len(calls) == 1

@@ -11,11 +11,9 @@ from tqdm import tqdm
 from faces import people_upkeep, processing
 from faces.models import Face, FacePerson
 from photos import services as photo_services
-from photos.hot_folder import HotFolder
+from photos.hot_folder import IGNORED_NAMES, HotFolder
 from photos.images import ImageError
 from photos.models import Event
-
-IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 
 class Command(BaseCommand):
