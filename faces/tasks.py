@@ -2,12 +2,12 @@
 
 import logging
 
+from django.conf import settings
 from django_q.tasks import async_task
 
 from core.schedules import Periodic
 from faces import people_upkeep, processing, reembedding
 from faces.engines import embedder_named
-from faces.models import Face
 from photos import languages
 
 logger = logging.getLogger(__name__)
@@ -20,16 +20,28 @@ def queue_processing(sender, *, photo_ids: list[int], **kwargs) -> None:
         async_task(process_photo, photo_id, task_name=f"photo-{photo_id}")
 
 
-def process_photo(photo_id: int) -> int | None:
-    """Renditions and faces for one photo. Returns its face count."""
+def process_photo(photo_id: int) -> bool:
+    """Renditions and faces for one photo. Its models run in this task; the photo is
+    stored by the worker's helper thread while the next task starts (faces.processing.
+    process_photo_overlapped). Returns whether the photo was taken."""
     with languages.of_photo(photo_id):
-        photo = processing.process_photo(photo_id=photo_id)
-    if photo is None:
+        if settings.Q_CLUSTER.get("sync"):  # run in the caller's thread and transaction
+            finishing = processing.finished(processing.process_photo(photo_id=photo_id))
+        else:
+            finishing = processing.process_photo_overlapped(photo_id=photo_id)
+    if finishing is None:
         logger.info("Photo %s is gone or being processed elsewhere; skipped", photo_id)
-        return None
-    found = Face.objects.filter(photo_id=photo_id).count()
-    logger.info("Photo %s: %s, %s faces", photo_id, photo.processing_status, found)
-    return found
+        return False
+    finishing.add_done_callback(lambda done: _log_processed(photo_id, done.result()))
+    return True
+
+
+def _log_processed(photo_id: int, photo) -> None:
+    if photo is None:
+        logger.info("Photo %s was not stored (see above)", photo_id)
+    else:
+        faces = photo.faces.count()
+        logger.info("Photo %s: %s, %s faces", photo_id, photo.processing_status, faces)
 
 
 def requeue_stale_photos() -> int:

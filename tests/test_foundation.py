@@ -114,7 +114,7 @@ def test_a_real_qcluster_worker_runs_queued_tasks(album, images, media_root):
     photo.refresh_from_db()
     assert photo.processing_status == Photo.Status.DONE
     assert photo.faces.count() == 1
-    assert Success.objects.get(id=ok_id).result == 1
+    assert Success.objects.get(id=ok_id).result is True
     failure = Failure.objects.get(id=bad_id)
     assert "math domain error" in failure.result
 
