@@ -39,6 +39,17 @@ def translations():
     return compile_all()
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a request the test client made in
+    French leaves French active in the test's thread (LocaleMiddleware activates it and
+    nothing resets it outside a real server)."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def owner(db):
     return UserFactory(username="owner")

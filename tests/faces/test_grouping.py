@@ -132,14 +132,29 @@ def test_the_grouping_job_is_scheduled_every_minute(db):
     assert (schedule.schedule_type, schedule.minutes) == (Schedule.MINUTES, 1)
 
 
-def test_the_end_of_a_big_upload_is_left_to_the_grouping_job(album, images, monkeypatch):
-    """The live path joins a camera photo's few faces; the last photo of an upload
-    with many new faces waits for the job (which may regroup in full)."""
-    from faces import people_upkeep
+def test_the_end_of_a_big_upload_is_grouped_at_once_by_the_jobs_own_grouping(
+    album, images, monkeypatch
+):
+    """The live path joins a camera photo's few faces one at a time; the last photo of
+    an upload (or of a camera's burst) with many new faces brings the event up to date
+    with the job's own grouping at once, rather than at the next minute's job."""
+    from faces import people_upkeep, tasks
     from photos.services import add_photo
 
     monkeypatch.setattr(people_upkeep, "LIVE_JOIN_MAX_NEW_FACES", 3)
+    regroupings = []
+    real_regroup = people_upkeep.regroup_event
+
+    def counted(**kwargs):
+        regroupings.append(kwargs)
+        return real_regroup(**kwargs)
+
+    monkeypatch.setattr(people_upkeep, "regroup_event", counted)
     with images["group6.jpg"].open("rb") as fp:  # six faces: past the bound
         photo = add_photo(album=album, fp=fp, original_filename="g.jpg", queue=False).photo
     processing.process_photo(photo_id=photo.pk)
-    assert not Face.objects.filter(photo=photo, grouping__isnull=False).exists()
+    matchable = Face.objects.filter(photo=photo, vectors128__is_matchable=True)
+    assert matchable.count() >= 4
+    assert not matchable.filter(grouping__isnull=True).exists()
+    assert len(regroupings) == 1  # the job's full grouping of a new event, not one by one
+    assert tasks.group_changed_events() == 0  # nothing left for the job
