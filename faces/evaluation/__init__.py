@@ -193,6 +193,8 @@ def pooled(results: list[FoldResult], label: str, answers: int) -> Score:
         total.relevant_by_part += score.relevant_by_part
         total.found_by_part += score.found_by_part
         total.wrong_by_part += score.wrong_by_part
+        total.relevant_by_band += score.relevant_by_band
+        total.found_by_band += score.found_by_band
     return total
 
 

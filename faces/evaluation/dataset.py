@@ -7,10 +7,17 @@ labelled person is the face nearest the middle (the convention of LFW-like sets;
 people may show at the edges). Group photos are composed from the gallery photos
 (groups.py, hard_groups.py), and their faces are labelled by where they were pasted.
 
+Optional ``groups/labels.csv`` (columns ``file`` and ``identities_present``, names
+separated by ``;``) lists real group photos in ``groups/``: each is in every event, as
+part "real_group", labelled by who is in it but not by which face is whom. A person
+with a single photo is kept when real group photos show them (the photo is the selfie,
+the group photos are what there is to find).
+
 People (and strangers) are split into folds by a hash of their name, so that a setting
 can be tuned on some people and reported on the others (:func:`split`).
 """
 
+import csv
 import hashlib
 import io
 from dataclasses import dataclass, field
@@ -28,7 +35,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic"}
 @dataclass
 class LabelledPhoto:
     key: str  # stable name: the path below the dataset root, or "group/hard-3"
-    part: str  # "identity", "group", "hard_group", "distractor" or "no_face"
+    part: str  # "identity", "group", "hard_group", "real_group", "distractor" or "no_face"
     people: tuple[str, ...]  # who is in it (for identity photos: the labelled person)
     findable: tuple[str, ...]  # who the product should find here (faces >= 40 px)
     path: Path | None = None
@@ -51,6 +58,7 @@ class LabelledPhoto:
         if self.part == "identity":
             middle = _central(boxes, photo_size)
             return self.people[0] if middle is not None and middle == box else None
+        # Real group photos say who is in them, not which face is whom: None.
         for face in self.pasted:
             if _same_face(face.box, box):
                 return face.person
@@ -99,9 +107,12 @@ class Dataset:
         or ``strangers``: distractor file names), the no-face photos, and ``groups``
         clean and ``hard_groups`` hard group photos composed from these people only."""
         selfies, gallery, sources = {}, [], {}
+        real = real_groups(root)
+        in_real = {person for _path, shown in real for person in shown}
         for folder in sorted(p for p in (root / "identities").iterdir() if p.is_dir()):
             photos = images_in(folder)
-            if len(photos) < 2 or (people is not None and folder.name not in people):
+            enough = len(photos) >= 2 or (photos and folder.name in in_real)
+            if not enough or (people is not None and folder.name not in people):
                 continue
             name = (folder.name,)
             selfies[folder.name] = LabelledPhoto(
@@ -118,6 +129,13 @@ class Dataset:
             LabelledPhoto(_key(root, path), "no_face", (), (), path)
             for path in images_in(root / "no_face")
         ]
+        # Every real group photo, whoever the event's people: photos of other people
+        # are what an event is full of.
+        gallery += [
+            LabelledPhoto(_key(root, path), "real_group", shown, shown, path)
+            for path, shown in real
+        ]
+        sources = {person: paths for person, paths in sources.items() if paths}
         backgrounds = images_in(root / "no_face")
         if groups and sources:
             composed = compose_groups(
@@ -144,6 +162,22 @@ def _groups(part: str, composed: list[GroupPhoto]) -> list[LabelledPhoto]:
         )
         for number, group in enumerate(composed)
     ]
+
+
+def real_groups(root: Path) -> list[tuple[Path, tuple[str, ...]]]:
+    """(path, people shown) of each real group photo listed in groups/labels.csv."""
+    labels = root / "groups" / "labels.csv"
+    if not labels.is_file():
+        return []
+    with labels.open(newline="") as fp:
+        rows = list(csv.DictReader(fp))
+    found = []
+    for row in rows:
+        path = root / "groups" / row["file"]
+        if path.is_file():
+            shown = tuple(name for name in (row.get("identities_present") or "").split(";") if name)
+            found.append((path, shown))
+    return found
 
 
 def images_in(folder: Path) -> list[Path]:

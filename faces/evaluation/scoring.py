@@ -14,7 +14,19 @@ from dataclasses import dataclass, field
 from faces.evaluation.engine import IndexedEvent
 from faces.matching import Decision
 
-PARTS = ("identity", "group", "hard_group")
+PARTS = ("identity", "group", "hard_group", "real_group")
+# Recall by the size of the searched person's face (short side, pixels of the photo),
+# known for composed group photos (where each face was pasted); real group photos do
+# not say which face is whom.
+SIZE_BANDS = ((40, "40-59 px"), (60, "60-79 px"), (80, "80-119 px"), (120, "120 px and more"))
+
+
+def size_band(short_side: float) -> str | None:
+    band = None
+    for lowest, label in SIZE_BANDS:
+        if short_side >= lowest:
+            band = label
+    return band
 
 
 @dataclass
@@ -41,6 +53,8 @@ class Score:
     relevant_by_part: Counter = field(default_factory=Counter)
     found_by_part: Counter = field(default_factory=Counter)
     wrong_by_part: Counter = field(default_factory=Counter)
+    relevant_by_band: Counter = field(default_factory=Counter)  # composed groups only
+    found_by_band: Counter = field(default_factory=Counter)
 
     @property
     def found(self) -> int:
@@ -72,6 +86,14 @@ class Score:
         relevant = self.relevant_by_part[part]
         return self.found_by_part[part] / relevant if relevant else None
 
+    def band_recall(self) -> dict[str, tuple[int, int]]:
+        """Face-size band -> (found, relevant), in composed group photos."""
+        return {
+            label: (self.found_by_band[label], self.relevant_by_band[label])
+            for _lowest, label in SIZE_BANDS
+            if self.relevant_by_band[label]
+        }
+
     @property
     def share_without_photos(self) -> float:
         """People with at least two photos to find who found none of them."""
@@ -100,6 +122,11 @@ class Score:
                 f"{part}_recall": (None if (r := self.part_recall(part)) is None else round(r, 4))
                 for part in PARTS
             },
+            "group_recall_by_face_size": {
+                label: {"found": found, "relevant": relevant, "recall": round(found / relevant, 4)}
+                for label, (found, relevant) in self.band_recall().items()
+            },
+            "relevant_by_part": dict(self.relevant_by_part),
             "found": self.found,
             "wrong": self.wrong,
             "unverifiable": self.unverifiable,
@@ -122,8 +149,17 @@ class Score:
 
 
 def answers_for(event: IndexedEvent, person: str, decision: Decision, count: int) -> dict:
-    """A truthful attendee answering the first ``count`` questions about the face shown."""
-    return {q.face_id: event.who[q.face_id] == person for q in decision.questions[:count]}
+    """A truthful attendee answering the first ``count`` questions about the face shown.
+    A face of a real group photo is not labelled: its question is left unanswered
+    (rather than answered wrongly), and counts among the ``count``."""
+    answers = {}
+    for question in decision.questions[:count]:
+        who = event.who[question.face_id]
+        photo = event.photos[event.photo_index[question.face_id]]
+        if who is None and photo.part == "real_group":
+            continue
+        answers[question.face_id] = who == person
+    return answers
 
 
 def score_search(
@@ -145,5 +181,9 @@ def score_search(
     for i in relevant:
         score.relevant_by_part[photos[i].part] += 1
         score.found_by_part[photos[i].part] += i in found
+        for face in photos[i].pasted:
+            if face.person == person and (band := size_band(face.box.short_side)):
+                score.relevant_by_band[band] += 1
+                score.found_by_band[band] += i in found
     for i in wrong:
         score.wrong_by_part[photos[i].part] += 1

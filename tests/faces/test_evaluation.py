@@ -123,3 +123,62 @@ def test_the_evaluation_engine_answers_like_the_database(dataset_root, album, se
         ]
         compared += 1
     assert compared == 4 and Photo.objects.count() == len(event.photos)
+
+
+@pytest.fixture
+def dataset_with_real_groups(dataset_root, images):
+    """Real group photos beside the composed ones: one shows Obama, one a person whose
+    only other photo is their selfie, one strangers only."""
+    crowd = Image.open(images["group6.jpg"]).convert("RGB")
+    boxes = sorted(
+        get_detector().detect(__import__("numpy").asarray(crowd)), key=lambda b: -b.width
+    )
+    face = boxes[0]
+    margin = face.width // 2
+    selfie = crowd.crop(
+        (
+            face.x - margin,
+            face.y - margin,
+            face.x + face.width + margin,
+            face.y + face.height + margin,
+        )
+    )
+    (dataset_root / "identities" / "friend").mkdir()
+    selfie.resize((selfie.width * 2, selfie.height * 2)).save(
+        dataset_root / "identities/friend/1.jpg", quality=92
+    )
+    groups = dataset_root / "groups"
+    groups.mkdir()
+    ImageOps.mirror(crowd).save(groups / "party.jpg", quality=88)
+    together = Image.new("RGB", (900, 500), (90, 90, 90))
+    together.paste(Image.open(images["obama3.jpg"]).convert("RGB").resize((400, 460)), (20, 20))
+    together.paste(Image.open(images["astronaut.png"]).convert("RGB").resize((400, 400)), (480, 50))
+    together.save(groups / "together.jpg", quality=88)
+    no_face_image(seed=5).save(groups / "empty-hall.jpg")
+    (groups / "labels.csv").write_text(
+        "file,identities_present,other_people\n"
+        "party.jpg,friend,the rest of the cast\n"
+        "together.jpg,obama,an astronaut\n"
+        "empty-hall.jpg,,\n"
+    )
+    return dataset_root
+
+
+def test_real_group_photos_are_reported_apart_and_single_photo_people_kept(
+    dataset_with_real_groups, db
+):
+    root = str(dataset_with_real_groups)
+    args = ("evaluate_faces", "--all", "--groups", "1", "--hard-groups", "2", root)
+    report = json.loads(run(*args, "--json"))
+    plain = report["scores"]["defaults"]["0"]
+    assert plain["people"] == 5  # "friend" has one photo, but a real group shows them
+    # Obama's and the friend's appearances; the strangers' photos are not theirs to find.
+    assert plain["relevant_by_part"]["real_group"] == 2
+    assert plain["real_group_recall"] is not None
+    bands = plain["group_recall_by_face_size"]
+    assert bands and all(0 <= b["found"] <= b["relevant"] for b in bands.values())
+    assert sum(b["relevant"] for b in bands.values()) == (
+        plain["relevant_by_part"].get("group", 0) + plain["relevant_by_part"].get("hard_group", 0)
+    )
+    text = run(*args)
+    assert "Real group photos:" in text and "by face size" in text

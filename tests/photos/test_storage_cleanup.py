@@ -214,7 +214,7 @@ def test_the_task_for_a_photo_deleted_before_it_ran_ends_quietly(album, images, 
     with images["obama.jpg"].open("rb") as fp:
         photo = add_photo(album=album, fp=fp, original_filename="o.jpg", queue=False).photo
     Photo.objects.filter(pk=photo.pk).delete()
-    assert face_tasks.process_photo(photo.pk) is None
+    assert face_tasks.process_photo(photo.pk) is False  # not taken: nothing to process
     assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
 
 

@@ -106,6 +106,7 @@ class Command(BaseCommand):
                 return
             self.stdout.write("Everyone in one event (the defaults were tuned on these people):")
             self.print_scores(scores)
+            self.print_bands(scores["defaults"][0])
             self.print_worst(scores["defaults"][0])
             return
         folds = cross_validate(
@@ -149,12 +150,14 @@ class Command(BaseCommand):
         self.print_scores(
             {label: {n: pooled(folds, label, n) for n in answers} for label in labels}
         )
+        self.print_bands(pooled(folds, "defaults", 0))
         self.print_worst(pooled(folds, "defaults", 0))
 
     def print_scores(self, scores: dict[str, dict[int, Score]]) -> None:
         self.stdout.write(
             f"  {'rules':26} {'answers':>7} {'precision':>9} {'verifiable':>10} {'recall':>6} "
-            f"{'groups':>6} {'hard':>6} {'wrong':>5} {'no face':>7} {'none':>5} {'<80%':>5}"
+            f"{'groups':>6} {'hard':>6} {'real':>6} {'wrong':>5} {'no face':>7} {'none':>5} "
+            f"{'<80%':>5}"
         )
         for label, by_answers in scores.items():
             for count, score in by_answers.items():
@@ -164,9 +167,26 @@ class Command(BaseCommand):
                     f"  {LABELS[label]:26} {count:7d} {score.precision:9.3f} "
                     f"{score.precision_verifiable:10.3f} {score.recall:6.3f} "
                     f"{_rate(score.part_recall('group'))} {_rate(score.part_recall('hard_group'))} "
+                    f"{_rate(score.part_recall('real_group'))} "
                     f"{score.wrong:5d} {score.wrong_by_part['no_face']:7d} "
                     f"{score.share_without_photos:5.1%} {score.share_mostly_wrong:5.1%}"
                 )
+
+    def print_bands(self, score: Score) -> None:
+        """Recall in composed group photos by the size of the searched face."""
+        bands = score.band_recall()
+        if not bands:
+            return
+        self.stdout.write("Composed group photos by face size (product defaults, no answers):")
+        for label, (found, relevant) in bands.items():
+            self.stdout.write(f"  {label:16} {found / relevant:6.3f}  ({found} of {relevant})")
+        real = score.relevant_by_part["real_group"]
+        if real:
+            found = score.found_by_part["real_group"]
+            self.stdout.write(
+                f"Real group photos: {found / real:.3f} ({found} of {real} appearances; "
+                "face sizes not labelled)"
+            )
 
     def print_worst(self, score: Score) -> None:
         self.stdout.write("Worst five people (product defaults, no answers):")
