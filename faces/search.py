@@ -51,16 +51,41 @@ CANDIDATE_FIELDS = (
 
 def exact_candidates(
     embedding: np.ndarray, *, embedder: str, filters: SearchFilters, threshold: float
-) -> QuerySet:
-    """Every filtered face closer than ``threshold``, its distance computed exactly."""
-    return (
-        filtered_faces(embedder=embedder, dimensions=len(embedding), filters=filters)
+) -> list[tuple]:
+    """Every filtered face closer than ``threshold``, its distance computed exactly.
+
+    Two queries. The first computes every distance in the vector table alone (narrowed
+    by the event's B-tree) and returns the few ids under the threshold. The second
+    joins those few rows to their faces and people. In one query the planner cannot
+    tell that the distance leaves a handful of 10,000 rows (it guesses a third): it
+    hash-joined every face of the table, 8.9 of the 18.5 ms of a search in a
+    10,000-face event among 100,000 faces (bench/search_bench.py, docs/search.md).
+    """
+    ids = list(exact_near_ids(embedding, embedder=embedder, filters=filters, threshold=threshold))
+    if not ids:
+        return []
+    return list(
+        vector_model(len(embedding))
+        .objects.searchable(embedder)
+        .filter(pk__in=ids)
         .with_distance(embedding)
-        .filter(distance__lt=threshold)
-        # No ORDER BY: sorting there (with photos joined) cost 5x the search itself at
-        # 1M faces; faces.matching.decide orders the few rows in Python.
+        # No ORDER BY: faces.matching.decide orders the few rows in Python.
         .order_by()
         .values_list(*CANDIDATE_FIELDS)
+    )
+
+
+def exact_near_ids(
+    embedding: np.ndarray, *, embedder: str, filters: SearchFilters, threshold: float
+) -> QuerySet:
+    """The ids of the filtered vectors closer than ``threshold``: the first of
+    :func:`exact_candidates`' two queries, on the vector table alone."""
+    vectors = vector_model(len(embedding)).objects
+    return (
+        filters.apply(vectors.matchable(embedder))
+        .with_distance(embedding)
+        .filter(distance__lt=threshold)
+        .values_list("pk", flat=True)
     )
 
 

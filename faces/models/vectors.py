@@ -9,12 +9,17 @@ from photos.models import Event, Photo
 
 
 class FaceVectorQuerySet(models.QuerySet):
+    def matchable(self, embedder: str) -> "FaceVectorQuerySet":
+        """This embedder's vectors of faces good enough to match, from this table alone
+        (hidden faces have none left: hiding deletes them)."""
+        return self.filter(embedder=embedder, is_matchable=True)
+
     def searchable(self, embedder: str) -> "FaceVectorQuerySet":
         """Vectors a search may return: this embedder's, of visible faces good enough to
         match. Hiding a face deletes its vectors; the status is checked as well, at no
         cost (the face is joined for its person anyway), so that no other path that
         hides a face can leave it searchable."""
-        return self.filter(embedder=embedder, is_matchable=True, face__status=Face.Status.VISIBLE)
+        return self.matchable(embedder).filter(face__status=Face.Status.VISIBLE)
 
     def with_distance(self, embedding) -> "FaceVectorQuerySet":
         return self.annotate(distance=L2Distance("embedding", list(map(float, embedding))))

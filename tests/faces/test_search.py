@@ -1,5 +1,7 @@
 """Search queries: exact inside events, HNSW with iterative scans across them (EXPLAIN)."""
 
+import re
+
 import numpy as np
 import pytest
 from django.db import connection
@@ -11,6 +13,7 @@ from faces.search import (
     approximate_nearest,
     candidate_faces,
     exact_candidates,
+    exact_near_ids,
     find_photo_matches,
     uses_exact_search,
 )
@@ -63,12 +66,20 @@ def test_search_inside_one_event_is_exact_through_the_event_index(synthetic_face
     filters = SearchFilters(event_ids=[synthetic_faces["events"][0].pk])
     assert uses_exact_search(embedder=EMBEDDER, dimensions=128, filters=filters) is True
     query_plan = plan(
-        exact_candidates(
-            synthetic_faces["query"], embedder=EMBEDDER, filters=filters, threshold=0.5
-        )
+        exact_near_ids(synthetic_faces["query"], embedder=EMBEDDER, filters=filters, threshold=0.5)
     )
     assert "Index Cond: (event_id = " in query_plan  # a B-tree on the event narrows the rows
     assert "hnsw" not in query_plan
+    # The distances are computed in the vector table alone: no face is joined before the
+    # threshold leaves the few near ones (a hash join read every face of the table).
+    assert not re.search(r"faces_face\b|faces_faceperson", query_plan)
+    rows = exact_candidates(
+        synthetic_faces["query"], embedder=EMBEDDER, filters=filters, threshold=0.5
+    )
+    near = exact_near_ids(
+        synthetic_faces["query"], embedder=EMBEDDER, filters=filters, threshold=0.5
+    )
+    assert len(rows) == len(list(near)) > 0 and all(row[2] < 0.5 for row in rows)
     matches = find_photo_matches(
         synthetic_faces["query"], embedder=EMBEDDER, filters=filters, threshold=0.5
     )
