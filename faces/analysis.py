@@ -90,6 +90,22 @@ def embed_faces(
     ]
 
 
+def mirror_averaged(
+    pixels: np.ndarray, box: Box, embedder: Embedder, embedding: np.ndarray
+) -> np.ndarray:
+    """A selfie's search vector: ``embedding`` (the face in ``pixels`` at ``box``)
+    averaged with the embedding of its mirror image, to unit length. One selfie is one
+    side of a face; the mirror adds the other side's view at the cost of one more
+    embedding. Measured on people nobody tuned for (docs/match-quality.md): recall
+    0.936 -> 0.947 at the same precision, 2.1 % -> 1.1 % of people finding nothing.
+    Only selfies: stored faces keep their plain embeddings (the ingest rate)."""
+    flipped = np.ascontiguousarray(pixels[:, ::-1])
+    with inference_lock:
+        (mirror,) = embedder.embed(flipped, [box.mirrored(pixels.shape[1])])
+    mean = np.asarray(embedding, dtype=np.float64) + mirror
+    return (mean / np.linalg.norm(mean)).astype(np.float32)
+
+
 def embed_vectors(loaded: LoadedImage, faces: list[FoundFace], embedder: Embedder) -> np.ndarray:
     """Only the vectors (one row per face), for storing with several embedders."""
     embedded = embed_faces(loaded, faces, embedder)

@@ -28,6 +28,7 @@ from faces.analysis import (
     embed_faces,
     embed_vectors,
     largest_face,
+    mirror_averaged,
 )
 from faces.calibration import calibration_for
 from faces.engines import embedder_named, get_detector, get_embedder
@@ -74,10 +75,18 @@ class Selfie:
     width: int
     height: int
     preview_jpeg: bytes  # a small copy with the face used boxed; shown once, never stored
-    vectors: dict[str, np.ndarray] = field(default_factory=dict)  # embedder name -> vector
+    # Embedder name -> the search vector: the face averaged with its mirror image
+    # (faces.analysis.mirror_averaged).
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    # Embedder name -> the face's own embedding, as an event photo's face would have
+    # it: what the check for a face cut out of an event photo compares.
+    plain_vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
     def vector(self, embedder: str) -> np.ndarray:
         return self.vectors[embedder]
+
+    def plain_vector(self, embedder: str) -> np.ndarray:
+        return self.plain_vectors[embedder]
 
     def box_percentages(self) -> list[float]:
         """The face used, as percentages (left, top, width, height) of the upright
@@ -156,9 +165,14 @@ def read_selfie(*, fp, pick=None, embedders: list[Embedder] | None = None) -> Se
         _check_usable(face, unclear=len(found) > len(faces))
         embedders = embedders or [get_embedder()]
         (embedded,) = embed_faces(loaded, [face], embedders[0])
-        vectors = {embedders[0].name: embedded.embedding}
+        plain = {embedders[0].name: embedded.embedding}
         for other in embedders[1:]:
-            vectors[other.name] = embed_vectors(loaded, [face], other)[0]
+            plain[other.name] = embed_vectors(loaded, [face], other)[0]
+        pixels = loaded.as_array()
+        vectors = {
+            embedder.name: mirror_averaged(pixels, face.box, embedder, plain[embedder.name])
+            for embedder in embedders
+        }
         preview = _selfie_preview(loaded, embedded)
     return Selfie(
         face=embedded,
@@ -167,6 +181,7 @@ def read_selfie(*, fp, pick=None, embedders: list[Embedder] | None = None) -> Se
         height=loaded.height,
         preview_jpeg=preview,
         vectors=vectors,
+        plain_vectors=plain,
     )
 
 
@@ -262,7 +277,7 @@ def search_by_selfie(
     selfie = read_selfie(fp=fp, embedders=list(embedders.values()))
     if refuse_event_faces and any(
         has_face_within(
-            selfie.vector(name),
+            selfie.plain_vector(name),
             embedder=name,
             event_ids=event_ids,
             distance=calibration_for(name).reuse,

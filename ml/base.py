@@ -45,6 +45,26 @@ class Box:
             landmarks=landmarks,
         )
 
+    def mirrored(self, image_width: int) -> "Box":
+        """The same face in the image flipped left to right: the landmarks keep their
+        order, left to right in the image (the eyes and the mouth corners swap)."""
+        landmarks = None
+        if self.landmarks is not None:
+            points = [
+                (round(image_width - x, 2), y)
+                for x, y in zip(self.landmarks[::2], self.landmarks[1::2], strict=True)
+            ]
+            order = (1, 0, 2, 4, 3)
+            landmarks = tuple(v for i in order for v in points[i])
+        return Box(
+            x=image_width - self.x - self.width,
+            y=self.y,
+            width=self.width,
+            height=self.height,
+            score=self.score,
+            landmarks=landmarks,
+        )
+
     def iou(self, other: "Box") -> float:
         left, top = max(self.x, other.x), max(self.y, other.y)
         right = min(self.x + self.width, other.x + other.width)

@@ -7,14 +7,17 @@ after its SQL query (a test checks that both give the same answer). What is left
 is only the database round trip, so that a setting can be tried in seconds.
 """
 
+import io
 from dataclasses import dataclass
 
 import numpy as np
 
+from faces.analysis import ANALYSIS_SIDE, mirror_averaged
 from faces.evaluation.cache import FaceCache
 from faces.evaluation.dataset import Dataset, LabelledPhoto
 from faces.grouping import centres, group_faces
 from faces.matching import CandidateFace, Decision, MatchRules, PersonSummary, decide
+from photos.images import open_image
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,19 @@ class IndexedEvent:
 
     @staticmethod
     def _selfie(cache: FaceCache, item: LabelledPhoto) -> np.ndarray | None:
-        """The labelled (central) face of the selfie photo, if usable as a selfie."""
-        found = cache.faces(item.read_bytes())
+        """The search vector of the labelled (central) face of the selfie photo, if
+        usable as a selfie: averaged with its mirror image, as the product's selfies
+        are (faces.selfies.read_selfie)."""
+        data = item.read_bytes()
+        found = cache.faces(data)
         boxes = [face.box for face in found.faces]
         for face in found.faces:
             if item.face_person(face.box, (found.width, found.height), boxes):
-                return face.embedding if face.is_matchable else None
+                if not face.is_matchable:
+                    return None
+                loaded = open_image(io.BytesIO(data), max_pixels=10**9, decode_side=ANALYSIS_SIDE)
+                box = face.box.scaled(loaded.scale)
+                return mirror_averaged(loaded.as_array(), box, cache.embedder, face.embedding)
         return None
 
     def group(self, grouping: Grouping) -> None:

@@ -172,7 +172,7 @@ def test_only_the_face_used_is_embedded(client, event, images, monkeypatch):
     assert response.status_code == 200
     assert response.context["results"].face_count == 6
     assert b"We saw 6 faces in your picture and used the largest one" in response.content
-    assert boxes_embedded == [1]
+    assert boxes_embedded == [1, 1]  # the face used, and its mirror image (not 6 faces)
 
 
 # --- 8. faces of the event are not selfies ------------------------------------------

@@ -58,7 +58,7 @@ class Command(BaseCommand):
         selfie = self.read_selfie(options["selfie"], embedder)
         rules = self.rules(options, embedder.name)
         decision = find_matches(
-            selfie.face.embedding, embedder=embedder.name, filters=filters, rules=rules
+            selfie.vector(embedder.name), embedder=embedder.name, filters=filters, rules=rules
         )
         matches = [(m, "sure") for m in decision.sure]
         if options["maybe"]:
