@@ -25,7 +25,6 @@ from faces.analysis import (
     FaceRules,
     FoundFace,
     detect_faces,
-    embed_faces,
     embed_vectors,
     largest_face,
     mirror_averaged,
@@ -164,15 +163,19 @@ def read_selfie(*, fp, pick=None, embedders: list[Embedder] | None = None) -> Se
         face = pick(faces, loaded) if pick else largest_face(faces)
         _check_usable(face, unclear=len(found) > len(faces))
         embedders = embedders or [get_embedder()]
-        (embedded,) = embed_faces(loaded, [face], embedders[0])
-        plain = {embedders[0].name: embedded.embedding}
-        for other in embedders[1:]:
-            plain[other.name] = embed_vectors(loaded, [face], other)[0]
         pixels = loaded.as_array()
-        vectors = {
-            embedder.name: mirror_averaged(pixels, face.box, embedder, plain[embedder.name])
-            for embedder in embedders
-        }
+        plain, vectors = {}, {}
+        for embedder in embedders:
+            if settings.FACES_SELFIE_MIRROR:
+                plain[embedder.name], vectors[embedder.name] = mirror_averaged(
+                    pixels, face.box, embedder
+                )
+            else:
+                plain[embedder.name] = embed_vectors(loaded, [face], embedder)[0]
+                vectors[embedder.name] = plain[embedder.name]
+        embedded = DetectedFace(
+            face.full_box, plain[embedders[0].name], face.sharpness, face.is_matchable
+        )
         preview = _selfie_preview(loaded, embedded)
     return Selfie(
         face=embedded,

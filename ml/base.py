@@ -111,6 +111,15 @@ class Embedder:
     def embed(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
         raise NotImplementedError
 
+    def embed_with_mirror(self, image: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
+        """The face's embedding and its mirror image's (a selfie searches with both).
+        Here the whole image is flipped and embedded again; an embedder that aligns
+        the face itself can flip the aligned crop and embed both in one batch."""
+        (plain,) = self.embed(image, [box])
+        flipped = np.ascontiguousarray(image[:, ::-1])
+        (mirror,) = self.embed(flipped, [box.mirrored(image.shape[1])])
+        return plain, mirror
+
 
 def normalise_rows(vectors: np.ndarray) -> np.ndarray:
     """Unit-length rows: L2 on unit vectors orders exactly like cosine distance."""

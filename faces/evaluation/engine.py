@@ -11,6 +11,7 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 
 from faces.analysis import ANALYSIS_SIDE, mirror_averaged
 from faces.evaluation.cache import FaceCache
@@ -79,9 +80,11 @@ class IndexedEvent:
             if item.face_person(face.box, (found.width, found.height), boxes):
                 if not face.is_matchable:
                     return None
+                if not settings.FACES_SELFIE_MIRROR:
+                    return face.embedding
                 loaded = open_image(io.BytesIO(data), max_pixels=10**9, decode_side=ANALYSIS_SIDE)
                 box = face.box.scaled(loaded.scale)
-                return mirror_averaged(loaded.as_array(), box, cache.embedder, face.embedding)
+                return mirror_averaged(loaded.as_array(), box, cache.embedder)[1]
         return None
 
     def group(self, grouping: Grouping) -> None:

@@ -40,3 +40,10 @@ def test_the_search_vector_is_the_face_and_its_mirror_image(images):
     # is nearer the search vector than the plain embedding.
     flipped = _read(ImageOps.mirror(photo)).plain_vector(name)
     assert np.linalg.norm(searched - flipped) < np.linalg.norm(plain - flipped)
+
+
+def test_without_the_mirror_the_face_alone_is_searched(images, settings):
+    settings.FACES_SELFIE_MIRROR = False
+    selfie = _read(Image.open(images["obama.jpg"]).convert("RGB"))
+    name = get_embedder().name
+    assert np.array_equal(selfie.vector(name), selfie.plain_vector(name))

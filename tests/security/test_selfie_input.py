@@ -163,16 +163,23 @@ def test_only_the_face_used_is_embedded(client, event, images, monkeypatch):
     boxes_embedded = []
     original = embedder.embed
 
+    original_with_mirror = embedder.embed_with_mirror
+
     def counting(image, boxes):
         boxes_embedded.append(len(boxes))
         return original(image, boxes)
 
+    def counting_with_mirror(image, box):
+        boxes_embedded.append(1)
+        return original_with_mirror(image, box)
+
     monkeypatch.setattr(embedder, "embed", counting)
+    monkeypatch.setattr(embedder, "embed_with_mirror", counting_with_mirror)
     response = post_selfie(client, event, images["group6.jpg"].read_bytes())
     assert response.status_code == 200
     assert response.context["results"].face_count == 6
     assert b"We saw 6 faces in your picture and used the largest one" in response.content
-    assert boxes_embedded == [1, 1]  # the face used, and its mirror image (not 6 faces)
+    assert boxes_embedded == [1]  # the face used (with its mirror image), not 6 faces
 
 
 # --- 8. faces of the event are not selfies ------------------------------------------
