@@ -205,6 +205,18 @@ def measure_upload(jpegs, album, port) -> dict:
     }
 
 
+def start_worker(workers: int) -> subprocess.Popen:
+    """A real `qcluster` with this many workers, one thread each for the models."""
+    env = {**os.environ, "Q_WORKERS": str(workers), "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def measure_processing(album, count: int, workers: int) -> dict:
     from django_q.models import OrmQ
 
@@ -213,15 +225,8 @@ def measure_processing(album, count: int, workers: int) -> dict:
     for photo in photos:
         Photo.objects.filter(pk=photo.pk).update(processing_status="pending")
         request_processing(photos=[photo])  # autocommit: enqueued at once
-    env = {**os.environ, "Q_WORKERS": str(workers), "OMP_NUM_THREADS": "1"}
     started = time.perf_counter()
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker(workers)
     ids = [p.pk for p in photos]
     try:
         while Photo.objects.filter(

@@ -35,7 +35,6 @@ os.environ.setdefault("FACES_TORCH_THREADS", "1")
 import argparse  # noqa: E402
 import io  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections import defaultdict  # noqa: E402
@@ -52,7 +51,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 
 from bench.live_bench import build_event  # noqa: E402
-from bench.upload_bench import bench_album  # noqa: E402
+from bench.upload_bench import bench_album, start_worker  # noqa: E402
 from faces import processing  # noqa: E402
 from faces.analysis import ANALYSIS_SIDE, FaceRules  # noqa: E402
 from faces.engines import embedders_for_new_faces, get_detector  # noqa: E402
@@ -162,14 +161,7 @@ def rate_through_queue(album, built) -> None:
     alone = statistics.mean(models_alone(data, album.event_id) for _, data, _ in built)
     for photo in photos:
         photo_services.request_processing(photos=[photo])  # autocommit: queued at once
-    env = {**os.environ, "Q_WORKERS": "1"}
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker(1)
     ids = [photo.pk for photo in photos]
     waiting = Photo.objects.filter(pk__in=ids).exclude(processing_status=Photo.Status.DONE)
     try:

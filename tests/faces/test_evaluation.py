@@ -4,6 +4,7 @@ answers in memory as through the database."""
 import io
 import json
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.test import TestCase
@@ -130,19 +131,9 @@ def dataset_with_real_groups(dataset_root, images):
     """Real group photos beside the composed ones: one shows Obama, one a person whose
     only other photo is their selfie, one strangers only."""
     crowd = Image.open(images["group6.jpg"]).convert("RGB")
-    boxes = sorted(
-        get_detector().detect(__import__("numpy").asarray(crowd)), key=lambda b: -b.width
-    )
-    face = boxes[0]
-    margin = face.width // 2
-    selfie = crowd.crop(
-        (
-            face.x - margin,
-            face.y - margin,
-            face.x + face.width + margin,
-            face.y + face.height + margin,
-        )
-    )
+    face = max(get_detector().detect(np.asarray(crowd)), key=lambda b: b.width)
+    left, top = face.x - face.width // 2, face.y - face.height // 2
+    selfie = crowd.crop((left, top, left + 2 * face.width, top + 2 * face.height))
     (dataset_root / "identities" / "friend").mkdir()
     selfie.resize((selfie.width * 2, selfie.height * 2)).save(
         dataset_root / "identities/friend/1.jpg", quality=92
