@@ -37,8 +37,12 @@ logger = logging.getLogger(__name__)
 # previews while the models find and embed its faces, then (for queued photos) saves
 # them, stores the faces and groups them while the worker's own thread goes on with the
 # next photo's models. One thread, first in first out: a photo's previews are drawn
-# before its faces are stored, and a worker is never more than one photo ahead.
+# before its faces are stored.
 HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="photo-helper")
+# The last photo handed to the helper: the next one waits for it before being handed
+# over, so a worker is never more than one photo ahead of its helper (a long grouping
+# there cannot pile up decoded photos in memory).
+_handed_over: Future | None = None
 
 ERROR_MESSAGE_LIMIT = 1000
 UNEXPECTED_FAILURE = gettext_lazy(
@@ -103,8 +107,11 @@ def process_photo_overlapped(*, photo_id: int) -> Future | None:
     analysed = _claim_and_analyse(photo_id, deadline)
     if not isinstance(analysed, Analysed):
         return finished(analysed)
-    language = translation.get_language()
-    return HELPER.submit(_finish_in_helper, analysed, deadline, language)
+    global _handed_over
+    if _handed_over is not None:
+        _handed_over.result()  # never raises: the helper logs its own failures
+    _handed_over = HELPER.submit(_finish_in_helper, analysed, deadline, translation.get_language())
+    return _handed_over
 
 
 def finished(photo: Photo | None) -> Future | None:

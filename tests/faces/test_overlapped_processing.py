@@ -8,6 +8,7 @@ The helper thread has its own database connection, so these tests commit
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,28 @@ def test_a_worker_process_that_ends_right_after_the_models_still_stores_the_phot
     photo.refresh_from_db()
     assert photo.processing_status == Photo.Status.DONE
     assert Face.objects.filter(photo=photo).count() == 1
+
+
+def test_a_worker_is_never_more_than_one_photo_ahead_of_its_helper(
+    album, images, media_root, monkeypatch
+):
+    """While the helper is still storing the last photo (here: held up), the next photo
+    is not handed over: the task waits, so decoded photos cannot pile up."""
+    first, second = _added(album, images, "obama.jpg"), _added(album, images, "biden.jpg")
+    release = threading.Event()
+    real_store = processing.store_faces
+
+    def held_up(**kwargs):
+        if kwargs["photo"].pk == first.pk:
+            release.wait(30)
+        return real_store(**kwargs)
+
+    monkeypatch.setattr(processing, "store_faces", held_up)
+    finishing_first = processing.process_photo_overlapped(photo_id=first.pk)
+    threading.Timer(3.0, release.set).start()  # far longer than the second photo's models
+
+    finishing_second = processing.process_photo_overlapped(photo_id=second.pk)
+
+    assert finishing_first.done()  # the second waited for it before being handed over
+    assert finishing_second.result(timeout=120).processing_status == Photo.Status.DONE
+    assert finishing_first.result().processing_status == Photo.Status.DONE
