@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT))
 FIRST_SHARE = 0.7
 # The 5-person events: as the issue's, 24 photos, then 10 more; many draws of people.
 SMALL_DRAWS, SMALL_FIRST, SMALL_SECOND = 10, 24, 10
+# "The same person?" answers an organiser is counted to give at first.
+FIRST_ANSWERS = 10
 
 
 def main() -> None:
@@ -181,6 +183,75 @@ def run(event, grouping, rule: str, max_full: int, *, counts=None, seed: int = 0
         "ids_kept": round(stayed, 4),
         "groups_of_known": _groups_of_known(labels, event.who, rows),
         **corrections(labels, event.who, rows),
+        **same_person_answers(labels, event.who, rows, vectors, photos),
+    }
+
+
+def same_person_answers(labels, who, rows, vectors, photos) -> dict:
+    """How many "The same person?" answers mend every split person, the pairs asked in
+    the product's order (faces.people_review: centres closest first, within its reach),
+    with and without leaving out pairs of people who share a photo. Counted on the
+    groups as they stand: a "yes" joins two parts, a "no" moves to the next pair; None
+    when a split person's parts are beyond the reach."""
+    from faces.calibration import calibration_for
+    from faces.engines import get_embedder
+    from faces.people_review import SUGGESTION_REACH
+
+    reach = SUGGESTION_REACH * calibration_for(get_embedder().name).grouping
+    members: dict[int, list[int]] = {}
+    for index, label in enumerate(labels.tolist()):
+        members.setdefault(label, []).append(index)
+    owner = {}
+    for label, indexes in members.items():
+        known = [who[rows[i]] for i in indexes if who[rows[i]]]
+        owner[label] = Counter(known).most_common(1)[0][0] if known else None
+    parts = Counter(person for person in owner.values() if person)
+    split = {person for person, count in parts.items() if count > 1}
+    labels_list = list(members)
+    centres = np.array([vectors[members[label]].mean(axis=0) for label in labels_list])
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    photo_sets = [set(photos[members[label]].tolist()) for label in labels_list]
+    distances = np.sqrt(np.clip(2 - 2 * centres @ centres.T, 0, None))
+    first, second = np.where(np.triu(distances < reach, k=1))
+    order = np.argsort(distances[first, second], kind="stable")
+    pairs = [(int(first[k]), int(second[k])) for k in order]
+
+    some_part = {owner[label]: index for index, label in enumerate(labels_list)}
+
+    def answers(skip_together: bool) -> tuple[int | None, int]:
+        """Answers until every split person is whole, and how many of them are whole
+        after the first FIRST_ANSWERS answers."""
+        joined = {label: {label} for label in range(len(labels_list))}
+        asked, mended_early = 0, 0
+
+        def whole() -> int:
+            return sum(1 for p in split if len(joined[some_part[p]]) == parts[p])
+
+        if not split:
+            return 0, 0
+        for a, b in pairs:
+            if skip_together and photo_sets[a] & photo_sets[b]:
+                continue
+            asked += 1
+            person = owner[labels_list[a]]
+            if person in split and person == owner[labels_list[b]]:
+                union = joined[a] | joined[b]
+                for label in union:
+                    joined[label] = union
+            if asked == FIRST_ANSWERS:
+                mended_early = whole()
+            if whole() == len(split):
+                return asked, mended_early if asked >= FIRST_ANSWERS else len(split)
+        return None, mended_early if asked >= FIRST_ANSWERS else whole()
+
+    any_pair, any_pair_early = answers(False)
+    apart, apart_early = answers(True)
+    return {
+        "split_persons": len(split),
+        "same_person_answers_any_pair": any_pair,
+        "same_person_answers": apart,
+        "mended_in_first_answers_any_pair": any_pair_early,
+        "mended_in_first_answers": apart_early,
     }
 
 
@@ -237,8 +308,24 @@ def _summary(rows: list[dict]) -> None:
             f"{np.mean([r['completeness'] for r in chosen]):.3f}, ids kept "
             f"{np.mean([r['ids_kept'] for r in chosen]):.3f}; organiser actions to correct: "
             f"{np.mean([r['corrections_before'] for r in chosen]):.1f} with the old tools, "
-            f"{np.mean([r['corrections_now'] for r in chosen]):.1f} now"
+            f"{np.mean([r['corrections_now'] for r in chosen]):.1f} now; "
+            f'"The same person?" answers to mend the splits: '
+            f"{_answers(chosen, 'same_person_answers_any_pair')} asking about any pair, "
+            f"{_answers(chosen, 'same_person_answers')} leaving out pairs seen together; "
+            f"split people whole after the first {FIRST_ANSWERS} answers: "
+            f"{_sum(chosen, 'mended_in_first_answers_any_pair')} / "
+            f"{_sum(chosen, 'mended_in_first_answers')} of {_sum(chosen, 'split_persons')}"
         )
+
+
+def _sum(rows: list[dict], key: str) -> int:
+    return sum(r[key] for r in rows)
+
+
+def _answers(rows: list[dict], key: str) -> str:
+    """The answers per event with a split (— when a part lies beyond the reach)."""
+    values = [r[key] for r in rows if r["split_people"]]
+    return "[" + ", ".join("—" if v is None else str(v) for v in values) + "]"
 
 
 def _line(row: dict) -> str:

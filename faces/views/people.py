@@ -135,6 +135,7 @@ def person_detail(request, pk):
     ranked = people_review.faces_in_confidence_order(person)
     page = Paginator(ranked, FACES_PER_PAGE).get_page(request.GET.get("page"))
     look_alikes = [] if person.is_hidden else organiser_decisions.look_alikes(person)
+    seen_together = people_review.seen_with(person, look_alikes) if look_alikes else set()
     share_url = ""
     if person.share_token:
         share_url = request.build_absolute_uri(
@@ -146,7 +147,8 @@ def person_detail(request, pk):
         "faces": page,
         "photo_count": organiser_decisions.photos_of(person).count(),
         "share_url": share_url,
-        "look_alikes": look_alikes,
+        # To merge with: the look-alikes never seen in one photo with this person.
+        "look_alikes": [other for other in look_alikes if other.pk not in seen_together],
         "move_targets": _move_targets(person, look_alikes),
         "unsure_count": sum(1 for r in ranked if r.unsure),
         "last_action": people_undo.last_action(person.event_id),

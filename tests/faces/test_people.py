@@ -3,6 +3,7 @@ decision of the organiser's (names, merges, "not this person", hides), shares.""
 
 import numpy as np
 import pytest
+from django.urls import reverse
 
 from faces import organiser_decisions, people_upkeep
 from faces.grouping import GroupSums, assign_faces, map_groups, merge_new_groups
@@ -199,3 +200,20 @@ def test_a_person_split_in_two_is_offered_as_a_look_alike(album, grouped):
     assert [p.pk for p in offered] == [half.pk]  # Bob is too far to be offered
     assert offered[0].photo_count == 1 and offered[0].cover_face_id == grouped["alice"][3].pk
     assert [p.pk for p in organiser_decisions.look_alikes(half)] == [alice.pk]
+
+
+def test_a_look_alike_seen_in_one_photo_with_the_person_is_not_offered_to_merge(
+    album, grouped, centres, rng, owner_client
+):
+    """Two faces of one photo are two people: the person page offers no merge with a
+    person who has a face in one of this person's photos."""
+    alice = person_of(grouped["alice"][0])
+    half = organiser_decisions.split_face(face=grouped["alice"][3])
+    merge_offer = f'name="people" value="{half.pk}"'
+    page = owner_client.get(reverse("faces:person", args=[alice.pk])).content.decode()
+    assert merge_offer in page
+    photo_with_alice = grouped["alice"][0].photo
+    beside_alice = FaceFactory(photo=photo_with_alice, embedding=near(centres["alice"], rng))
+    FacePerson.objects.create(face=beside_alice, event=album.event, person=half)
+    page = owner_client.get(reverse("faces:person", args=[alice.pk])).content.decode()
+    assert merge_offer not in page

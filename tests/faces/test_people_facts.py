@@ -130,6 +130,41 @@ def test_same_person_suggestions_offer_the_closest_pair_until_answered(sisters, 
     assert people_review.same_person_suggestions(event) == []
 
 
+def test_people_seen_together_in_a_photo_are_never_suggested_as_one(album):
+    """Two faces of one photo are two people: asking about them would waste the
+    organiser's key, so the next closest pair comes first (unless that face is hidden
+    as a false face)."""
+    rng = np.random.default_rng(5)
+    base = unit(rng.normal(size=128))
+    side, other = rng.normal(size=128), rng.normal(size=128)
+    twin, cousin = unit(base + 0.15 * unit(side)), unit(base + 0.3 * unit(other))
+    people = {}
+    together = PhotoFactory(album=album)
+    for name, centre in (("first", base), ("twin", twin), ("cousin", cousin)):
+        person = Person.objects.create(event=album.event)
+        photos = [PhotoFactory(album=album) for _ in range(2)]
+        if name in ("first", "twin"):
+            photos.append(together)
+        faces = [FaceFactory(photo=photo, embedding=near(centre, rng)) for photo in photos]
+        FacePerson.objects.bulk_create(
+            FacePerson(face=face, event=album.event, person=person) for face in faces
+        )
+        people[name] = (person, faces)
+    pairs = {
+        frozenset((s.first.pk, s.second.pk))
+        for s in people_review.same_person_suggestions(album.event, limit=5)
+    }
+    first, twin, cousin = (people[name][0].pk for name in ("first", "twin", "cousin"))
+    assert frozenset((first, twin)) not in pairs
+    (closest,) = people_review.same_person_suggestions(album.event)
+    assert {closest.first.pk, closest.second.pk} in ({first, cousin}, {twin, cousin})
+    twins_face_in_that_photo = people["twin"][1][-1]
+    twins_face_in_that_photo.status = "hidden"
+    twins_face_in_that_photo.save()
+    (closest,) = people_review.same_person_suggestions(album.event)
+    assert {closest.first.pk, closest.second.pk} == {first, twin}
+
+
 def test_a_persons_faces_come_in_confidence_order_with_the_unsure_marked(sisters, album):
     """A stranger's face grouped into the person (0.45 from them) comes last, marked."""
     rng = np.random.default_rng(11)
