@@ -244,10 +244,25 @@ def same_person_answers(labels, who, rows, vectors, photos) -> dict:
                 return asked, mended_early if asked >= FIRST_ANSWERS else len(split)
         return None, mended_early if asked >= FIRST_ANSWERS else whole()
 
+    def offered_on_page(person: str) -> bool:
+        """Whether the person page of the person's largest part offers another part
+        among its 6 merge offers (faces.views.people.person_detail: the 12 closest
+        people, those seen in one photo with it left out)."""
+        own = [i for i, label in enumerate(labels_list) if owner[label] == person]
+        largest = max(own, key=lambda i: len(members[labels_list[i]]))
+        nearest = [
+            i
+            for i in np.argsort(distances[largest])
+            if i != largest and distances[largest, i] < reach
+        ][:12]
+        offered = [i for i in nearest if not photo_sets[i] & photo_sets[largest]][:6]
+        return any(i in own for i in offered)
+
     any_pair, any_pair_early = answers(False)
     apart, apart_early = answers(True)
     return {
         "split_persons": len(split),
+        "offered_on_their_page": sum(offered_on_page(person) for person in split),
         "same_person_answers_any_pair": any_pair,
         "same_person_answers": apart,
         "mended_in_first_answers_any_pair": any_pair_early,
@@ -314,7 +329,9 @@ def _summary(rows: list[dict]) -> None:
             f"{_answers(chosen, 'same_person_answers')} leaving out pairs seen together; "
             f"split people whole after the first {FIRST_ANSWERS} answers: "
             f"{_sum(chosen, 'mended_in_first_answers_any_pair')} / "
-            f"{_sum(chosen, 'mended_in_first_answers')} of {_sum(chosen, 'split_persons')}"
+            f"{_sum(chosen, 'mended_in_first_answers')} of {_sum(chosen, 'split_persons')}; "
+            f"another part offered on the largest part's page: "
+            f"{_sum(chosen, 'offered_on_their_page')}"
         )
 
 

@@ -134,8 +134,9 @@ def person_detail(request, pk):
     person = _person_for(request, pk)
     ranked = people_review.faces_in_confidence_order(person)
     page = Paginator(ranked, FACES_PER_PAGE).get_page(request.GET.get("page"))
-    look_alikes = [] if person.is_hidden else organiser_decisions.look_alikes(person)
+    look_alikes = [] if person.is_hidden else organiser_decisions.look_alikes(person, limit=12)
     seen_together = people_review.seen_with(person, look_alikes) if look_alikes else set()
+    merge_offers = [other for other in look_alikes if other.pk not in seen_together][:6]
     share_url = ""
     if person.share_token:
         share_url = request.build_absolute_uri(
@@ -148,7 +149,7 @@ def person_detail(request, pk):
         "photo_count": organiser_decisions.photos_of(person).count(),
         "share_url": share_url,
         # To merge with: the look-alikes never seen in one photo with this person.
-        "look_alikes": [other for other in look_alikes if other.pk not in seen_together],
+        "look_alikes": merge_offers,
         "move_targets": _move_targets(person, look_alikes),
         "unsure_count": sum(1 for r in ranked if r.unsure),
         "last_action": people_undo.last_action(person.event_id),
