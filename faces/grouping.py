@@ -58,7 +58,7 @@ def group_faces(
         return max(floor, 2 - 2 * inner)
 
     limit = threshold * threshold
-    for i, j in _close_pairs(vectors, threshold):
+    for i, j in close_pairs(vectors, threshold):
         a, b = root(i), root(j)
         if a == b or faces_photos(a) & faces_photos(b):
             continue
@@ -82,7 +82,7 @@ def group_faces(
 BLOCK_ENTRIES = 16 * 1024 * 1024
 
 
-def _close_pairs(vectors: np.ndarray, threshold: float):
+def close_pairs(vectors: np.ndarray, threshold: float):
     """(i, j) for i < j closer than ``threshold``, closest first.
 
     Computed in blocks of rows sized so that one block stays at BLOCK_ENTRIES entries

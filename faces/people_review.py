@@ -11,6 +11,7 @@ import numpy as np
 from faces import people_upkeep
 from faces.calibration import calibration_for
 from faces.engines import event_embedder_name
+from faces.grouping import close_pairs
 from faces.models import Face, FacePerson, PeopleApart, Person
 from photos.models import Event
 
@@ -87,15 +88,13 @@ def same_person_suggestions(
         return []
     centres = np.asarray(sums, dtype=np.float32)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True).clip(min=1e-9)
-    distances = np.sqrt(np.clip(2.0 - 2.0 * centres @ centres.T, 0.0, None))
-    np.fill_diagonal(distances, np.inf)
     reach = SUGGESTION_REACH * calibration_for(embedder).grouping
     apart = set(PeopleApart.objects.filter(event=event).values_list("first_id", "second_id"))
-    rows, cols = np.where(np.triu(distances < reach, k=1))
-    order = np.argsort(distances[rows, cols])
+    # The grouping's pair finder: closest first, in blocks of bounded memory (a full
+    # people x people matrix would take 200 MB at 7,000 people).
     pairs = (
-        (float(distances[rows[index], cols[index]]), *sorted((ids[rows[index]], ids[cols[index]])))
-        for index in order
+        (float(np.linalg.norm(centres[i] - centres[j])), *sorted((ids[i], ids[j])))
+        for i, j in close_pairs(centres, reach)
     )
     open_pairs = (
         (distance, a, b)
