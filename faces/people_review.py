@@ -91,7 +91,7 @@ def same_person_suggestions(
     reach = SUGGESTION_REACH * calibration_for(embedder).grouping
     apart = set(PeopleApart.objects.filter(event=event).values_list("first_id", "second_id"))
     # The grouping's pair finder: closest first, in blocks of bounded memory (a full
-    # people x people matrix would take 200 MB at 7,000 people).
+    # people x people matrix peaked at 392 MB at 7,000 people, bench/suggestions_bench.py).
     pairs = (
         (float(np.linalg.norm(centres[i] - centres[j])), *sorted((ids[i], ids[j])))
         for i, j in close_pairs(centres, reach)
