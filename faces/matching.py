@@ -11,7 +11,9 @@ Person mode (the default):
    close to the selfie (``sure``) *and* the person's centre must be close too
    (``agreement``). One look-alike face no longer brings in a whole other person. A
    person of one face (or an ungrouped face) needs ``sure_alone``.
-2. An accepted person's faces count up to ``guard`` from the selfie.
+2. An accepted person's faces count up to ``guard`` from the selfie. Two faces of one
+   photo are two people: of two accepted people with faces in one photo, the one
+   nearer the selfie stays and the other is only a candidate.
 3. **Questions** ("Is this you?"), with what each answer does worked out now, while the
    selfie's vector is at hand (it is never kept):
    - *check*: the faces of an accepted person farthest from the selfie (past
@@ -181,6 +183,7 @@ def decide(
             accepted[key] = [f for f in members if f.distance < rules.person_guard]
         elif closest.distance < rules.maybe:
             candidates.append((key, members, summary))
+    accepted, candidates = _one_per_photo(accepted, candidates, people or {}, selfie)
     accepted, candidates = _obey(facts, accepted, candidates, people or {}, selfie)
     accepted_faces = [f for members in accepted.values() for f in members]
     sure = _best_per_photo(accepted_faces)
@@ -227,6 +230,27 @@ def _obey(facts: Facts, accepted: dict, candidates: list, people: dict, selfie) 
         {key: members for key, members in kept.items() if members},
         [c for c in candidates if c[1]],
     )
+
+
+def _one_per_photo(accepted: dict, candidates: list, people: dict, selfie) -> tuple:
+    """Two faces of one photo are two people: of two accepted people with faces in one
+    photo, only the one nearer the selfie stays; the other becomes a candidate (asked
+    about through its faces elsewhere, not shown). Look-alikes seen together
+    (siblings, a team) cannot both be the guest."""
+    ranked = sorted(accepted, key=lambda key: _nearness(key, accepted[key], people, selfie))
+    kept, photos = {}, set()
+    for key in ranked:
+        mine = {f.photo_id for f in accepted[key]}
+        if mine & photos:
+            # Its faces beside a kept person's are not the guest: asked about the rest.
+            elsewhere = [f for f in accepted[key] if f.photo_id not in photos]
+            if elsewhere:
+                summary = people.get(key[1]) if key[0] == "person" else None
+                candidates.append((key, elsewhere, summary))
+            continue
+        kept[key] = accepted[key]
+        photos |= mine
+    return kept, candidates
 
 
 def _apart(facts: Facts, a: tuple, b: tuple) -> bool:

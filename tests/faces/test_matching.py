@@ -73,6 +73,32 @@ def test_one_look_alike_face_does_not_bring_in_its_whole_person():
     assert [m.photo_id for m in decision.maybe] == [1]
 
 
+def test_of_two_people_seen_in_one_photo_only_the_nearer_is_the_guest():
+    """Two accepted people with faces in one photo (brothers in a family photo) cannot
+    both be the guest: the one whose centre is nearer the selfie is found, the other is
+    asked about."""
+    s = Space(6)
+    guest = [s.at(0.24), s.at(0.28)]
+    brother = [s.at(0.30), s.at(0.32)]
+    faces = [
+        face(s, 1, guest[0], person=5),
+        face(s, 2, guest[1], person=5),
+        face(s, 2, brother[0], person=6, face_id=21),  # beside the guest in photo 2
+        face(s, 3, brother[1], person=6),
+    ]
+    people = {
+        (1, 5): PersonSummary(unit(s.at(0.18)), 2),
+        (1, 6): PersonSummary(unit(s.at(0.27)), 2),
+    }
+    decision = decide(faces, RULES, people, s.selfie)
+    assert [m.photo_id for m in decision.sure] == [1, 2]
+    assert [(q.kind, q.photo_id) for q in decision.questions] == [("candidate", 3)]
+    # Never seen together, both are accepted (the agreement rule alone decides).
+    apart = [f if f.face_id != 21 else face(s, 4, brother[0], person=6) for f in faces]
+    decision = decide(apart, RULES, people, s.selfie)
+    assert [m.photo_id for m in decision.sure] == [1, 2, 4, 3]
+
+
 def test_a_person_of_one_face_needs_the_stricter_threshold():
     s = Space(3)
     faces = [face(s, 1, s.at(0.29), person=None), face(s, 2, s.at(0.32), person=4)]
