@@ -195,6 +195,7 @@ def same_person_answers(labels, who, rows, vectors, photos) -> dict:
     when a split person's parts are beyond the reach."""
     from faces.calibration import calibration_for
     from faces.engines import get_embedder
+    from faces.grouping import close_pairs
     from faces.people_review import SUGGESTION_REACH
 
     reach = SUGGESTION_REACH * calibration_for(get_embedder().name).grouping
@@ -211,10 +212,7 @@ def same_person_answers(labels, who, rows, vectors, photos) -> dict:
     centres = np.array([vectors[members[label]].mean(axis=0) for label in labels_list])
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     photo_sets = [set(photos[members[label]].tolist()) for label in labels_list]
-    distances = np.sqrt(np.clip(2 - 2 * centres @ centres.T, 0, None))
-    first, second = np.where(np.triu(distances < reach, k=1))
-    order = np.argsort(distances[first, second], kind="stable")
-    pairs = [(int(first[k]), int(second[k])) for k in order]
+    pairs = list(close_pairs(centres.astype(np.float32), reach))  # the product's order
 
     some_part = {owner[label]: index for index, label in enumerate(labels_list)}
 
@@ -250,11 +248,8 @@ def same_person_answers(labels, who, rows, vectors, photos) -> dict:
         people, those seen in one photo with it left out)."""
         own = [i for i, label in enumerate(labels_list) if owner[label] == person]
         largest = max(own, key=lambda i: len(members[labels_list[i]]))
-        nearest = [
-            i
-            for i in np.argsort(distances[largest])
-            if i != largest and distances[largest, i] < reach
-        ][:12]
+        distances = np.linalg.norm(centres - centres[largest], axis=1)
+        nearest = [i for i in np.argsort(distances) if i != largest and distances[i] < reach][:12]
         offered = [i for i in nearest if not photo_sets[i] & photo_sets[largest]][:6]
         return any(i in own for i in offered)
 

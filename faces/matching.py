@@ -183,6 +183,8 @@ def decide(
             accepted[key] = [f for f in members if f.distance < rules.person_guard]
         elif closest.distance < rules.maybe:
             candidates.append((key, members, summary))
+    # Before the organiser's word, so that a person it demotes to a candidate is still
+    # left out when said to be apart from the one kept.
     accepted, candidates = _one_per_photo(accepted, candidates, people or {}, selfie)
     accepted, candidates = _obey(facts, accepted, candidates, people or {}, selfie)
     accepted_faces = [f for members in accepted.values() for f in members]
@@ -211,7 +213,7 @@ def _obey(facts: Facts, accepted: dict, candidates: list, people: dict, selfie) 
     and no question (it may be in another person, or in none)."""
     if not (facts.apart or facts.not_person):
         return accepted, candidates
-    ranked = sorted(accepted, key=lambda key: _nearness(key, accepted[key], people, selfie))
+    ranked = _nearest_first(accepted, people, selfie)
     kept: dict = {}
     for key in ranked:
         if not any(_apart(facts, key, other) for other in kept):
@@ -237,7 +239,7 @@ def _one_per_photo(accepted: dict, candidates: list, people: dict, selfie) -> tu
     photo, only the one nearer the selfie stays; the other becomes a candidate (asked
     about through its faces elsewhere, not shown). Look-alikes seen together
     (siblings, a team) cannot both be the guest."""
-    ranked = sorted(accepted, key=lambda key: _nearness(key, accepted[key], people, selfie))
+    ranked = _nearest_first(accepted, people, selfie)
     kept, photos = {}, set()
     for key in ranked:
         mine = {f.photo_id for f in accepted[key]}
@@ -257,6 +259,11 @@ def _apart(facts: Facts, a: tuple, b: tuple) -> bool:
     if a[0] != "person" or b[0] != "person" or a[1][0] != b[1][0]:
         return False
     return facts.are_apart(a[1][1], b[1][1])
+
+
+def _nearest_first(accepted: dict, people: dict, selfie) -> list[tuple]:
+    """The accepted people's keys, the one nearest the selfie first."""
+    return sorted(accepted, key=lambda key: _nearness(key, accepted[key], people, selfie))
 
 
 def _nearness(key: tuple, members: list[CandidateFace], people: dict, selfie) -> float:
