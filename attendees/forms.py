@@ -21,3 +21,11 @@ class SelfieForm(SelfieUploadForm):
             "hour, then deleted; the selfie itself is never kept."
         ),
     )
+
+    add_to_results = forms.BooleanField(
+        required=False,
+        label=_(
+            "Add the photos this selfie finds to the ones I already have. Another angle "
+            "or light often finds photos the first selfie missed."
+        ),
+    )

@@ -100,6 +100,12 @@ class StoredResults:
 def save_results(
     session, *, event: Event, search: SelfieSearch, keep_looking: bool = False
 ) -> StoredResults:
+    results = _results_of_search(event, search, keep_looking)
+    _save_search(session, event, results)
+    return results
+
+
+def _results_of_search(event: Event, search: SelfieSearch, keep_looking: bool) -> StoredResults:
     results = results_of(
         search.decision,
         face_count=search.selfie.face_count,
@@ -111,10 +117,58 @@ def save_results(
         if vector is not None:
             results.live_vector = [float(value) for value in vector]
             results.live_embedder = embedder
+    return results
+
+
+def _save_search(session, event: Event, results: StoredResults) -> None:
     save_stored(session, event=event, results=results)
     # The search just ran: the results page it leads to need not run it again.
     session[LIVE_CHECKED_KEY] = {**session.get(LIVE_CHECKED_KEY, {}), str(event.pk): time.time()}
-    return results
+
+
+def add_second_selfie(
+    session, *, event: Event, search: SelfieSearch, keep_looking: bool = False
+) -> int | None:
+    """A second selfie on the spot: what it finds is added to this browser's earlier
+    results for the event, and the earlier answers hold (a photo a "No" took out stays
+    out). Returns how many photos it added, or None when there were no earlier results
+    (the search is then saved as a first one).
+
+    Adding shows nothing two searches in a row would not: each selfie is searched on
+    its own, with the same checks and limits."""
+    latest = _results_of_search(event, search, keep_looking)
+    if load_results(session, event=event) is None:  # none, expired, or search turned off
+        _save_search(session, event, latest)
+        return None
+    # As stored, like answer_question: a question about a face hidden since still
+    # holds its answer.
+    earlier = _raw(session, event)
+    combined = combined_results(earlier, latest)
+    _save_search(session, event, combined)
+    return len(combined.sure) - len(earlier.sure)
+
+
+def combined_results(earlier: StoredResults, latest: StoredResults) -> StoredResults:
+    """``earlier`` with what ``latest`` (a second selfie's search) found added.
+
+    Earlier photos keep their place and their face; a photo an earlier "No" removed is
+    not brought back, and a face already asked about is not asked again. The latest
+    search's selfie box, expiry and kept vector ("Keep looking" follows the latest
+    selfie, for an hour from it) are the ones kept."""
+    declined = {pk for q in earlier.questions if q.answer is False for pk in q.removes}
+    added = [pk for pk in latest.sure if pk not in earlier.sure and pk not in declined]
+    asked = {q.face for q in earlier.questions}
+    new_questions = [q for q in latest.questions if q.face not in asked and q.photo not in declined]
+    return StoredResults(
+        sure=earlier.sure + added,
+        faces={**{pk: latest.faces[pk] for pk in added if pk in latest.faces}, **earlier.faces},
+        questions=earlier.questions + new_questions,
+        expires_at=latest.expires_at,
+        face_count=latest.face_count,
+        selfie_box=latest.selfie_box,
+        live_vector=latest.live_vector,
+        live_embedder=latest.live_embedder,
+    )
 
 
 def add_arrivals(session, *, event: Event) -> int:

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -30,7 +31,12 @@ def attendee(request, token):
     if event is None:
         return unknown_link(request, token)
     found = results.load_results(request.session, event=event)
-    return attendee_page(request, event, 200, results=found)
+    form = None
+    if found is not None and request.GET.get("add") == "1":
+        # "Add another selfie" on the results page: this selfie adds to those results,
+        # and keeps looking if they did.
+        form = SelfieForm(initial={"add_to_results": True, "keep_looking": bool(found.live_vector)})
+    return attendee_page(request, event, 200, form=form, results=found)
 
 
 def attendee_page(
@@ -61,7 +67,8 @@ def attendee_search(request, token):
         return attendee_page(request, event, 403)
 
     def page(status, *, form=None, error=""):
-        return attendee_page(request, event, status, form=form, error=error)
+        earlier = results.load_results(request.session, event=event)
+        return attendee_page(request, event, status, form=form, error=error, results=earlier)
 
     try:
         form = selfie_posts.receive(
@@ -85,17 +92,30 @@ def attendee_search(request, token):
         )
     except selfie_posts.Answered as answered:
         return answered.response
-    results.save_results(
-        request.session,
-        event=event,
-        search=search,
-        keep_looking=form.cleaned_data.get("keep_looking", False),
-    )
+    keep_looking = form.cleaned_data.get("keep_looking", False)
+    if form.cleaned_data.get("add_to_results"):
+        added = results.add_second_selfie(
+            request.session, event=event, search=search, keep_looking=keep_looking
+        )
+        if added is not None:
+            messages.info(request, _second_selfie_message(added))
+    else:
+        results.save_results(request.session, event=event, search=search, keep_looking=keep_looking)
     # Post, redirect, get: the results have their own address, which a reload, the back
     # button or a reopened tab shows again without searching again.
     response = redirect("attendees:results", token=event.attendee_token)
     response.status_code = 303
     return private(response)
+
+
+def _second_selfie_message(added: int) -> str:
+    if not added:
+        return _("This selfie found no other photos of you. Your photos are as they were.")
+    return ngettext(
+        "This selfie found %(count)d more photo of you: it is added to yours.",
+        "This selfie found %(count)d more photos of you: they are added to yours.",
+        added,
+    ) % {"count": added}
 
 
 def attendee_results(request, token):

@@ -216,3 +216,42 @@ def test_a_french_browser_gets_the_attendee_pages_in_french(live_server, browser
     urls = [f"{live_server.url}/e/{event.attendee_token}/", page.url]
     assert check_accessibility(context, urls) == []
     context.close()
+
+
+def test_a_second_selfie_adds_the_photos_the_first_one_missed(
+    live_server, page, screenshot, images, wedding
+):
+    from PIL import Image, ImageOps
+
+    event, photos = wedding
+    with Image.open(images["tom_hanks.png"]) as picture:  # another picture of him
+        other = ImageOps.mirror(picture.convert("RGB"))
+        other = other.resize((other.width * 2 // 3, other.height * 2 // 3))
+    data = io.BytesIO()
+    other.save(data, "JPEG", quality=90)
+    data.seek(0)
+    added = add_photo(
+        album=event.albums.first(), fp=data, original_filename="hanks.jpg", queue=False
+    )
+    hanks = process_photo(photo_id=added.photo.pk)
+
+    page.goto(f"{live_server.url}/e/{event.attendee_token}/")
+    page.set_input_files("#id_selfie", str(images["obama2.jpg"]))
+    page.check("#id_consent")
+    page.click("#search-button")
+    page.wait_for_selector("h1:text-is('Your photos')")
+    assert page.locator(".gallery .viewer-link").count() == 1
+
+    page.click("#second-selfie a")  # "Add another selfie"
+    page.wait_for_selector("#selfie-form")
+    assert page.is_checked("#id_add_to_results")
+    page.set_input_files("#id_selfie", str(images["tom_hanks.png"]))
+    page.check("#id_consent")
+    page.click("#search-button")
+    page.wait_for_selector("h1:text-is('Your photos')")
+    assert page.is_visible("text=This selfie found 1 more photo of you")
+    hrefs = [link.get_attribute("href") for link in page.locator(".gallery .viewer-link").all()]
+    assert len(hrefs) == 2
+    assert any(f"/photos/{photos['obama.jpg'].pk}/" in href for href in hrefs)
+    assert any(f"/photos/{hanks.pk}/" in href for href in hrefs)
+    screenshot("second-selfie")

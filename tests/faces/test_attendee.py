@@ -7,7 +7,7 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
+from PIL import Image, ImageOps
 
 from faces import api
 from faces.models import Face
@@ -447,3 +447,89 @@ def test_hammering_the_results_page_of_a_guest_who_keeps_looking_searches_once(
     for _ in range(20):
         client.get(page_url(event, "results"))
     assert len(calls) == 1
+
+
+def _add_mirrored_small(album, path, name):
+    """Another picture of the person in ``path``: mirrored and smaller, so that the
+    original can be their selfie (it is no cut-out of this one: 0.19 apart)."""
+    with Image.open(path) as picture:
+        other = ImageOps.mirror(picture.convert("RGB"))
+        other = other.resize((other.width * 2 // 3, other.height * 2 // 3))
+    data = io.BytesIO()
+    other.save(data, "JPEG", quality=90)
+    data.seek(0)
+    photo = add_photo(album=album, fp=data, original_filename=name, queue=False).photo
+    return process_photo(photo_id=photo.pk)
+
+
+def test_a_second_selfie_adds_what_it_finds_to_the_first_ones_photos(client, event, images):
+    album = get_or_create_album(event=event, title="Day")
+    obama = _add(album, images["obama.jpg"], "obama.jpg", None)
+    hanks = _add_mirrored_small(album, images["tom_hanks.png"], "hanks.jpg")
+    first = search(client, event, images["obama2.jpg"])
+    assert matched_ids(first) == {obama.pk}
+    page = client.get(page_url(event) + "?add=1")
+    assert 'name="add_to_results" id="id_add_to_results" checked' in page.content.decode()
+
+    second = search(client, event, images["tom_hanks.png"], add_to_results="on")
+    assert matched_ids(second) == {obama.pk, hanks.pk}
+    assert "This selfie found 1 more photo of you" in second.content.decode()
+    assert client.get(page_url(event, "photo", hanks.pk, "preview")).status_code == 200
+
+    # Without the box ticked, a new search replaces the results, as before.
+    replaced = search(client, event, images["obama2.jpg"])
+    assert matched_ids(replaced) == {obama.pk}
+
+
+def test_a_second_selfie_without_earlier_results_is_a_first_search(client, event, images):
+    album = get_or_create_album(event=event, title="Day")
+    obama = _add(album, images["obama.jpg"], "obama.jpg", None)
+    page = client.get(page_url(event) + "?add=1")
+    assert "add_to_results" not in page.content.decode()  # nothing to add to
+    response = search(client, event, images["obama2.jpg"], add_to_results="on")
+    assert matched_ids(response) == {obama.pk}
+    assert "This selfie found" not in response.content.decode()
+
+
+def test_an_unusable_second_selfie_leaves_the_first_ones_photos_as_they_were(client, event, images):
+    album = get_or_create_album(event=event, title="Day")
+    obama = _add(album, images["obama.jpg"], "obama.jpg", None)
+    search(client, event, images["obama2.jpg"])
+    refused = search(client, event, data=b"not an image", add_to_results="on")
+    assert refused.status_code == 400
+    assert 'id="id_add_to_results" checked' in refused.content.decode()  # as sent
+    assert matched_ids(client.get(page_url(event, "results"))) == {obama.pk}
+
+
+def test_a_second_selfie_never_brings_back_what_a_no_took_out():
+    from attendees.results import StoredQuestion, StoredResults, combined_results
+
+    earlier = StoredResults(
+        sure=[1, 2],
+        faces={1: 10, 2: 20},
+        questions=[
+            StoredQuestion(face=30, photo=3, kind="check", removes=[3, 4], answer=False),
+            StoredQuestion(face=50, photo=5, kind="candidate", adds=[5]),
+        ],
+        expires_at=100,
+        face_count=1,
+    )
+    latest = StoredResults(
+        sure=[4, 2, 6],  # 4: a "No" took it out; 2: already there; 6: new
+        faces={4: 40, 2: 21, 6: 60},
+        questions=[
+            StoredQuestion(face=50, photo=5, kind="candidate", adds=[5]),  # asked already
+            StoredQuestion(face=31, photo=3, kind="check", removes=[3]),  # photo declined
+            StoredQuestion(face=70, photo=7, kind="candidate", adds=[7]),
+        ],
+        expires_at=200,
+        face_count=2,
+        selfie_box=[1.0, 2.0, 3.0, 4.0],
+    )
+    combined = combined_results(earlier, latest)
+    assert combined.sure == [1, 2, 6]
+    assert combined.faces == {1: 10, 2: 20, 6: 60}  # earlier photos keep their face
+    assert [q.face for q in combined.questions] == [30, 50, 70]
+    assert combined.questions[0].answer is False  # the answer is kept
+    assert (combined.expires_at, combined.face_count) == (200, 2)
+    assert combined.selfie_box == [1.0, 2.0, 3.0, 4.0]
