@@ -3,12 +3,12 @@
 
     .venv/bin/python bench/composed_check.py [--dataset ../shared/testdata/faces] [--count 40]
 
-Composes ``--count`` group photos with ``faces.evaluation.hard_groups.compose_hard_groups`` (as the
-evaluation would: every person's photos but the first), runs them through the product's
-detection (the configured detector, the settings' score and size rules, the photo
-decoded as the pipeline decodes it) and reports the share of pasted faces found,
-overall and by pasted size. Saves 3 sample photos to bench/results/ to look at.
-No database: the face models only.
+Composes ``--count`` group photos with ``faces.evaluation.hard_groups.compose_hard_groups``
+(as the evaluation would: every person's photos but the first), runs them through the
+product's detection (the configured detector, the settings' score and size rules, the
+photo decoded as the pipeline decodes it) and reports the share of pasted faces found,
+overall, by pasted size and by what hides part of the face. Saves 3 sample photos to
+bench/results/ to look at. No database: the face models only.
 """
 
 import argparse
@@ -29,7 +29,7 @@ django.setup()
 
 from faces.analysis import FaceRules, detect_faces  # noqa: E402
 from faces.engines import get_detector  # noqa: E402
-from faces.evaluation import IMAGE_SUFFIXES  # noqa: E402
+from faces.evaluation.dataset import IMAGE_SUFFIXES  # noqa: E402
 from faces.evaluation.hard_groups import compose_hard_groups  # noqa: E402
 from photos.images import open_image  # noqa: E402
 
@@ -63,6 +63,7 @@ def detected_boxes(group, rules: FaceRules):
 
 def check(groups, rules: FaceRules) -> dict:
     counts = {label: [0, 0] for label, _, _ in BUCKETS}
+    hidden = {label: [0, 0] for label in ("none", "sunglasses", "covered")}
     extra = 0
     for group in groups:
         boxes = detected_boxes(group, rules)
@@ -72,6 +73,8 @@ def check(groups, rules: FaceRules) -> dict:
             label = next(b[0] for b in BUCKETS if b[1] <= face.box.short_side < b[2])
             counts[label][0] += id(face) in found
             counts[label][1] += 1
+            hidden[face.hidden or "none"][0] += id(face) in found
+            hidden[face.hidden or "none"][1] += 1
     total_found = sum(c[0] for c in counts.values())
     total = sum(c[1] for c in counts.values())
     return {
@@ -82,6 +85,10 @@ def check(groups, rules: FaceRules) -> dict:
         "by_size": {
             label: {"found": hit, "faces": n, "recall": round(hit / n, 4) if n else None}
             for label, (hit, n) in counts.items()
+        },
+        "by_hiding": {
+            label: {"found": hit, "faces": n, "recall": round(hit / n, 4) if n else None}
+            for label, (hit, n) in hidden.items()
         },
         "detections_matching_no_pasted_face": extra,
     }
@@ -113,6 +120,9 @@ def main() -> None:
     print(f"{report['photos']} hard group photos, {report['faces']} pasted faces")
     print(f"found {report['found']} ({report['recall']:.1%})")
     for label, row in report["by_size"].items():
+        recall = f"{row['recall']:.1%}" if row["recall"] is not None else "-"
+        print(f"  {label}: {row['found']} of {row['faces']} ({recall})")
+    for label, row in report["by_hiding"].items():
         recall = f"{row['recall']:.1%}" if row["recall"] is not None else "-"
         print(f"  {label}: {row['found']} of {row['faces']} ({recall})")
     print(f"detections matching no pasted face: {report['detections_matching_no_pasted_face']}")

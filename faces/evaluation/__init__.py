@@ -195,6 +195,8 @@ def pooled(results: list[FoldResult], label: str, answers: int) -> Score:
         total.wrong_by_part += score.wrong_by_part
         total.relevant_by_band += score.relevant_by_band
         total.found_by_band += score.found_by_band
+        total.relevant_by_hiding += score.relevant_by_hiding
+        total.found_by_hiding += score.found_by_hiding
     return total
 
 

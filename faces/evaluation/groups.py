@@ -28,6 +28,7 @@ class PastedFace:
     person: str
     box: Box  # the face in the final photo (before the turn: same centre and size)
     source: Path
+    hidden: str = ""  # "sunglasses", "covered" (lower face) or "" (hard_groups.py)
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Hard group photos for the evaluation: like real party and team photos, their faces
-are smaller, turned, lit differently, softened and JPEG-compressed (faces.evaluation).
+are smaller, turned, lit differently, sometimes partly hidden, softened and
+JPEG-compressed (faces.evaluation).
 """
 
 import io
@@ -132,10 +133,10 @@ def _paste_people(
             if picked is None:
                 continue  # no face in that photo: skipped
             path, image, box = picked
-            patch, mask, centre, face_size = person_patch(image, box, slot.face_px, rng)
+            patch, mask, centre, face_size, hidden = person_patch(image, box, slot.face_px, rng)
             placed = _place(canvas, patch, mask, centre, face_size, slot, pasted, rng)
             if placed is not None:
-                pasted.append(PastedFace(person, placed, path))
+                pasted.append(PastedFace(person, placed, path, hidden))
             break
     return pasted
 

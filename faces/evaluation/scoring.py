@@ -21,6 +21,9 @@ PARTS = ("identity", "group", "hard_group", "real_group")
 SIZE_BANDS = ((40, "40-59 px"), (60, "60-79 px"), (80, "80-119 px"), (120, "120 px and more"))
 
 
+HIDINGS = ("none", "sunglasses", "covered")  # what hides part of a hard group face
+
+
 def size_band(short_side: float) -> str | None:
     band = None
     for lowest, label in SIZE_BANDS:
@@ -55,6 +58,8 @@ class Score:
     wrong_by_part: Counter = field(default_factory=Counter)
     relevant_by_band: Counter = field(default_factory=Counter)  # composed groups only
     found_by_band: Counter = field(default_factory=Counter)
+    relevant_by_hiding: Counter = field(default_factory=Counter)  # hard groups only
+    found_by_hiding: Counter = field(default_factory=Counter)
 
     @property
     def found(self) -> int:
@@ -94,6 +99,15 @@ class Score:
             if self.relevant_by_band[label]
         }
 
+    def hiding_recall(self) -> dict[str, tuple[int, int]]:
+        """What hides part of the face ("none", "sunglasses", "covered") -> (found,
+        relevant), in hard composed group photos."""
+        return {
+            label: (self.found_by_hiding[label], self.relevant_by_hiding[label])
+            for label in HIDINGS
+            if self.relevant_by_hiding[label]
+        }
+
     @property
     def share_without_photos(self) -> float:
         """People with at least two photos to find who found none of them."""
@@ -125,6 +139,10 @@ class Score:
             "group_recall_by_face_size": {
                 label: {"found": found, "relevant": relevant, "recall": round(found / relevant, 4)}
                 for label, (found, relevant) in self.band_recall().items()
+            },
+            "hard_group_recall_by_hiding": {
+                label: {"found": found, "relevant": relevant, "recall": round(found / relevant, 4)}
+                for label, (found, relevant) in self.hiding_recall().items()
             },
             "relevant_by_part": dict(self.relevant_by_part),
             "found": self.found,
@@ -185,5 +203,9 @@ def score_search(
             if face.person == person and (band := size_band(face.box.short_side)):
                 score.relevant_by_band[band] += 1
                 score.found_by_band[band] += i in found
+                if photos[i].part == "hard_group":
+                    hiding = face.hidden or "none"
+                    score.relevant_by_hiding[hiding] += 1
+                    score.found_by_hiding[hiding] += i in found
     for i in wrong:
         score.wrong_by_part[photos[i].part] += 1

@@ -118,3 +118,35 @@ def test_the_detector_finds_most_faces_big_enough_to_match(groups):
                 found += id(face) in hits
     assert matchable >= 10
     assert found >= 0.85 * matchable
+
+
+def test_some_faces_are_partly_hidden_as_in_real_group_photos(groups):
+    """Sunglasses or a covered lower face, recorded per face so the evaluation can
+    report recall by it; most faces stay whole."""
+    hidden = [face.hidden for group in groups for face in group.faces]
+    assert set(hidden) <= {"", "sunglasses", "covered"}
+    assert {"sunglasses", "covered"} <= set(hidden)
+    assert hidden.count("") > len(hidden) / 2
+
+
+def test_sunglasses_darken_the_eyes_and_a_cover_the_lower_face():
+    import random
+
+    from PIL import Image
+
+    from faces.evaluation import cutouts
+
+    face = Image.new("RGB", (200, 200), (200, 170, 150))  # a bare skin-coloured face
+    centre, size = (100.0, 100.0), (100.0, 120.0)
+    seen = {}
+    for seed in range(60):
+        patch, hidden = cutouts.occlude_face(face, centre, size, random.Random(seed))
+        seen.setdefault(hidden, np.asarray(patch, np.int32))
+    assert set(seen) == {"", "sunglasses", "covered"}
+    assert (seen[""] == np.asarray(face)).all()  # untouched
+    eyes = (slice(80, 95), slice(70, 130))  # the band above the face's centre
+    lower = (slice(130, 160), slice(60, 140))
+    assert seen["sunglasses"][eyes].mean() < 100 < seen[""][eyes].mean()
+    assert (seen["sunglasses"][lower] == seen[""][lower]).all()
+    assert (seen["covered"][lower] != seen[""][lower]).any()
+    assert (seen["covered"][eyes] == seen[""][eyes]).all()

@@ -180,6 +180,9 @@ class Command(BaseCommand):
         self.stdout.write("Composed group photos by face size (product defaults, no answers):")
         for label, (found, relevant) in bands.items():
             self.stdout.write(f"  {label:16} {found / relevant:6.3f}  ({found} of {relevant})")
+        self.stdout.write("Hard composed group photos by what hides part of the face:")
+        for label, (found, relevant) in score.hiding_recall().items():
+            self.stdout.write(f"  {label:16} {found / relevant:6.3f}  ({found} of {relevant})")
         real = score.relevant_by_part["real_group"]
         if real:
             found = score.found_by_part["real_group"]
