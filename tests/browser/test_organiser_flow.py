@@ -64,9 +64,8 @@ def test_organiser_uploads_photos_and_a_zip_and_sees_faces(
         pytest.fail("Tab never reaches the file input")
     label_outline = "getComputedStyle(document.querySelector('label[for=file-input]')).outlineStyle"
     assert page.evaluate(label_outline) == "solid"
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press(" ")
-    chooser.value.set_files(
+    chooser = _file_chooser_by_keyboard(page)
+    chooser.set_files(
         [str(images["obama.jpg"]), str(images["group6.jpg"]), str(tmp_path / "party.zip")]
     )
     # If the server ever hangs here, every thread's stack goes to the test report.
@@ -176,3 +175,21 @@ def test_a_folder_of_photos_is_uploaded_with_its_subfolders(
     page.wait_for_selector("#overall-text:has-text('2 of 2 files uploaded')")
     names = set(Photo.objects.filter(album=album).values_list("original_filename", flat=True))
     assert names == {"obama.jpg", "biden.jpg"}
+
+
+def _file_chooser_by_keyboard(page):
+    """Space on the focused file input opens the file chooser. On a loaded machine
+    Chromium once let a press go by without one (a 60 s timeout in the full suite,
+    never alone): a second press, still by keyboard, is allowed; two misses fail."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(2):
+        try:
+            with page.expect_file_chooser(timeout=20_000) as chooser:
+                page.keyboard.press(" ")
+            return chooser.value
+        except PlaywrightTimeout:
+            assert page.evaluate("document.activeElement.id") == "file-input"
+            if attempt:
+                raise
+    raise AssertionError("unreachable")

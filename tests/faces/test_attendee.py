@@ -533,3 +533,22 @@ def test_a_second_selfie_never_brings_back_what_a_no_took_out():
     assert combined.questions[0].answer is False  # the answer is kept
     assert (combined.expires_at, combined.face_count) == (200, 2)
     assert combined.selfie_box == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_adding_a_selfie_from_another_browser_never_reaches_a_guests_results(client, event, images):
+    """Someone holding only the event link posts "add to my results": they get their
+    own search, the guest's results neither grow nor leak to them."""
+    from django.test import Client
+
+    album = get_or_create_album(event=event, title="Day")
+    obama = _add(album, images["obama.jpg"], "obama.jpg", None)
+    hanks = _add_mirrored_small(album, images["tom_hanks.png"], "hanks.jpg")
+    search(client, event, images["obama2.jpg"])
+    guest_key = client.session.session_key
+
+    intruder = Client()
+    theirs = search(intruder, event, images["tom_hanks.png"], add_to_results="on")
+    assert matched_ids(theirs) == {hanks.pk}
+    assert intruder.session.session_key != guest_key
+    assert intruder.get(page_url(event, "photo", obama.pk, "preview")).status_code == 404
+    assert matched_ids(client.get(page_url(event, "results"))) == {obama.pk}
