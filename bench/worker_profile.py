@@ -65,6 +65,7 @@ STAGES = {
     "render*": (processing, "render_renditions"),  # in a thread, beside detect and embed
     "save renditions": (processing, "save_renditions"),
     "detect": (processing, "detect_faces"),
+    "full detail": (processing, "detail_for"),  # a second, full decode: camera-size photos
     "embed": (processing, "embed_vectors"),
     "store": (processing, "store_faces"),
     "group+": (processing, "group_if_caught_up"),

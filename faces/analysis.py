@@ -5,6 +5,8 @@ No ORM here: the photo pipeline, the selfie search and the evaluation all call
 backends and the thresholds from settings.
 """
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,11 +14,20 @@ from PIL import Image
 
 from ml.base import Box, DetectedFace, Detector, Embedder
 from ml.loader import inference_lock
-from photos.images import LoadedImage
+from photos.images import ImageError, LoadedImage
+
+logger = logging.getLogger(__name__)
 
 # Photos are decoded so that their long side is at least this (a fast reduced JPEG
 # decode for big camera files); faces are found and embedded in that copy.
 ANALYSIS_SIDE = 2400
+# ...except a face under this many pixels (short side) in a reduced copy: it is
+# embedded from the photo's full pixels, which hold two to four times its detail (a
+# camera's group photo; docs/faces.md, "Small faces from full pixels").
+FULL_DETAIL_BELOW_PX = 80
+# Around each such face, this many face sizes of the photo are kept on every side:
+# enough for the embedders' alignment (dlib's chip, ArcFace's template).
+FULL_DETAIL_MARGIN = 1.0
 
 
 @dataclass(frozen=True)
@@ -51,10 +62,18 @@ class FoundFace:
 
 
 def find_faces(
-    loaded: LoadedImage, *, detector: Detector, embedder: Embedder, rules: FaceRules
+    loaded: LoadedImage,
+    *,
+    detector: Detector,
+    embedder: Embedder,
+    rules: FaceRules,
+    decode_full: Callable[[], LoadedImage] | None = None,
 ) -> list[DetectedFace]:
-    """Every face worth keeping, boxes in the full oriented photo's pixels, embedded."""
-    return embed_faces(loaded, detect_faces(loaded, detector=detector, rules=rules), embedder)
+    """Every face worth keeping, boxes in the full oriented photo's pixels, embedded;
+    small faces of a reduced copy from the full pixels when ``decode_full`` is given."""
+    faces = detect_faces(loaded, detector=detector, rules=rules)
+    detail = detail_for(loaded, faces, decode_full) if decode_full else None
+    return embed_faces(loaded, faces, embedder, detail)
 
 
 def detect_faces(loaded: LoadedImage, *, detector: Detector, rules: FaceRules) -> list[FoundFace]:
@@ -77,17 +96,92 @@ def detect_faces(loaded: LoadedImage, *, detector: Detector, rules: FaceRules) -
 
 
 def embed_faces(
-    loaded: LoadedImage, faces: list[FoundFace], embedder: Embedder
+    loaded: LoadedImage,
+    faces: list[FoundFace],
+    embedder: Embedder,
+    detail: "FullDetail | None" = None,
 ) -> list[DetectedFace]:
-    """The faces with their identity vectors, in one batch."""
+    """The faces with their identity vectors: those ``detail`` holds from its full
+    pixels, the others from the decoded copy, one batch each."""
     if not faces:
         return []
+    from_detail = detail.boxes if detail is not None else {}
+    in_copy = [i for i in range(len(faces)) if i not in from_detail]
+    embeddings: dict[int, np.ndarray] = {}
     with inference_lock:
-        embeddings = embedder.embed(loaded.as_array(), [face.box for face in faces])
+        if in_copy:
+            rows = embedder.embed(loaded.as_array(), [faces[i].box for i in in_copy])
+            embeddings.update(zip(in_copy, rows, strict=True))
+        if from_detail:
+            indices = sorted(from_detail)
+            rows = embedder.embed(detail.pixels, [from_detail[i] for i in indices])
+            embeddings.update(zip(indices, rows, strict=True))
     return [
-        DetectedFace(face.full_box, embedding, face.sharpness, face.is_matchable)
-        for face, embedding in zip(faces, embeddings, strict=True)
+        DetectedFace(face.full_box, embeddings[i], face.sharpness, face.is_matchable)
+        for i, face in enumerate(faces)
     ]
+
+
+@dataclass
+class FullDetail:
+    """Small faces of a reduced copy, cut out of the photo's full pixels with a margin
+    and laid side by side in one strip: ``boxes`` maps a face's index (in the list
+    given to :func:`full_detail`) to its box in ``pixels``."""
+
+    pixels: np.ndarray
+    boxes: dict[int, Box]
+
+
+def detail_for(
+    loaded: LoadedImage, faces: list[FoundFace], decode_full: Callable[[], LoadedImage]
+) -> FullDetail | None:
+    """:func:`full_detail` when :func:`wants_full_detail`, the photo decoded again at
+    full size by ``decode_full``; None otherwise, or if that decode fails (the faces
+    are then embedded from the copy, as before: the photo is not lost for it)."""
+    if not wants_full_detail(loaded, faces):
+        return None
+    try:
+        return full_detail(decode_full(), faces)
+    except (ImageError, MemoryError, OSError) as error:
+        logger.warning("Small faces embedded from the reduced copy: %s", error)
+        return None
+
+
+def wants_full_detail(loaded: LoadedImage, faces: list[FoundFace]) -> bool:
+    """Whether some face would gain from the full pixels: the copy is reduced and a
+    face in it is small. Most photos (portraits, or no larger than the copy) do not."""
+    return loaded.scale < 1 and any(face.box.short_side < FULL_DETAIL_BELOW_PX for face in faces)
+
+
+def full_detail(full: LoadedImage, faces: list[FoundFace]) -> FullDetail | None:
+    """The small faces (see :func:`wants_full_detail`) from ``full``, the photo decoded
+    at full size: only their surroundings are kept, so the full decode can be dropped
+    at once (a 24-megapixel photo is 72 MB of pixels; the strip of a group's faces a
+    few hundred kilobytes)."""
+    image = full.image
+    crops, boxes, left = [], {}, 0
+    for index, face in enumerate(faces):
+        if face.box.short_side >= FULL_DETAIL_BELOW_PX:
+            continue
+        box = face.full_box
+        margin = round(FULL_DETAIL_MARGIN * max(box.width, box.height))
+        region = (
+            max(0, box.x - margin),
+            max(0, box.y - margin),
+            min(image.width, box.x + box.width + margin),
+            min(image.height, box.y + box.height + margin),
+        )
+        if region[0] >= region[2] or region[1] >= region[3]:
+            continue  # outside the photo: stays with the copy
+        crops.append((left, image.crop(region)))
+        boxes[index] = box.scaled(1, left - region[0], -region[1])
+        left += region[2] - region[0]
+    if not crops:
+        return None
+    strip = Image.new("RGB", (left, max(crop.height for _, crop in crops)))
+    for x, crop in crops:
+        strip.paste(crop, (x, 0))
+    return FullDetail(np.asarray(strip), boxes)
 
 
 def mirror_averaged(
@@ -105,9 +199,14 @@ def mirror_averaged(
     return np.asarray(plain, dtype=np.float32), (mean / np.linalg.norm(mean)).astype(np.float32)
 
 
-def embed_vectors(loaded: LoadedImage, faces: list[FoundFace], embedder: Embedder) -> np.ndarray:
+def embed_vectors(
+    loaded: LoadedImage,
+    faces: list[FoundFace],
+    embedder: Embedder,
+    detail: FullDetail | None = None,
+) -> np.ndarray:
     """Only the vectors (one row per face), for storing with several embedders."""
-    embedded = embed_faces(loaded, faces, embedder)
+    embedded = embed_faces(loaded, faces, embedder, detail)
     if not embedded:
         return np.zeros((0, embedder.dimensions), dtype=np.float32)
     return np.array([face.embedding for face in embedded], dtype=np.float32)

@@ -24,7 +24,14 @@ from django.utils.translation import gettext, gettext_lazy
 
 from core.db import DATABASE_ERRORS, through_database_outage
 from faces import hidden_seeds, people_facts, people_upkeep
-from faces.analysis import ANALYSIS_SIDE, FaceRules, FoundFace, detect_faces, embed_vectors
+from faces.analysis import (
+    ANALYSIS_SIDE,
+    FaceRules,
+    FoundFace,
+    detail_for,
+    detect_faces,
+    embed_vectors,
+)
 from faces.engines import embedders_for_new_faces, get_detector
 from faces.models import EventEmbedder, Face, FacePerson, HiddenArea, Person, vector_row
 from photos.images import ImageError, LoadedImage, open_image
@@ -157,8 +164,11 @@ def _analyse(photo_id: int) -> "Analysed | Photo":
         # (bench/worker_profile.py).
         renditions = HELPER.submit(render_renditions, loaded)
         found = detect_faces(loaded, detector=get_detector(), rules=FaceRules.from_settings())
+        # A camera's group photo: its small faces from the full pixels (a second,
+        # full decode, only then).
+        detail = detail_for(loaded, found, lambda: load_photo_full(photo=photo))
         vectors = {
-            embedder.name: embed_vectors(loaded, found, embedder)
+            embedder.name: embed_vectors(loaded, found, embedder, detail)
             for embedder in embedders_for_new_faces(photo.event_id)
         }
     except (Photo.DoesNotExist, *DATABASE_ERRORS):
@@ -244,6 +254,13 @@ def group_if_caught_up(photo: Photo) -> None:
 def load_photo(*, photo: Photo) -> LoadedImage:
     with photo.file.open("rb") as fp:
         return open_image(fp, max_pixels=settings.PHOTOS_MAX_PIXELS, decode_side=ANALYSIS_SIDE)
+
+
+def load_photo_full(*, photo: Photo) -> LoadedImage:
+    """The photo at full size, for the small faces of a reduced copy
+    (faces.analysis.full_detail)."""
+    with photo.file.open("rb") as fp:
+        return open_image(fp, max_pixels=settings.PHOTOS_MAX_PIXELS)
 
 
 def store_faces(*, photo: Photo, faces: list[FoundFace], vectors: dict[str, np.ndarray]) -> None:

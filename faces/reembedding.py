@@ -15,6 +15,7 @@ A face keeps one vector per embedder (faces.models.FaceVector). A model change:
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -22,9 +23,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from faces import hidden_seeds, people_upkeep
+from faces.analysis import FoundFace, detail_for, embed_vectors
 from faces.engines import get_detector
 from faces.models import VECTOR_MODELS, EventEmbedder, Face, Person, vector_model, vector_row
-from faces.processing import load_photo
+from faces.processing import load_photo, load_photo_full
 from ml.base import Box, Embedder
 from ml.loader import inference_lock
 from photos.images import ImageError, LoadedImage
@@ -111,19 +113,29 @@ def reembed_photos(*, photo_ids: list[int], embedder: Embedder) -> tuple[int, li
             logger.warning("Photo %s could not be re-embedded: %s", photo.pk, error)
             problems.append(f"photo {photo.pk} ({photo.original_filename}): {error}")
             continue
-        vectors = embed_stored_faces(loaded, faces, embedder)
+        vectors = embed_stored_faces(
+            loaded, faces, embedder, decode_full=lambda photo=photo: load_photo_full(photo=photo)
+        )
         stored += store_new_vectors(faces, vectors, embedder.name)
     return stored, problems
 
 
-def embed_stored_faces(loaded: LoadedImage, faces: list[Face], embedder: Embedder) -> np.ndarray:
-    """The vectors of faces already stored, from their boxes in the decoded copy."""
+def embed_stored_faces(
+    loaded: LoadedImage,
+    faces: list[Face],
+    embedder: Embedder,
+    decode_full: Callable[[], LoadedImage] | None = None,
+) -> np.ndarray:
+    """The vectors of faces already stored, from their boxes in the decoded copy, or,
+    for small faces of a reduced copy, from the full pixels when ``decode_full`` is
+    given: as the photo's processing embeds them (faces.analysis.full_detail)."""
     boxes = [_box_in_copy(face, loaded.scale) for face in faces]
     pixels = loaded.as_array()
     if any(box.landmarks is None for box in boxes):
         boxes = _with_detected_landmarks(pixels, boxes)
-    with inference_lock:
-        return np.asarray(embedder.embed(pixels, boxes), dtype=np.float32)
+    found = [FoundFace(box, box.scaled(1 / loaded.scale), 0.0, True) for box in boxes]
+    detail = detail_for(loaded, found, decode_full) if decode_full else None
+    return embed_vectors(loaded, found, embedder, detail)
 
 
 def _box_in_copy(face: Face, scale: float) -> Box:
@@ -182,7 +194,12 @@ def reseed_hidden_people(*, event_id: int, embedder: Embedder) -> int:
             except (ImageError, OSError) as error:
                 logger.warning("Photo %s could not be read for a seed: %s", photo_id, error)
                 continue
-            vectors = embed_stored_faces(loaded, of_photo, embedder)
+            vectors = embed_stored_faces(
+                loaded,
+                of_photo,
+                embedder,
+                decode_full=lambda photo=of_photo[0].photo: load_photo_full(photo=photo),
+            )
             hidden_seeds.add_to_seed(person, embedder.name, vectors)
         if embedder.name in person.seed:
             person.save(update_fields=["seed"])

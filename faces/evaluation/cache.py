@@ -3,8 +3,9 @@ evaluation's time, and tuning runs the same photos through many settings.
 
 Each photo's faces are those of the product's pipeline (``photos.images.open_image`` at
 the analysis size, ``faces.analysis.find_faces`` with the configured backends and
-rules), kept in ``var/cache/evaluation/`` under a key made of the file's SHA-256 and
-everything that changes the result (backends, rules, analysis size).
+rules, small faces of a reduced copy from the full pixels), kept in
+``var/cache/evaluation/`` under a key made of the file's SHA-256 and everything that
+changes the result (backends, rules, analysis size, the full-pixel rule).
 """
 
 import hashlib
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from faces.analysis import ANALYSIS_SIDE, FaceRules, find_faces
+from faces.analysis import ANALYSIS_SIDE, FULL_DETAIL_BELOW_PX, FaceRules, find_faces
 from faces.engines import get_detector, get_embedder
 from ml.base import Box, DetectedFace, Embedder
 from photos.images import ImageError, open_image
@@ -37,7 +38,10 @@ class FaceCache:
         self.detector = get_detector()
         self.embedder = embedder or get_embedder()
         self.rules = FaceRules.from_settings()
-        self.salt = f"{self.detector.name}|{self.embedder.name}|{self.rules}|{ANALYSIS_SIDE}"
+        self.salt = (
+            f"{self.detector.name}|{self.embedder.name}|{self.rules}|{ANALYSIS_SIDE}"
+            f"|full<{FULL_DETAIL_BELOW_PX}"
+        )
 
     def faces(self, data: bytes) -> PhotoFaces:
         key = hashlib.sha256(data + self.salt.encode()).hexdigest()
@@ -54,7 +58,13 @@ class FaceCache:
             loaded = open_image(io.BytesIO(data), max_pixels=10**9, decode_side=ANALYSIS_SIDE)
         except ImageError as error:
             return PhotoFaces(0, 0, [], str(error))
-        faces = find_faces(loaded, detector=self.detector, embedder=self.embedder, rules=self.rules)
+        faces = find_faces(
+            loaded,
+            detector=self.detector,
+            embedder=self.embedder,
+            rules=self.rules,
+            decode_full=lambda: open_image(io.BytesIO(data), max_pixels=10**9),
+        )
         return PhotoFaces(loaded.width, loaded.height, faces)
 
 
