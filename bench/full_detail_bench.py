@@ -183,13 +183,7 @@ def measure_quality(root: Path) -> dict:
             )
             scores = run(IndexedEvent(dataset, cache), setting, answers=(0, 3))
             for answers, score in scores.items():
-                total = totals[answers]
-                total.people += score.people
-                total.relevant_by_part += score.relevant_by_part
-                total.found_by_part += score.found_by_part
-                total.wrong_by_part += score.wrong_by_part
-                total.relevant_by_band += score.relevant_by_band
-                total.found_by_band += score.found_by_band
+                totals[answers].add(score)
         report[mode] = {answers: total.as_dict() for answers, total in totals.items()}
     return report
 

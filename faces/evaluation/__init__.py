@@ -188,15 +188,7 @@ def pooled(results: list[FoldResult], label: str, answers: int) -> Score:
     """The held-out searches of every fold as one Score."""
     total = Score()
     for result in results:
-        score = result.scores[label][answers]
-        total.people += score.people
-        total.relevant_by_part += score.relevant_by_part
-        total.found_by_part += score.found_by_part
-        total.wrong_by_part += score.wrong_by_part
-        total.relevant_by_band += score.relevant_by_band
-        total.found_by_band += score.found_by_band
-        total.relevant_by_hiding += score.relevant_by_hiding
-        total.found_by_hiding += score.found_by_hiding
+        total.add(result.scores[label][answers])
     return total
 
 

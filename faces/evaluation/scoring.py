@@ -61,6 +61,17 @@ class Score:
     relevant_by_hiding: Counter = field(default_factory=Counter)  # hard groups only
     found_by_hiding: Counter = field(default_factory=Counter)
 
+    def add(self, other: "Score") -> None:
+        """Count ``other``'s searches in this score too (folds pooled into one)."""
+        self.people += other.people
+        self.relevant_by_part += other.relevant_by_part
+        self.found_by_part += other.found_by_part
+        self.wrong_by_part += other.wrong_by_part
+        self.relevant_by_band += other.relevant_by_band
+        self.found_by_band += other.found_by_band
+        self.relevant_by_hiding += other.relevant_by_hiding
+        self.found_by_hiding += other.found_by_hiding
+
     @property
     def found(self) -> int:
         return sum(p.found for p in self.people)
