@@ -245,6 +245,10 @@ def test_a_second_selfie_adds_the_photos_the_first_one_missed(
     page.click("#second-selfie a")  # "Add another selfie"
     page.wait_for_selector("#selfie-form")
     assert page.is_checked("#id_add_to_results")
+    assert page.inner_text("h2 >> nth=0") == "Add another selfie"
+    page.set_viewport_size({"width": 390, "height": 844})  # as on a phone
+    screenshot("add-selfie-form")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.set_input_files("#id_selfie", str(images["tom_hanks.png"]))
     page.check("#id_consent")
     page.click("#search-button")
