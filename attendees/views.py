@@ -162,6 +162,9 @@ def results_context(request, event: Event, found: results.StoredResults) -> dict
         "questions": found.open_questions,
         "results": found,
         "live_poll_ms": settings.ATTENDEE_LIVE_POLL_SECONDS * 1000,
+        # "Add another selfie": the selfie form with "add to my results" ticked.
+        "add_selfie_url": reverse("attendees:attendee", args=[event.attendee_token])
+        + "?add=1#selfie-form",
     }
 
 

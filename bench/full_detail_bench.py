@@ -55,7 +55,7 @@ from faces.analysis import (  # noqa: E402
 from faces.engines import get_detector, get_embedder  # noqa: E402
 from faces.evaluation import Setting, run  # noqa: E402
 from faces.evaluation.cache import FaceCache, PhotoFaces, _load, _save  # noqa: E402
-from faces.evaluation.dataset import Dataset, split  # noqa: E402
+from faces.evaluation.dataset import fold_datasets  # noqa: E402
 from faces.evaluation.engine import IndexedEvent  # noqa: E402
 from faces.evaluation.hard_groups import compose_hard_groups  # noqa: E402
 from faces.evaluation.scoring import Score  # noqa: E402
@@ -171,16 +171,7 @@ def measure_quality(root: Path) -> dict:
         cache = HalfSizeCache(mode)
         setting = Setting.for_embedder(cache.embedder.name)
         totals = {0: Score(), 3: Score()}
-        for fold, (people, strangers) in enumerate(split(root, 2)):
-            dataset = Dataset.from_folder(
-                root,
-                people=people,
-                strangers=strangers,
-                groups=20,
-                hard_groups=30,
-                detector=get_detector(),
-                seed=fold,
-            )
+        for dataset in fold_datasets(root, detector=get_detector()):
             scores = run(IndexedEvent(dataset, cache), setting, answers=(0, 3))
             for answers, score in scores.items():
                 totals[answers].add(score)

@@ -42,7 +42,7 @@ django.setup()
 from faces.engines import get_detector  # noqa: E402
 from faces.evaluation import Setting  # noqa: E402
 from faces.evaluation.cache import FaceCache  # noqa: E402
-from faces.evaluation.dataset import Dataset, LabelledPhoto, split  # noqa: E402
+from faces.evaluation.dataset import Dataset, LabelledPhoto, fold_datasets  # noqa: E402
 from faces.evaluation.engine import IndexedEvent  # noqa: E402
 from faces.evaluation.scoring import Score, answers_for, score_search  # noqa: E402
 
@@ -85,16 +85,7 @@ def measure(root: Path, shift: float) -> dict:
     cache, detector = FaceCache(), get_detector()
     setting = shifted(Setting.for_embedder(cache.embedder.name), shift)
     scores = {(rows, answers): Score() for rows in ("one", "two") for answers in ANSWERS}
-    for fold, (people, strangers) in enumerate(split(root, 2)):
-        full = Dataset.from_folder(
-            root,
-            people=people,
-            strangers=strangers,
-            groups=20,
-            hard_groups=30,
-            detector=detector,
-            seed=fold,
-        )
+    for full in fold_datasets(root, detector=detector):
         dataset, seconds = second_selfies(full)
         event = IndexedEvent(dataset, cache)
         event.group(setting.grouping)

@@ -72,8 +72,7 @@ def find_faces(
     """Every face worth keeping, boxes in the full oriented photo's pixels, embedded;
     small faces of a reduced copy from the full pixels when ``decode_full`` is given."""
     faces = detect_faces(loaded, detector=detector, rules=rules)
-    detail = detail_for(loaded, faces, decode_full) if decode_full else None
-    return embed_faces(loaded, faces, embedder, detail)
+    return embed_faces(loaded, faces, embedder, detail_for(loaded, faces, decode_full))
 
 
 def detect_faces(loaded: LoadedImage, *, detector: Detector, rules: FaceRules) -> list[FoundFace]:
@@ -133,12 +132,15 @@ class FullDetail:
 
 
 def detail_for(
-    loaded: LoadedImage, faces: list[FoundFace], decode_full: Callable[[], LoadedImage]
+    loaded: LoadedImage,
+    faces: list[FoundFace],
+    decode_full: Callable[[], LoadedImage] | None,
 ) -> FullDetail | None:
     """:func:`full_detail` when :func:`wants_full_detail`, the photo decoded again at
-    full size by ``decode_full``; None otherwise, or if that decode fails (the faces
-    are then embedded from the copy, as before: the photo is not lost for it)."""
-    if not wants_full_detail(loaded, faces):
+    full size by ``decode_full``; None otherwise (or without ``decode_full``), or if
+    that decode fails (the faces are then embedded from the copy, as before: the photo
+    is not lost for it)."""
+    if decode_full is None or not wants_full_detail(loaded, faces):
         return None
     try:
         return full_detail(decode_full(), faces)
@@ -150,7 +152,12 @@ def detail_for(
 def wants_full_detail(loaded: LoadedImage, faces: list[FoundFace]) -> bool:
     """Whether some face would gain from the full pixels: the copy is reduced and a
     face in it is small. Most photos (portraits, or no larger than the copy) do not."""
-    return loaded.scale < 1 and any(face.box.short_side < FULL_DETAIL_BELOW_PX for face in faces)
+    return loaded.scale < 1 and any(_is_small(face) for face in faces)
+
+
+def _is_small(face: FoundFace) -> bool:
+    """Small in the decoded copy: its detail is worth a full decode when reduced."""
+    return face.box.short_side < FULL_DETAIL_BELOW_PX
 
 
 def full_detail(full: LoadedImage, faces: list[FoundFace]) -> FullDetail | None:
@@ -161,7 +168,7 @@ def full_detail(full: LoadedImage, faces: list[FoundFace]) -> FullDetail | None:
     image = full.image
     crops, boxes, left = [], {}, 0
     for index, face in enumerate(faces):
-        if face.box.short_side >= FULL_DETAIL_BELOW_PX:
+        if not _is_small(face):
             continue
         box = face.full_box
         margin = round(FULL_DETAIL_MARGIN * max(box.width, box.height))

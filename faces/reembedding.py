@@ -134,8 +134,7 @@ def embed_stored_faces(
     if any(box.landmarks is None for box in boxes):
         boxes = _with_detected_landmarks(pixels, boxes)
     found = [FoundFace(box, box.scaled(1 / loaded.scale), 0.0, True) for box in boxes]
-    detail = detail_for(loaded, found, decode_full) if decode_full else None
-    return embed_vectors(loaded, found, embedder, detail)
+    return embed_vectors(loaded, found, embedder, detail_for(loaded, found, decode_full))
 
 
 def _box_in_copy(face: Face, scale: float) -> Box:

@@ -206,3 +206,23 @@ def split(root: Path, folds: int) -> list[tuple[set[str], set[str]]]:
         )
         for k in range(folds)
     ]
+
+
+def fold_datasets(
+    root: Path, *, detector: Detector, folds: int = 2, groups: int = 20, hard_groups: int = 30
+) -> list[Dataset]:
+    """Each fold's own event, as ``evaluate_faces --folds N`` builds the held-out one:
+    the fold's people and strangers, the no-face and real group photos, and group
+    photos composed from the fold's people (seeded by the fold's number)."""
+    return [
+        Dataset.from_folder(
+            root,
+            people=people,
+            strangers=strangers,
+            groups=groups,
+            hard_groups=hard_groups,
+            detector=detector,
+            seed=fold,
+        )
+        for fold, (people, strangers) in enumerate(split(root, folds))
+    ]

@@ -173,3 +173,13 @@ def test_real_group_photos_are_reported_apart_and_single_photo_people_kept(
     )
     text = run(*args)
     assert "Real group photos:" in text and "by face size" in text
+
+
+def test_each_fold_dataset_holds_only_its_own_people(dataset_root):
+    from faces.evaluation.dataset import fold_datasets
+
+    datasets = fold_datasets(dataset_root, detector=get_detector(), groups=0, hard_groups=0)
+    assert len(datasets) == 2
+    for fold, dataset in enumerate(datasets):
+        assert dataset.people and all(fold_of(name, 2) == fold for name in dataset.people)
+    assert {name for d in datasets for name in d.people} == {"obama", "joe", "hanks", "astronaut"}
