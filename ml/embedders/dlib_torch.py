@@ -63,29 +63,18 @@ def build_network(layers: list[tuple[str, np.ndarray]]):
     (fc,) = [values for kind, values in layers if kind == "fc_"]
 
     def conv(channels_in, channels_out, size, stride):
-        weights = next(convs)
+        """A convolution and the affine layer after it, folded into one convolution
+        (w * gamma, b * gamma + beta: the same numbers, one pass over the pixels fewer)."""
+        weights, values = next(convs), next(affines)
+        gamma, beta = values[:channels_out], values[channels_out:]
         layer = nn.Conv2d(
             channels_in, channels_out, size, stride, padding=0 if stride > 1 else size // 2
         )
         split = channels_out * channels_in * size * size
-        layer.weight.data = torch.from_numpy(
-            weights[:split].reshape(channels_out, channels_in, size, size)
-        )
-        layer.bias.data = torch.from_numpy(weights[split:])
+        kernel = weights[:split].reshape(channels_out, channels_in, size, size)
+        layer.weight.data = torch.from_numpy(kernel * gamma[:, None, None, None])
+        layer.bias.data = torch.from_numpy(weights[split:] * gamma + beta)
         return layer
-
-    def affine(channels):
-        values = next(affines)
-        return Affine(torch.from_numpy(values[:channels]), torch.from_numpy(values[channels:]))
-
-    class Affine(nn.Module):
-        def __init__(self, gamma, beta):
-            super().__init__()
-            self.register_buffer("gamma", gamma.view(1, -1, 1, 1))
-            self.register_buffer("beta", beta.view(1, -1, 1, 1))
-
-        def forward(self, x):
-            return x * self.gamma + self.beta
 
     class Block(nn.Module):
         """relu(block(x) + shortcut(x)); down blocks halve the size and may add channels."""
@@ -95,10 +84,8 @@ def build_network(layers: list[tuple[str, np.ndarray]]):
             stride = 2 if down else 1
             self.body = nn.Sequential(
                 conv(channels_in, channels_out, 3, stride),
-                affine(channels_out),
                 nn.ReLU(),
                 conv(channels_out, channels_out, 3, 1),
-                affine(channels_out),
             )
             self.down = down
 
@@ -112,7 +99,7 @@ def build_network(layers: list[tuple[str, np.ndarray]]):
         made += [Block(channels_out, channels_out, False) for _ in range(blocks - 1)]
         return made
 
-    stem = [conv(3, 32, 7, 2), affine(32), nn.ReLU(), nn.MaxPool2d(3, 2)]
+    stem = [conv(3, 32, 7, 2), nn.ReLU(), nn.MaxPool2d(3, 2)]
     body = (
         level(32, 32, 3, False) + level(32, 64, 4, True) + level(64, 128, 3, True)
         + level(128, 256, 3, True) + level(256, 256, 1, True)
@@ -124,14 +111,19 @@ def build_network(layers: list[tuple[str, np.ndarray]]):
 
 
 def _add_padded(a, b):
-    """dlib's add_prev: sum over the larger shape, the smaller tensor padded with zeros."""
-    import torch
+    """dlib's add_prev: sum over the larger shape, the smaller tensor padded with zeros
+    (a down block's shortcut has fewer channels, and an odd side rounds differently)."""
+    from torch.nn.functional import pad
 
-    shape = [max(x, y) for x, y in zip(a.shape, b.shape, strict=True)]
-    out = torch.zeros(shape, dtype=a.dtype)
-    out[: a.shape[0], : a.shape[1], : a.shape[2], : a.shape[3]] += a
-    out[: b.shape[0], : b.shape[1], : b.shape[2], : b.shape[3]] += b
-    return out
+    if a.shape == b.shape:
+        return a + b
+    height, width = max(a.shape[2], b.shape[2]), max(a.shape[3], b.shape[3])
+    channels = max(a.shape[1], b.shape[1])
+
+    def padded(t):
+        return pad(t, (0, width - t.shape[3], 0, height - t.shape[2], 0, channels - t.shape[1]))
+
+    return padded(a) + padded(b)
 
 
 class DlibTorchEmbedder(Embedder):
@@ -152,7 +144,7 @@ class DlibTorchEmbedder(Embedder):
         self._dlib, self._torch = dlib, torch
         self._predictor = load_landmark_model(dlib)
         layers = read_dlib_tensors(model_folder() / "dlib_face_recognition_resnet_model_v1.dat")
-        self._network = build_network(layers)
+        self._network = build_network(layers).to(memory_format=torch.channels_last)
         logger.info("dlib ResNet on PyTorch loaded in %.2fs", time.monotonic() - started)
 
     def embed(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
@@ -180,7 +172,8 @@ class DlibTorchEmbedder(Embedder):
 
     def _forward(self, chips: np.ndarray) -> np.ndarray:
         batch = (chips.astype(np.float32) - np.array(CHANNEL_MEANS, dtype=np.float32)) / 256.0
-        tensor = self._torch.from_numpy(batch).permute(0, 3, 1, 2).contiguous()
+        tensor = self._torch.from_numpy(batch).permute(0, 3, 1, 2)
+        tensor = tensor.contiguous(memory_format=self._torch.channels_last)
         with self._torch.inference_mode():
             vectors = self._network(tensor).numpy()
         return normalise_rows(vectors)
