@@ -28,6 +28,10 @@ FULL_DETAIL_BELOW_PX = 80
 # Around each such face, this many face sizes of the photo are kept on every side:
 # enough for the embedders' alignment (dlib's chip, ArcFace's template).
 FULL_DETAIL_MARGIN = 1.0
+# A face under this many pixels (short side, in the photo) is stored as its embedding
+# averaged with its mirror image's: group faces, small and often turned, come nearer
+# to their person (docs/match-quality.md, "Small faces with their mirror image").
+MIRROR_BELOW_PX = 80
 
 
 @dataclass(frozen=True)
@@ -99,26 +103,56 @@ def embed_faces(
     faces: list[FoundFace],
     embedder: Embedder,
     detail: "FullDetail | None" = None,
+    *,
+    mirror_below: int = MIRROR_BELOW_PX,
 ) -> list[DetectedFace]:
     """The faces with their identity vectors: those ``detail`` holds from its full
-    pixels, the others from the decoded copy, one batch each."""
+    pixels, the others from the decoded copy. A face under ``mirror_below`` pixels
+    (short side, in the photo) is averaged with its mirror image."""
     if not faces:
         return []
     from_detail = detail.boxes if detail is not None else {}
-    in_copy = [i for i in range(len(faces)) if i not in from_detail]
+    in_copy = {i: faces[i].box for i in range(len(faces)) if i not in from_detail}
+    mirrored = {i for i, face in enumerate(faces) if _wants_mirror(face, mirror_below)}
     embeddings: dict[int, np.ndarray] = {}
     with inference_lock:
         if in_copy:
-            rows = embedder.embed(loaded.as_array(), [faces[i].box for i in in_copy])
-            embeddings.update(zip(in_copy, rows, strict=True))
+            embeddings.update(_embedded(embedder, loaded.as_array(), in_copy, mirrored))
         if from_detail:
-            indices = sorted(from_detail)
-            rows = embedder.embed(detail.pixels, [from_detail[i] for i in indices])
-            embeddings.update(zip(indices, rows, strict=True))
+            embeddings.update(_embedded(embedder, detail.pixels, from_detail, mirrored))
     return [
         DetectedFace(face.full_box, embeddings[i], face.sharpness, face.is_matchable)
         for i, face in enumerate(faces)
     ]
+
+
+def _wants_mirror(face: FoundFace, mirror_below: int) -> bool:
+    """Small faces that will be matched: a face too small or too blurred to match is
+    stored for its box only, and its mirror image would cost a pass for nothing."""
+    return face.is_matchable and face.full_box.short_side < mirror_below
+
+
+def _embedded(
+    embedder: Embedder, pixels: np.ndarray, boxes: dict[int, Box], mirrored: set[int]
+) -> dict[int, np.ndarray]:
+    """Face index -> vector for ``boxes`` (index -> box in ``pixels``): plain faces in
+    one batch, the ``mirrored`` ones with their mirror images in another."""
+    plain = sorted(i for i in boxes if i not in mirrored)
+    both = sorted(i for i in boxes if i in mirrored)
+    vectors: dict[int, np.ndarray] = {}
+    if plain:
+        rows = embedder.embed(pixels, [boxes[i] for i in plain])
+        vectors.update(zip(plain, rows, strict=True))
+    if both:
+        rows, mirror_rows = embedder.embed_with_mirror(pixels, [boxes[i] for i in both])
+        vectors.update(zip(both, _unit_means(rows, mirror_rows), strict=True))
+    return vectors
+
+
+def _unit_means(rows: np.ndarray, mirror_rows: np.ndarray) -> np.ndarray:
+    """Each face's embedding averaged with its mirror image's, to unit length."""
+    means = np.asarray(rows, dtype=np.float64) + mirror_rows
+    return (means / np.linalg.norm(means, axis=1, keepdims=True)).astype(np.float32)
 
 
 @dataclass
@@ -198,12 +232,10 @@ def mirror_averaged(
     the embedding averaged with its mirror image's, to unit length: one selfie is one
     side of a face, and the mirror adds the other side's view (docs/match-quality.md:
     on people nobody tuned for, recall up at the same precision, and fewer people
-    finding nothing). Only selfies: stored faces keep their plain embeddings, so
-    ingest costs the same."""
+    finding nothing)."""
     with inference_lock:
-        plain, mirror = embedder.embed_with_mirror(pixels, box)
-    mean = np.asarray(plain, dtype=np.float64) + mirror
-    return np.asarray(plain, dtype=np.float32), (mean / np.linalg.norm(mean)).astype(np.float32)
+        plain, mirror = embedder.embed_with_mirror(pixels, [box])
+    return np.asarray(plain[0], dtype=np.float32), _unit_means(plain, mirror)[0]
 
 
 def embed_vectors(
@@ -211,9 +243,11 @@ def embed_vectors(
     faces: list[FoundFace],
     embedder: Embedder,
     detail: FullDetail | None = None,
+    *,
+    mirror_below: int = MIRROR_BELOW_PX,
 ) -> np.ndarray:
     """Only the vectors (one row per face), for storing with several embedders."""
-    embedded = embed_faces(loaded, faces, embedder, detail)
+    embedded = embed_faces(loaded, faces, embedder, detail, mirror_below=mirror_below)
     if not embedded:
         return np.zeros((0, embedder.dimensions), dtype=np.float32)
     return np.array([face.embedding for face in embedded], dtype=np.float32)

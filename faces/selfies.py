@@ -171,7 +171,7 @@ def read_selfie(*, fp, pick=None, embedders: list[Embedder] | None = None) -> Se
                     pixels, face.box, embedder
                 )
             else:
-                plain[embedder.name] = embed_vectors(loaded, [face], embedder)[0]
+                plain[embedder.name] = embed_vectors(loaded, [face], embedder, mirror_below=0)[0]
                 vectors[embedder.name] = plain[embedder.name]
         embedded = DetectedFace(
             face.full_box, plain[embedders[0].name], face.sharpness, face.is_matchable
@@ -280,12 +280,12 @@ def search_by_selfie(
     selfie = read_selfie(fp=fp, embedders=list(embedders.values()))
     if refuse_event_faces and any(
         has_face_within(
-            selfie.plain_vector(name),
-            embedder=name,
-            event_ids=event_ids,
-            distance=calibration_for(name).reuse,
+            vector, embedder=name, event_ids=event_ids, distance=calibration_for(name).reuse
         )
         for name, event_ids in plan.items()
+        # A face cut out of an event photo matches its stored face as it was stored:
+        # plain, or with its mirror image for a small face (faces.analysis.embed_faces).
+        for vector in (selfie.plain_vector(name), selfie.vector(name))
     ):
         logger.info("A selfie that is a face of the event was refused")
         raise SelfieError(str(REUSED_MESSAGE))

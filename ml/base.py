@@ -111,13 +111,16 @@ class Embedder:
     def embed(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
         raise NotImplementedError
 
-    def embed_with_mirror(self, image: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
-        """The face's embedding and its mirror image's (a selfie searches with both).
-        Here the whole image is flipped and embedded again; an embedder that aligns
-        the face itself can flip the aligned crop and embed both in one batch."""
-        (plain,) = self.embed(image, [box])
+    def embed_with_mirror(
+        self, image: np.ndarray, boxes: list[Box]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The faces' embeddings and their mirror images' (one row per box each): a
+        selfie searches with both, and small faces are stored with both. Here the whole
+        image is flipped and embedded again; an embedder that aligns the face itself
+        can flip the aligned crops and embed them all in one batch."""
+        plain = self.embed(image, boxes)
         flipped = np.ascontiguousarray(image[:, ::-1])
-        (mirror,) = self.embed(flipped, [box.mirrored(image.shape[1])])
+        mirror = self.embed(flipped, [box.mirrored(image.shape[1]) for box in boxes])
         return plain, mirror
 
 

@@ -16,7 +16,13 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from faces.analysis import ANALYSIS_SIDE, FULL_DETAIL_BELOW_PX, FaceRules, find_faces
+from faces.analysis import (
+    ANALYSIS_SIDE,
+    FULL_DETAIL_BELOW_PX,
+    MIRROR_BELOW_PX,
+    FaceRules,
+    find_faces,
+)
 from faces.engines import get_detector, get_embedder
 from ml.base import Box, DetectedFace, Embedder
 from photos.images import ImageError, open_image
@@ -40,7 +46,7 @@ class FaceCache:
         self.rules = FaceRules.from_settings()
         self.salt = (
             f"{self.detector.name}|{self.embedder.name}|{self.rules}|{ANALYSIS_SIDE}"
-            f"|full<{FULL_DETAIL_BELOW_PX}"
+            f"|full<{FULL_DETAIL_BELOW_PX}|mirror<{MIRROR_BELOW_PX}"
         )
 
     def faces(self, data: bytes) -> PhotoFaces:

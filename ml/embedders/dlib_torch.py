@@ -154,15 +154,20 @@ class DlibTorchEmbedder(Embedder):
             return np.zeros((0, self.dimensions), dtype=np.float32)
         return self._forward(self._chips(image, boxes))
 
-    def embed_with_mirror(self, image: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
-        """The aligned crop and its mirror image in one batch: a second crop costs a
-        third of a first (18 against 14 ms on 2 cores), where embedding the flipped
-        photo again cost 15 ms more."""
+    def embed_with_mirror(
+        self, image: np.ndarray, boxes: list[Box]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The aligned crops and their mirror images in one batch: a mirror image costs
+        the network's pass only (landmarks and alignment are done once), where
+        embedding the flipped photo again cost 15 ms more per selfie."""
         if self._network is None:
             self.load()
-        chips = self._chips(image, [box])
-        plain, mirror = self._forward(np.concatenate([chips, chips[:, :, ::-1, :]]))
-        return plain, mirror
+        if not boxes:
+            empty = np.zeros((0, self.dimensions), dtype=np.float32)
+            return empty, empty
+        chips = self._chips(image, boxes)
+        vectors = self._forward(np.concatenate([chips, chips[:, :, ::-1, :]]))
+        return vectors[: len(boxes)], vectors[len(boxes) :]
 
     def _chips(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
         """The faces aligned on their 68 landmarks, 150x150, as dlib crops them."""

@@ -169,9 +169,9 @@ def test_only_the_face_used_is_embedded(client, event, images, monkeypatch):
         boxes_embedded.append(len(boxes))
         return original(image, boxes)
 
-    def counting_with_mirror(image, box):
-        boxes_embedded.append(1)
-        return original_with_mirror(image, box)
+    def counting_with_mirror(image, boxes):
+        boxes_embedded.append(len(boxes))
+        return original_with_mirror(image, boxes)
 
     monkeypatch.setattr(embedder, "embed", counting)
     monkeypatch.setattr(embedder, "embed_with_mirror", counting_with_mirror)
