@@ -145,11 +145,11 @@ def _embedded(
         vectors.update(zip(plain, rows, strict=True))
     if both:
         rows, mirror_rows = embedder.embed_with_mirror(pixels, [boxes[i] for i in both])
-        vectors.update(zip(both, _unit_means(rows, mirror_rows), strict=True))
+        vectors.update(zip(both, unit_means(rows, mirror_rows), strict=True))
     return vectors
 
 
-def _unit_means(rows: np.ndarray, mirror_rows: np.ndarray) -> np.ndarray:
+def unit_means(rows: np.ndarray, mirror_rows: np.ndarray) -> np.ndarray:
     """Each face's embedding averaged with its mirror image's, to unit length."""
     means = np.asarray(rows, dtype=np.float64) + mirror_rows
     return (means / np.linalg.norm(means, axis=1, keepdims=True)).astype(np.float32)
@@ -235,7 +235,7 @@ def mirror_averaged(
     finding nothing)."""
     with inference_lock:
         plain, mirror = embedder.embed_with_mirror(pixels, [box])
-    return np.asarray(plain[0], dtype=np.float32), _unit_means(plain, mirror)[0]
+    return np.asarray(plain[0], dtype=np.float32), unit_means(plain, mirror)[0]
 
 
 def embed_vectors(

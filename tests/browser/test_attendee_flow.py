@@ -8,6 +8,7 @@ import pytest
 from faces.processing import process_photo
 from photos.services import add_photo
 from tests.factories import AlbumFactory, EventFactory
+from tests.sample_images import another_picture_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -221,15 +222,9 @@ def test_a_french_browser_gets_the_attendee_pages_in_french(live_server, browser
 def test_a_second_selfie_adds_the_photos_the_first_one_missed(
     live_server, page, screenshot, images, wedding
 ):
-    from PIL import Image, ImageOps
 
     event, photos = wedding
-    with Image.open(images["tom_hanks.png"]) as picture:  # another picture of him
-        other = ImageOps.mirror(picture.convert("RGB"))
-        other = other.resize((other.width * 2 // 3, other.height * 2 // 3))
-    data = io.BytesIO()
-    other.save(data, "JPEG", quality=90)
-    data.seek(0)
+    data = io.BytesIO(another_picture_of(images["tom_hanks.png"]))
     added = add_photo(
         album=event.albums.first(), fp=data, original_filename="hanks.jpg", queue=False
     )

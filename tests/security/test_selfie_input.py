@@ -206,6 +206,25 @@ def test_a_face_cut_out_of_an_event_photo_is_refused(client, group_event, images
     assert "attendee_results" not in client.session
 
 
+def test_a_mirror_image_of_an_event_face_is_refused(client, event, album, images):
+    """Flipping a face taken from one's results does not make it a new selfie: the
+    selfie's search vector (averaged with its mirror image) lies 0.10 from the stored
+    face, its plain embedding 0.16, past the reuse distance (0.12)."""
+    from PIL import ImageOps
+
+    with Image.open(images["tom_hanks.png"]) as picture:
+        flipped = ImageOps.mirror(picture.convert("RGB"))
+    stored = io.BytesIO()
+    flipped.save(stored, "JPEG", quality=90)
+    stored.seek(0)
+    added = add_photo(album=album, fp=stored, original_filename="hanks.jpg", queue=False)
+    process_photo(photo_id=added.photo.pk)
+    response = post_selfie(client, event, images["tom_hanks.png"].read_bytes())
+    assert response.status_code == 400
+    assert "one of the event&#x27;s photos, or cut out of one" in response.content.decode()
+    assert "attendee_results" not in client.session
+
+
 def test_an_event_photo_itself_is_refused(client, group_event, images):
     response = post_selfie(client, group_event, images["group6.jpg"].read_bytes())
     assert response.status_code == 400
