@@ -169,15 +169,22 @@ def find_photo_matches(
 
 
 def has_face_within(
-    embedding: np.ndarray, *, embedder: str, event_ids: list[int], distance: float
+    embedding: np.ndarray,
+    *,
+    embedder: str,
+    event_ids: list[int],
+    distance: float,
+    unmatchable_too: bool = True,
 ) -> bool:
     """Whether any face stored in the events lies within ``distance``: a "selfie" that
     is really a face cut out of an event photo. Ignores the album and date filters (the
-    face may come from any photo of the event) and includes faces too small to match.
-    Hidden faces have no vector left to compare."""
+    face may come from any photo of the event) and includes faces too small to match
+    unless ``unmatchable_too`` is false. Hidden faces have no vector left to compare."""
     everywhere = SearchFilters(event_ids=event_ids)
     if candidate_faces(embedding, embedder=embedder, filters=everywhere, threshold=distance):
         return True
+    if not unmatchable_too:
+        return False
     small = vector_model(len(embedding)).objects.filter(
         event_id__in=event_ids, embedder=embedder, is_matchable=False
     )

@@ -279,13 +279,22 @@ def search_by_selfie(
             embedders[name] = embedder_named(name)
     selfie = read_selfie(fp=fp, embedders=list(embedders.values()))
     if refuse_event_faces and any(
+        # A face cut out of an event photo matches its stored face as it was stored:
+        # plain, or with its mirror image for a small face (faces.analysis.embed_faces;
+        # faces too small to match are stored plain). The search vector also catches
+        # a flipped copy of an event face.
         has_face_within(
-            vector, embedder=name, event_ids=event_ids, distance=calibration_for(name).reuse
+            vector,
+            embedder=name,
+            event_ids=event_ids,
+            distance=calibration_for(name).reuse,
+            unmatchable_too=unmatchable_too,
         )
         for name, event_ids in plan.items()
-        # A face cut out of an event photo matches its stored face as it was stored:
-        # plain, or with its mirror image for a small face (faces.analysis.embed_faces).
-        for vector in (selfie.plain_vector(name), selfie.vector(name))
+        for vector, unmatchable_too in (
+            (selfie.plain_vector(name), True),
+            (selfie.vector(name), False),
+        )
     ):
         logger.info("A selfie that is a face of the event was refused")
         raise SelfieError(str(REUSED_MESSAGE))
