@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Small faces stored with their mirror image (faces.analysis.MIRROR_BELOW_PX): what it
+"""Small faces stored with their mirror image (faces.calibration: mirror_below_px): what it
 finds and what it costs, against storing every face plain and other size limits.
 
     .venv/bin/python bench/small_face_mirror.py [--rounds 5] [--quality] [dataset]
@@ -38,16 +38,17 @@ import numpy as np  # noqa: E402
 from bench.composed import compose_photos  # noqa: E402
 from faces.analysis import (  # noqa: E402
     ANALYSIS_SIDE,
-    MIRROR_BELOW_PX,
     FaceRules,
     detect_faces,
     embed_faces,
     unit_means,
 )
+from faces.calibration import calibrated  # noqa: E402
 from faces.engines import get_detector, get_embedder  # noqa: E402
 from photos.images import open_image  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
+MIRROR_BELOW_PX = calibrated("dlib").mirror_below_px
 LIMITS = (0, MIRROR_BELOW_PX, 120)  # 0: every face plain
 
 

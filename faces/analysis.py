@@ -28,10 +28,6 @@ FULL_DETAIL_BELOW_PX = 80
 # Around each such face, this many face sizes of the photo are kept on every side:
 # enough for the embedders' alignment (dlib's chip, ArcFace's template).
 FULL_DETAIL_MARGIN = 1.0
-# A face under this many pixels (short side, in the photo) is stored as its embedding
-# averaged with its mirror image's: group faces, small and often turned, come nearer
-# to their person (docs/match-quality.md, "Small faces with their mirror image").
-MIRROR_BELOW_PX = 80
 
 
 @dataclass(frozen=True)
@@ -104,13 +100,18 @@ def embed_faces(
     embedder: Embedder,
     detail: "FullDetail | None" = None,
     *,
-    mirror_below: int = MIRROR_BELOW_PX,
+    mirror_below: int | None = None,
 ) -> list[DetectedFace]:
     """The faces with their identity vectors: those ``detail`` holds from its full
     pixels, the others from the decoded copy. A face under ``mirror_below`` pixels
-    (short side, in the photo) is averaged with its mirror image."""
+    (short side, in the photo; by default the embedder's calibrated
+    ``mirror_below_px``) that can be matched is averaged with its mirror image: group
+    faces, small and often turned, come nearer to their person (docs/match-quality.md,
+    "Small faces with their mirror image")."""
     if not faces:
         return []
+    if mirror_below is None:
+        mirror_below = mirror_below_px(embedder)
     from_detail = detail.boxes if detail is not None else {}
     in_copy = {i: faces[i].box for i in range(len(faces)) if i not in from_detail}
     mirrored = {i for i, face in enumerate(faces) if _wants_mirror(face, mirror_below)}
@@ -124,6 +125,14 @@ def embed_faces(
         DetectedFace(face.full_box, embeddings[i], face.sharpness, face.is_matchable)
         for i, face in enumerate(faces)
     ]
+
+
+def mirror_below_px(embedder: Embedder) -> int:
+    """Under which size the embedder's stored faces are averaged with their mirror
+    image (faces.calibration: measured per embedder)."""
+    from faces.calibration import calibrated
+
+    return calibrated(embedder.name).mirror_below_px
 
 
 def _wants_mirror(face: FoundFace, mirror_below: int) -> bool:
@@ -244,7 +253,7 @@ def embed_vectors(
     embedder: Embedder,
     detail: FullDetail | None = None,
     *,
-    mirror_below: int = MIRROR_BELOW_PX,
+    mirror_below: int | None = None,
 ) -> np.ndarray:
     """Only the vectors (one row per face), for storing with several embedders."""
     embedded = embed_faces(loaded, faces, embedder, detail, mirror_below=mirror_below)

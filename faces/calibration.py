@@ -29,6 +29,9 @@ class Calibration:
     check_from: float  # ...and about a found person's face farther than this
     confirm: float  # "yes" adds faces this close to the selfie or the face shown
     reuse: float  # a selfie this close to an event face was cut out of the photo
+    # A stored face under this many pixels (short side, in the photo) is its embedding
+    # averaged with its mirror image's (faces.analysis.embed_faces); 0: none is.
+    mirror_below_px: int
 
 
 # Events with at most this many faces group with ``grouping_floor_small`` (a 50-person
@@ -61,6 +64,7 @@ CALIBRATIONS = {
         check_from=0.36,
         confirm=0.36,
         reuse=0.12,
+        mirror_below_px=80,  # docs/match-quality.md, "Small faces with their mirror image"
     ),
     # Chosen on the tuning half of the 2-fold split (fold 1's people): their genuine
     # selfie-to-face distances reach 1.15 at the 95th percentile and the nearest
@@ -78,6 +82,9 @@ CALIBRATIONS = {
         check_from=1.16,
         confirm=1.16,
         reuse=0.45,  # bench/selfie_reuse_bench.py: 90 % of cut-outs, no real photo
+        # Not measured for ArcFace (its model is not on the development machine), so
+        # its stored faces stay plain and its thresholds keep their meaning.
+        mirror_below_px=0,
     ),
 }
 

@@ -19,9 +19,9 @@ from django.conf import settings
 from faces.analysis import (
     ANALYSIS_SIDE,
     FULL_DETAIL_BELOW_PX,
-    MIRROR_BELOW_PX,
     FaceRules,
     find_faces,
+    mirror_below_px,
 )
 from faces.engines import get_detector, get_embedder
 from ml.base import Box, DetectedFace, Embedder
@@ -46,7 +46,7 @@ class FaceCache:
         self.rules = FaceRules.from_settings()
         self.salt = (
             f"{self.detector.name}|{self.embedder.name}|{self.rules}|{ANALYSIS_SIDE}"
-            f"|full<{FULL_DETAIL_BELOW_PX}|mirror<{MIRROR_BELOW_PX}"
+            f"|full<{FULL_DETAIL_BELOW_PX}|mirror<{mirror_below_px(self.embedder)}"
         )
 
     def faces(self, data: bytes) -> PhotoFaces:

@@ -1,5 +1,5 @@
 """Small faces are stored as their embedding averaged with their mirror image's
-(faces.analysis.MIRROR_BELOW_PX): group faces, small and often turned, come nearer to
+(faces.calibration: mirror_below_px): group faces, small and often turned, come nearer to
 their person. Larger faces, and faces too small to match, keep their plain embedding."""
 
 import io
@@ -9,12 +9,12 @@ import pytest
 from PIL import Image
 
 from faces.analysis import (
-    MIRROR_BELOW_PX,
     FaceRules,
     FoundFace,
     detect_faces,
     embed_faces,
 )
+from faces.calibration import calibrated
 from faces.engines import get_detector, get_embedder
 from faces.models import Face, vector_model
 from faces.processing import process_photo
@@ -22,6 +22,7 @@ from photos.images import open_image
 from photos.services import add_photo
 
 SMALL_PX, LARGE_PX = 60, 200
+MIRROR_BELOW_PX = calibrated("dlib").mirror_below_px
 
 
 def two_sizes_photo(images) -> bytes:
@@ -118,3 +119,21 @@ def test_processing_stores_the_small_face_with_its_mirror_image(album, images):
     loaded, small, large = found_faces(data)
     assert np.linalg.norm(stored[True] - references(loaded, small)[1]) < 0.01
     assert np.linalg.norm(stored[False] - references(loaded, large)[0]) < 0.01
+
+
+def test_an_embedder_calibrated_without_the_mirror_stores_every_face_plain(images):
+    """ArcFace's thresholds were tuned on plain vectors and the mirror was never
+    measured for it (faces.calibration): its small faces stay plain."""
+    dlib = get_embedder()
+
+    class CalibratedAsArcface:
+        name = "arcface-w600k_mbf-test"
+        dimensions = dlib.dimensions
+        embed = staticmethod(dlib.embed)
+        embed_with_mirror = staticmethod(dlib.embed_with_mirror)
+
+    assert calibrated(CalibratedAsArcface.name).mirror_below_px == 0
+    loaded, small, _ = found_faces(two_sizes_photo(images))
+    (embedded,) = embed_faces(loaded, [small], CalibratedAsArcface())
+    plain, _ = references(loaded, small)
+    assert np.linalg.norm(embedded.embedding - plain) < 1e-4
