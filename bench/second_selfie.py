@@ -91,7 +91,7 @@ def measure(root: Path, shift: float) -> dict:
         event.group(setting.grouping)
         for person, selfie in sorted(event.selfies.items()):
             second = seconds.get(person)
-            vectors = [selfie, IndexedEvent._selfie(cache, second) if second else None]
+            vectors = [selfie, IndexedEvent.selfie_vector(cache, second) if second else None]
             for answers in ANSWERS:
                 found, seen = [], []
                 for vector in vectors:

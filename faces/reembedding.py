@@ -133,7 +133,11 @@ def embed_stored_faces(
     pixels = loaded.as_array()
     if any(box.landmarks is None for box in boxes):
         boxes = _with_detected_landmarks(pixels, boxes)
-    found = [FoundFace(box, box.scaled(1 / loaded.scale), 0.0, True) for box in boxes]
+    # As stored: a face too small or blurred to match was embedded plain (no mirror).
+    found = [
+        FoundFace(box, box.scaled(1 / loaded.scale), 0.0, face.is_matchable)
+        for box, face in zip(boxes, faces, strict=True)
+    ]
     return embed_vectors(loaded, found, embedder, detail_for(loaded, found, decode_full))
 
 

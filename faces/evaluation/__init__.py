@@ -21,7 +21,7 @@ from pathlib import Path
 from faces.calibration import calibrated, family
 from faces.engines import get_detector
 from faces.evaluation.cache import FaceCache
-from faces.evaluation.dataset import Dataset, split
+from faces.evaluation.dataset import Dataset, fold_dataset, split
 from faces.evaluation.engine import Grouping, IndexedEvent
 from faces.evaluation.scoring import Score, answers_for, score_search
 from faces.matching import MatchRules
@@ -157,25 +157,24 @@ def cross_validate(
     parts = split(root, folds)
     results = []
     for fold in range(folds):
-        held_people, held_strangers = parts[fold]
         tuning_people = set().union(*(parts[k][0] for k in range(folds) if k != fold))
         tuning_strangers = set().union(*(parts[k][1] for k in range(folds) if k != fold))
-
-        def event(people, strangers, seed):
-            dataset = Dataset.from_folder(
-                root,
-                people=people,
-                strangers=strangers,
-                groups=groups,
-                hard_groups=hard_groups,
-                detector=detector,
-                seed=seed,
-            )
-            return IndexedEvent(dataset, cache, progress)
-
-        tuning = event(tuning_people, tuning_strangers, seed=100 + fold)
+        tuning_set = Dataset.from_folder(
+            root,
+            people=tuning_people,
+            strangers=tuning_strangers,
+            groups=groups,
+            hard_groups=hard_groups,
+            detector=detector,
+            seed=100 + fold,
+        )
+        tuning = IndexedEvent(tuning_set, cache, progress)
         chosen = tune(tuning, grid(defaults), min_precision)
-        held = event(held_people, held_strangers, seed=fold)
+        # The held-out event, as the benches build it too.
+        held_set = fold_dataset(
+            root, fold, detector=detector, folds=folds, groups=groups, hard_groups=hard_groups
+        )
+        held = IndexedEvent(held_set, cache, progress)
         result = FoldResult(fold, len(held.selfies), len(tuning.selfies), len(held.photos), chosen)
         compared = {"tuned": chosen, "defaults": defaults, **baselines(cache.embedder.name)}
         for label, setting in compared.items():

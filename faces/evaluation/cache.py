@@ -5,7 +5,7 @@ Each photo's faces are those of the product's pipeline (``photos.images.open_ima
 the analysis size, ``faces.analysis.find_faces`` with the configured backends and
 rules, small faces of a reduced copy from the full pixels), kept in
 ``var/cache/evaluation/`` under a key made of the file's SHA-256 and everything that
-changes the result (backends, rules, analysis size, the full-pixel rule).
+changes the result (backends, rules, analysis size, the full-pixel and mirror rules).
 """
 
 import hashlib

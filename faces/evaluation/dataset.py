@@ -208,21 +208,37 @@ def split(root: Path, folds: int) -> list[tuple[set[str], set[str]]]:
     ]
 
 
+def fold_dataset(
+    root: Path,
+    fold: int,
+    *,
+    detector: Detector,
+    folds: int = 2,
+    groups: int = 20,
+    hard_groups: int = 30,
+) -> Dataset:
+    """One fold's own event, as ``evaluate_faces --folds N`` builds the held-out one:
+    the fold's people and strangers, the no-face and real group photos, and group
+    photos composed from the fold's people (seeded by the fold's number)."""
+    people, strangers = split(root, folds)[fold]
+    return Dataset.from_folder(
+        root,
+        people=people,
+        strangers=strangers,
+        groups=groups,
+        hard_groups=hard_groups,
+        detector=detector,
+        seed=fold,
+    )
+
+
 def fold_datasets(
     root: Path, *, detector: Detector, folds: int = 2, groups: int = 20, hard_groups: int = 30
 ) -> list[Dataset]:
-    """Each fold's own event, as ``evaluate_faces --folds N`` builds the held-out one:
-    the fold's people and strangers, the no-face and real group photos, and group
-    photos composed from the fold's people (seeded by the fold's number)."""
+    """Every fold's own event (:func:`fold_dataset`)."""
     return [
-        Dataset.from_folder(
-            root,
-            people=people,
-            strangers=strangers,
-            groups=groups,
-            hard_groups=hard_groups,
-            detector=detector,
-            seed=fold,
+        fold_dataset(
+            root, fold, detector=detector, folds=folds, groups=groups, hard_groups=hard_groups
         )
-        for fold, (people, strangers) in enumerate(split(root, folds))
+        for fold in range(folds)
     ]

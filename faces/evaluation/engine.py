@@ -63,13 +63,13 @@ class IndexedEvent:
         self.photo_index = np.array(photo_index, dtype=int)
         self.matchable = np.array(matchable, dtype=bool)
         self.who = who
-        self.selfies = {p: self._selfie(cache, item) for p, item in dataset.selfies.items()}
+        self.selfies = {p: self.selfie_vector(cache, item) for p, item in dataset.selfies.items()}
         self._searchable = np.nonzero(self.matchable)[0]
         self.labels: np.ndarray | None = None
         self.people: dict[int, PersonSummary] = {}
 
     @staticmethod
-    def _selfie(cache: FaceCache, item: LabelledPhoto) -> np.ndarray | None:
+    def selfie_vector(cache: FaceCache, item: LabelledPhoto) -> np.ndarray | None:
         """The search vector of the labelled (central) face of the selfie photo, if
         usable as a selfie: averaged with its mirror image, as the product's selfies
         are (faces.selfies.read_selfie)."""

@@ -137,3 +137,23 @@ def test_an_embedder_calibrated_without_the_mirror_stores_every_face_plain(image
     (embedded,) = embed_faces(loaded, [small], CalibratedAsArcface())
     plain, _ = references(loaded, small)
     assert np.linalg.norm(embedded.embedding - plain) < 1e-4
+
+
+@pytest.mark.django_db
+def test_re_embedding_gives_every_face_the_vector_its_processing_stored(album, images, settings):
+    """A model change re-embeds stored faces as processing embedded them: a small face
+    too small to match (here: under a raised matching size) stays plain."""
+    from faces.processing import load_photo
+    from faces.reembedding import embed_stored_faces
+
+    settings.FACES_MIN_MATCH_FACE_PX = 100  # the 60 px face is stored, not matchable
+    data = two_sizes_photo(images)
+    added = add_photo(album=album, fp=io.BytesIO(data), original_filename="two.jpg", queue=False)
+    photo = process_photo(photo_id=added.photo.pk)
+    faces = sorted(photo.faces.all(), key=lambda face: face.width)
+    assert faces[0].width < MIRROR_BELOW_PX and not faces[0].is_matchable
+    embedder = get_embedder()
+    again = embed_stored_faces(load_photo(photo=photo), faces, embedder)
+    for face, vector in zip(faces, again, strict=True):
+        stored = vector_model(embedder.dimensions).objects.get(face=face, embedder=embedder.name)
+        assert np.linalg.norm(vector - np.asarray(stored.embedding)) < 0.01
