@@ -52,6 +52,11 @@ FACES_MIN_SHARPNESS = env.float("FACES_MIN_SHARPNESS", default=0.0)
 # photo, not a new picture: refused (bench/selfie_reuse_bench.py: 96 % of cut-out
 # faces fall under 0.12, and no two different photos of one person in the set).
 FACES_SELFIE_REUSE_DISTANCE = env.float("FACES_SELFIE_REUSE_DISTANCE", default=None)
+# Stored faces smaller than this (short side, photo pixels) that can be matched are
+# their embedding averaged with their mirror image's; 0: every face plain. Unset: the
+# embedder's calibrated size (dlib 80 px, ArcFace 0; docs/match-quality.md). Vectors
+# stored under another size are brought up to it in the background (faces.vector_refresh).
+FACES_MIRROR_BELOW_PX = env.int("FACES_MIRROR_BELOW_PX", default=None)
 
 # Search: exact inside events up to this many faces, HNSW with iterative scans beyond.
 FACES_EXACT_SEARCH_MAX_FACES = env.int("FACES_EXACT_SEARCH_MAX_FACES", default=200_000)

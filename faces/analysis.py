@@ -127,18 +127,45 @@ def embed_faces(
     ]
 
 
-def mirror_below_px(embedder: Embedder) -> int:
+def mirror_below_px(embedder: Embedder | str) -> int:
     """Under which size the embedder's stored faces are averaged with their mirror
-    image (faces.calibration: measured per embedder)."""
-    from faces.calibration import calibrated
+    image (faces.calibration: measured per embedder; FACES_MIRROR_BELOW_PX overrides)."""
+    from faces.calibration import calibration_for
 
-    return calibrated(embedder.name).mirror_below_px
+    name = embedder if isinstance(embedder, str) else embedder.name
+    return calibration_for(name).mirror_below_px
+
+
+def is_mirrored(*, is_matchable: bool, short_side: int, mirror_below: int) -> bool:
+    """Whether a face is stored averaged with its mirror image: small faces that will be
+    matched. A face too small or too blurred to match is stored for its box only, and
+    its mirror image would cost a pass for nothing."""
+    return is_matchable and short_side < mirror_below
+
+
+def stored_mirrored(face, embedder: Embedder | str) -> bool:
+    """Whether processing stores this face (a ``faces.models.Face``) from ``embedder``
+    averaged with its mirror image, by the rule in force."""
+    return is_mirrored(
+        is_matchable=face.is_matchable,
+        short_side=face.short_side,
+        mirror_below=mirror_below_px(embedder),
+    )
+
+
+def current_rule(embedder: Embedder | str) -> str:
+    """The rule new vectors of ``embedder`` follow, as an event records it
+    (faces.vector_refresh)."""
+    name = embedder if isinstance(embedder, str) else embedder.name
+    return f"{name} mirror<{mirror_below_px(name)}"
 
 
 def _wants_mirror(face: FoundFace, mirror_below: int) -> bool:
-    """Small faces that will be matched: a face too small or too blurred to match is
-    stored for its box only, and its mirror image would cost a pass for nothing."""
-    return face.is_matchable and face.full_box.short_side < mirror_below
+    return is_mirrored(
+        is_matchable=face.is_matchable,
+        short_side=face.full_box.short_side,
+        mirror_below=mirror_below,
+    )
 
 
 def _embedded(

@@ -102,6 +102,7 @@ OVERRIDES = {
     "FACES_CHECK_FROM_DISTANCE": "check_from",
     "FACES_CONFIRM_THRESHOLD": "confirm",
     "FACES_SELFIE_REUSE_DISTANCE": "reuse",
+    "FACES_MIRROR_BELOW_PX": "mirror_below_px",
 }
 
 

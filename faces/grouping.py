@@ -135,7 +135,8 @@ class GroupSums:
     """
 
     def __init__(self, sums: np.ndarray, counts: np.ndarray, capacity: int) -> None:
-        dims = sums.shape[1] if sums.ndim == 2 and len(sums) else 1
+        # An event without people yet still has its vectors' width: (0, 128).
+        dims = sums.shape[1] if sums.ndim == 2 else 1
         self.sums = np.zeros((capacity, dims), dtype=np.float64)
         self.counts = np.zeros(capacity, dtype=np.int64)
         self.active = len(counts)

@@ -28,9 +28,11 @@ from faces.analysis import (
     ANALYSIS_SIDE,
     FaceRules,
     FoundFace,
+    current_rule,
     detail_for,
     detect_faces,
     embed_vectors,
+    stored_mirrored,
 )
 from faces.engines import embedders_for_new_faces, get_detector
 from faces.models import EventEmbedder, Face, FacePerson, HiddenArea, Person, vector_row
@@ -290,8 +292,10 @@ def store_faces(*, photo: Photo, faces: list[FoundFace], vectors: dict[str, np.n
         for name, embedded in vectors.items():
             _store_vectors(rows, name, embedded)
         if vectors:
+            name = next(iter(vectors))
             EventEmbedder.objects.get_or_create(
-                event_id=photo.event_id, defaults={"embedder": next(iter(vectors))}
+                event_id=photo.event_id,
+                defaults={"embedder": name, "vectors_rule": current_rule(name)},
             )
         Photo.objects.filter(pk=photo.pk).update(
             processing_status=Photo.Status.DONE,
@@ -332,7 +336,7 @@ def _hide_as(row: Face, person: Person) -> None:
 def _store_vectors(faces: list[Face], embedder: str, vectors: np.ndarray) -> None:
     """One vector row per visible face (a hidden face keeps none)."""
     rows = [
-        vector_row(face, embedder, vector)
+        vector_row(face, embedder, vector, mirrored=stored_mirrored(face, embedder))
         for face, vector in zip(faces, vectors, strict=True)
         if face.status == Face.Status.VISIBLE
     ]

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from faces import hidden_seeds, people_upkeep
-from faces.analysis import FoundFace, detail_for, embed_vectors
+from faces.analysis import FoundFace, detail_for, embed_vectors, stored_mirrored
 from faces.engines import get_detector
 from faces.models import VECTOR_MODELS, EventEmbedder, Face, Person, vector_model, vector_row
 from faces.processing import load_photo, load_photo_full
@@ -172,7 +172,7 @@ def store_new_vectors(faces: list[Face], vectors: np.ndarray, embedder: str) -> 
             .values_list("pk", flat=True)
         )
         rows = [
-            vector_row(face, embedder, vector)
+            vector_row(face, embedder, vector, mirrored=stored_mirrored(face, embedder))
             for face, vector in zip(faces, vectors, strict=True)
             if face.pk in visible
         ]
@@ -189,25 +189,38 @@ def reseed_hidden_people(*, event_id: int, embedder: Embedder) -> int:
     seeded = 0
     hidden = Person.objects.filter(event_id=event_id, is_hidden=True)
     for person in hidden.exclude(seed__has_key=embedder.name):
-        faces = Face.objects.filter(grouping__person=person).select_related("photo")
-        for photo_id in sorted({face.photo_id for face in faces}):
-            of_photo = [face for face in faces if face.photo_id == photo_id]
-            try:
-                loaded = load_photo(photo=of_photo[0].photo)
-            except (ImageError, OSError) as error:
-                logger.warning("Photo %s could not be read for a seed: %s", photo_id, error)
-                continue
-            vectors = embed_stored_faces(
-                loaded,
-                of_photo,
-                embedder,
-                decode_full=lambda photo=of_photo[0].photo: load_photo_full(photo=photo),
-            )
+        vectors, _ = vectors_from_boxes(person, embedder)
+        if vectors is not None:
             hidden_seeds.add_to_seed(person, embedder.name, vectors)
-        if embedder.name in person.seed:
             person.save(update_fields=["seed"])
             seeded += 1
     return seeded
+
+
+def vectors_from_boxes(person: Person, embedder: Embedder) -> tuple[np.ndarray | None, int]:
+    """The vectors of every face of ``person`` from ``embedder``, embedded from their
+    stored boxes (None if none could be), and how many of their photos could not be
+    read (their faces are left out)."""
+    faces = Face.objects.filter(grouping__person=person).select_related("photo")
+    vectors, unread = [], 0
+    for photo_id in sorted({face.photo_id for face in faces}):
+        of_photo = [face for face in faces if face.photo_id == photo_id]
+        photo = of_photo[0].photo
+        try:
+            loaded = load_photo(photo=photo)
+        except (ImageError, OSError) as error:
+            logger.warning("Photo %s could not be read for a seed: %s", photo_id, error)
+            unread += 1
+            continue
+        vectors.append(
+            embed_stored_faces(
+                loaded,
+                of_photo,
+                embedder,
+                decode_full=lambda photo=photo: load_photo_full(photo=photo),
+            )
+        )
+    return (np.concatenate(vectors) if vectors else None), unread
 
 
 def finish_if_covered(*, event_id: int) -> bool:

@@ -6,8 +6,8 @@ from django.conf import settings
 from django_q.tasks import async_task
 
 from core.schedules import Periodic
-from faces import people_upkeep, processing, reembedding
-from faces.engines import embedder_named
+from faces import people_upkeep, processing, reembedding, vector_refresh
+from faces.engines import embedder_named, get_embedder
 from photos import languages
 
 logger = logging.getLogger(__name__)
@@ -89,7 +89,41 @@ def queue_reembedding(event_id: int, embedder_name: str, after: int = 0) -> None
     async_task(reembed_event, event_id, embedder_name, after, task_name=f"reembed-{event_id}")
 
 
+def start_vector_refreshes() -> int:
+    """Queue a pass for each event whose vectors follow an earlier rule
+    (faces.vector_refresh). Returns how many were queued."""
+    event_ids = vector_refresh.start_refreshes(embedder=get_embedder())
+    for event_id in event_ids:
+        queue_vector_refresh(event_id)
+    if event_ids:
+        logger.info("Face vectors of events %s to be brought up to the rule in force", event_ids)
+    return len(event_ids)
+
+
+def refresh_event_vectors(event_id: int, after: int = 0, refreshed: int = 0) -> int:
+    """Part of a pass: the next chunk of photos with stale vectors (ids above
+    ``after``), then the same task for the rest, or the end of the pass."""
+    embedder = get_embedder()
+    chunk = vector_refresh.refresh_chunk(event_id=event_id, embedder=embedder, after=after)
+    for problem in chunk.problems:
+        logger.warning("Event %s, refreshing face vectors: %s", event_id, problem)
+    refreshed += chunk.refreshed
+    if chunk.last_photo is not None:
+        queue_vector_refresh(event_id, after=chunk.last_photo, refreshed=refreshed)
+    else:
+        vector_refresh.finish(event_id=event_id, embedder=embedder, refreshed=refreshed)
+        logger.info(
+            "Event %s: %s face vectors brought up to the rule in force", event_id, refreshed
+        )
+    return chunk.refreshed
+
+
+def queue_vector_refresh(event_id: int, after: int = 0, refreshed: int = 0) -> None:
+    async_task(refresh_event_vectors, event_id, after, refreshed, task_name=f"refresh-{event_id}")
+
+
 PERIODIC = [
     Periodic("requeue stale photos", requeue_stale_photos, "minutes", 5),
     Periodic("group faces into people", group_changed_events, "minutes", 1),
+    Periodic("refresh stored face vectors", start_vector_refreshes, "minutes", 10),
 ]

@@ -40,6 +40,10 @@ class FaceVector(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
     embedder = models.CharField(max_length=80)
     is_matchable = models.BooleanField()
+    # Whether the vector is the face's embedding averaged with its mirror image's (a
+    # small face: faces.analysis.embed_faces), as it was computed: when the size rule
+    # changes, faces.vector_refresh finds the vectors to compute again by it.
+    mirrored = models.BooleanField(default=False)
 
     objects = FaceVectorQuerySet.as_manager()
 
@@ -110,9 +114,10 @@ def vector_model(dimensions: int) -> type[FaceVector]:
     return VECTOR_MODELS[dimensions]
 
 
-def vector_row(face: Face, embedder: str, vector) -> FaceVector:
+def vector_row(face: Face, embedder: str, vector, *, mirrored: bool = False) -> FaceVector:
     """An unsaved row holding ``face``'s vector from ``embedder``, in the table of its
-    size, with the face's photo, event and matchability copied for the indexes."""
+    size, with the face's photo, event and matchability copied for the indexes;
+    ``mirrored``: the vector is averaged with the face's mirror image's."""
     vector = np.asarray(vector, dtype=np.float32)
     return vector_model(len(vector))(
         face=face,
@@ -120,6 +125,7 @@ def vector_row(face: Face, embedder: str, vector) -> FaceVector:
         event_id=face.event_id,
         embedder=embedder,
         is_matchable=face.is_matchable,
+        mirrored=mirrored,
         embedding=vector,
     )
 
@@ -147,6 +153,12 @@ class EventEmbedder(models.Model):
     # How many faces that full grouping had: new faces join people one at a time until
     # the event has grown by a quarter since (faces.people_upkeep.needs_full_regroup).
     grouped_faces = models.PositiveIntegerField(default=0)
+    # The rule the event's vectors follow (faces.analysis.current_rule: the embedder and
+    # the size under which faces are mirrored); "" for events stored before it was
+    # recorded. Another rule in force: faces.vector_refresh brings them up to it.
+    vectors_rule = models.CharField(max_length=120, blank=True, default="")
+    # When the pass of faces.vector_refresh working on the event started (None: none).
+    refresh_started = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.event_id}: {self.embedder}"

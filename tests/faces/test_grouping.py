@@ -5,7 +5,7 @@ import pytest
 from django_q.models import Schedule
 
 from faces import people_upkeep, processing
-from faces.grouping import group_faces
+from faces.grouping import GroupSums, group_faces
 from faces.matching import MatchRules
 from faces.models import EventGrouping, Face, Person, faces_changed
 from faces.search import find_matches
@@ -158,3 +158,11 @@ def test_the_end_of_a_big_upload_is_grouped_at_once_by_the_jobs_own_grouping(
     assert not matchable.filter(grouping__isnull=True).exists()
     assert len(regroupings) == 1  # the job's full grouping of a new event, not one by one
     assert tasks.group_changed_events() == 0  # nothing left for the job
+
+
+def test_new_faces_can_start_people_in_an_event_that_has_none_yet():
+    """people_upkeep.assign_new_faces with no person to join: the empty sums are a
+    (0, 128) array, once taken for (0, 1), which failed the live grouping of a photo."""
+    groups = GroupSums(np.zeros((0, 128)), np.zeros(0, dtype=np.int64), capacity=2)
+    assert groups.add_group(np.ones(128) / np.sqrt(128)) == 0
+    assert groups.sums.shape == (2, 128) and groups.active == 1

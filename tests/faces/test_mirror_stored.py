@@ -25,7 +25,7 @@ SMALL_PX, LARGE_PX = 60, 200
 MIRROR_BELOW_PX = calibrated("dlib").mirror_below_px
 
 
-def two_sizes_photo(images) -> bytes:
+def two_sizes_photo(images, quality: int = 92) -> bytes:
     """Obama's face twice in one 1600x1000 photo: 60 px and 200 px wide."""
     with Image.open(images["obama.jpg"]) as portrait:
         portrait = portrait.convert("RGB")
@@ -38,7 +38,7 @@ def two_sizes_photo(images) -> bytes:
                 (left, 150),
             )
     data = io.BytesIO()
-    canvas.save(data, "JPEG", quality=92)
+    canvas.save(data, "JPEG", quality=quality)
     return data.getvalue()
 
 

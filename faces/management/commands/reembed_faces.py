@@ -4,7 +4,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from faces import people_upkeep, reembedding, tasks
+from faces import people_upkeep, reembedding, tasks, vector_refresh
+from faces.analysis import current_rule
 from faces.engines import KNOWN_EMBEDDERS, get_embedder
 from faces.models import EventEmbedder
 from ml.base import Embedder
@@ -95,7 +96,8 @@ class Command(BaseCommand):
         rows = EventEmbedder.objects.select_related("event").order_by("event__slug")
         if event_ids is not None:
             rows = rows.filter(event_id__in=event_ids)
-        self.stdout.write(f"Configured embedder (new photos): {get_embedder().name}")
+        configured = get_embedder()
+        self.stdout.write(f"Configured embedder (new photos): {configured.name}")
         for row in rows:
             state = reembedding.coverage(row.event_id)
             line = f"{row.event.slug}: answers from {row.embedder}"
@@ -104,6 +106,13 @@ class Command(BaseCommand):
                     f"; switching to {row.switching_to}: {state.covered} of {state.faces} "
                     f"faces ({state.share:.0%})"
                 )
+            elif row.embedder == configured.name:
+                waiting = vector_refresh.waiting(event_id=row.event_id, embedder=configured)
+                if waiting:
+                    line += (
+                        f"; {waiting} small-face vectors from before {current_rule(configured)}"
+                        ", being brought up to it in the background"
+                    )
             self.stdout.write(line)
 
     def drop(self, name: str) -> None:

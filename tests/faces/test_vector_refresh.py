@@ -1,0 +1,152 @@
+"""Vectors stored under an earlier small-face rule are brought up to the rule in force,
+in place, in the background (faces.vector_refresh): the same faces, people and
+decisions, new vectors for the small faces, then a full regrouping."""
+
+import io
+import logging
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+
+from faces import organiser_decisions, people_upkeep, tasks, vector_refresh
+from faces.analysis import current_rule
+from faces.engines import get_embedder
+from faces.models import EventEmbedder, Face, Person, vector_model
+from faces.processing import process_photo
+from photos.services import add_photo
+from tests.faces.test_mirror_stored import MIRROR_BELOW_PX, found_faces, references, two_sizes_photo
+
+pytestmark = pytest.mark.django_db
+
+
+def add(album, data: bytes, name: str):
+    added = add_photo(album=album, fp=io.BytesIO(data), original_filename=name, queue=False)
+    return process_photo(photo_id=added.photo.pk)
+
+
+def rows_by_size(photo) -> dict[bool, object]:
+    """The photo's vector rows, keyed by whether the face is under the mirror size."""
+    embedder = get_embedder()
+    return {
+        face.short_side < MIRROR_BELOW_PX: vector_model(embedder.dimensions).objects.get(
+            face=face, embedder=embedder.name
+        )
+        for face in Face.objects.filter(photo=photo)
+    }
+
+
+def stored_before_the_rule(album, images, settings, count: int = 1) -> list:
+    """Photos of Obama at 60 and 200 px processed while every face was stored plain
+    (as before 2026-12-06), then the rule in force again."""
+    settings.FACES_MIRROR_BELOW_PX = 0
+    photos = [
+        add(album, two_sizes_photo(images, quality=92 - n), f"two-{n}.jpg") for n in range(count)
+    ]
+    settings.FACES_MIRROR_BELOW_PX = None
+    return photos
+
+
+def test_each_vector_records_whether_it_is_mirrored_and_the_event_its_rule(album, images):
+    photo = add(album, two_sizes_photo(images), "two.jpg")
+    rows = rows_by_size(photo)
+    assert rows[True].mirrored and not rows[False].mirrored
+    embedder = get_embedder()
+    row = EventEmbedder.objects.get(event=album.event)
+    assert row.vectors_rule == current_rule(embedder) == f"{embedder.name} mirror<80"
+    assert not vector_refresh.stale_vectors(event_id=album.event_id, embedder=embedder).exists()
+    assert vector_refresh.start_refreshes(embedder=embedder) == []
+
+
+def test_an_event_stored_before_the_rule_is_brought_up_to_it_in_place(
+    album, images, settings, monkeypatch
+):
+    monkeypatch.setattr(vector_refresh, "PHOTOS_PER_TASK", 1)  # a pass of two chunks
+    first, second = stored_before_the_rule(album, images, settings, count=2)
+    embedder, event_id = get_embedder(), album.event_id
+    people_upkeep.group_event_faces(event_id=event_id)
+    before = {photo.pk: rows_by_size(photo) for photo in (first, second)}
+    assert not before[first.pk][True].mirrored
+    person = Person.objects.get(pk=first.faces.order_by("width").first().person)
+    organiser_decisions.rename(person=person, name="Barack")
+    people = {face.pk: face.person for face in Face.objects.all()}
+    assert len(set(people.values())) == 2  # the small faces, the large ones
+    assert vector_refresh.waiting(event_id=event_id, embedder=embedder) == 2
+
+    assert vector_refresh.start_refreshes(embedder=embedder) == [event_id]
+    assert vector_refresh.start_refreshes(embedder=embedder) == []  # one pass at a time
+    tasks.refresh_event_vectors(event_id)  # its next chunk runs at once (sync tasks)
+
+    for n, photo in enumerate((first, second)):
+        loaded, small, _ = found_faces(two_sizes_photo(images, quality=92 - n))
+        small_plain, small_mirrored = references(loaded, small)
+        after = rows_by_size(photo)
+        assert after[True].mirrored and after[True].pk == before[photo.pk][True].pk
+        assert np.linalg.norm(np.asarray(after[True].embedding) - small_mirrored) < 0.01
+        assert np.linalg.norm(np.asarray(after[True].embedding) - small_plain) > 0.02
+        # The large face's vector is untouched.
+        assert np.array_equal(after[False].embedding, before[photo.pk][False].embedding)
+    assert set(Face.objects.values_list("pk", flat=True)) == set(people)
+    row = EventEmbedder.objects.get(event_id=event_id)
+    assert row.vectors_rule == current_rule(embedder) and row.refresh_started is None
+    assert row.grouped_with == ""  # regrouped in full by the next grouping job
+    assert vector_refresh.waiting(event_id=event_id, embedder=embedder) == 0
+    assert vector_refresh.start_refreshes(embedder=embedder) == []
+
+    tasks.group_changed_events()
+    person.refresh_from_db()
+    assert person.name == "Barack"
+    assert {face.pk: face.person for face in Face.objects.all()} == people
+
+
+def test_an_unreadable_photo_keeps_its_vectors_and_the_pass_still_ends(
+    album, images, settings, caplog
+):
+    broken, readable = stored_before_the_rule(album, images, settings, count=2)
+    broken.file.storage.delete(broken.file.name)
+    embedder = get_embedder()
+    assert vector_refresh.start_refreshes(embedder=embedder) == [album.event_id]
+    with caplog.at_level(logging.WARNING):
+        tasks.refresh_event_vectors(album.event_id)
+    assert not rows_by_size(broken)[True].mirrored
+    assert rows_by_size(readable)[True].mirrored
+    assert f"Photo {broken.pk} keeps its earlier face vectors" in caplog.text
+    row = EventEmbedder.objects.get(event=album.event)
+    assert row.vectors_rule == current_rule(embedder) and row.refresh_started is None
+    # The pass is not started again for it: the photo's next processing mends it.
+    assert vector_refresh.start_refreshes(embedder=embedder) == []
+
+
+def test_a_hidden_persons_seed_is_computed_again_by_the_rule(album, images, settings, staff):
+    photos = stored_before_the_rule(album, images, settings, count=2)
+    people_upkeep.group_event_faces(event_id=album.event_id)
+    person = Person.objects.get(pk=photos[0].faces.order_by("width").first().person)
+    assert organiser_decisions.hide(person=person, user=staff) == 2  # the small faces
+    person.refresh_from_db()
+    name = get_embedder().name
+    old_sum = np.asarray(person.seed[name]["sum"])
+
+    assert vector_refresh.start_refreshes(embedder=get_embedder()) == [album.event_id]
+    tasks.refresh_event_vectors(album.event_id)
+    person.refresh_from_db()
+    expected = 0
+    for n in range(2):
+        loaded, small, _ = found_faces(two_sizes_photo(images, quality=92 - n))
+        expected = expected + references(loaded, small)[1]
+    assert person.seed[name]["count"] == 2
+    assert np.linalg.norm(np.asarray(person.seed[name]["sum"]) - expected) < 0.02
+    assert np.linalg.norm(old_sum - expected) > 0.04
+    assert EventEmbedder.objects.get(event=album.event).vectors_rule == current_rule(name)
+
+
+def test_an_event_in_a_model_change_is_left_to_it(album, images, settings):
+    stored_before_the_rule(album, images, settings)
+    EventEmbedder.objects.filter(event=album.event).update(switching_to="arcface-anything")
+    assert vector_refresh.start_refreshes(embedder=get_embedder()) == []
+
+
+def test_the_status_command_counts_the_vectors_waiting(album, images, settings):
+    stored_before_the_rule(album, images, settings)
+    out = io.StringIO()
+    call_command("reembed_faces", "--status", stdout=out)
+    assert "1 small-face vectors from before" in out.getvalue()
