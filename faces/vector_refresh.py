@@ -47,7 +47,8 @@ logger = logging.getLogger(__name__)
 
 # Photos per background task: a few seconds of work, far under the task timeout.
 PHOTOS_PER_TASK = 40
-# A pass whose tasks stopped (a worker killed) is started again after this long.
+# A pass whose tasks stopped (a worker killed) is started again after this long
+# without a chunk done.
 PASS_TIMEOUT = timedelta(hours=1)
 
 
@@ -105,6 +106,8 @@ def refresh_chunk(*, event_id: int, embedder: Embedder, after: int = 0) -> Chunk
             logger.warning("Photo %s keeps its earlier face vectors: %s", photo.pk, error)
             problems.append(f"photo {photo.pk} ({photo.original_filename}): {error}")
     more = len(photo_ids) > PHOTOS_PER_TASK
+    if more:  # the pass is alive: not started again while its chunks keep coming
+        EventEmbedder.objects.filter(event_id=event_id).update(refresh_started=timezone.now())
     return Chunk(refreshed, problems, photo_ids[PHOTOS_PER_TASK - 1] if more else None)
 
 

@@ -43,7 +43,8 @@ class FaceVector(models.Model):
     # Whether the vector is the face's embedding averaged with its mirror image's (a
     # small face: faces.analysis.embed_faces), as it was computed: when the size rule
     # changes, faces.vector_refresh finds the vectors to compute again by it.
-    mirrored = models.BooleanField(default=False)
+    # db_default: rows written outside the ORM (bulk COPY in the benches) get False too.
+    mirrored = models.BooleanField(default=False, db_default=False)
 
     objects = FaceVectorQuerySet.as_manager()
 

@@ -150,3 +150,35 @@ def test_the_status_command_counts_the_vectors_waiting(album, images, settings):
     out = io.StringIO()
     call_command("reembed_faces", "--status", stdout=out)
     assert "1 small-face vectors from before" in out.getvalue()
+
+
+def test_the_admin_shows_an_event_whose_small_faces_are_being_refreshed(
+    client, staff, album, images, settings
+):
+    from django.urls import reverse
+
+    stored_before_the_rule(album, images, settings)
+    client.force_login(staff)
+    url = reverse("admin:photos_event_changelist")
+    assert "being embedded again" not in client.get(url).content.decode()
+    vector_refresh.start_refreshes(embedder=get_embedder())
+    assert (
+        "small faces being embedded again by the current rule" in client.get(url).content.decode()
+    )
+    tasks.refresh_event_vectors(album.event_id)
+    assert "being embedded again" not in client.get(url).content.decode()
+
+
+def test_a_pass_that_stopped_is_started_again_after_an_hour(album, images, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    stored_before_the_rule(album, images, settings)
+    embedder = get_embedder()
+    assert vector_refresh.start_refreshes(embedder=embedder) == [album.event_id]
+    rows = EventEmbedder.objects.filter(event=album.event)
+    rows.update(refresh_started=timezone.now() - timedelta(minutes=50))
+    assert vector_refresh.start_refreshes(embedder=embedder) == []
+    rows.update(refresh_started=timezone.now() - timedelta(minutes=70))
+    assert vector_refresh.start_refreshes(embedder=embedder) == [album.event_id]
