@@ -385,7 +385,8 @@ def test_registrations_past_the_retention_are_deleted_daily(event, registered, c
     event.save()
     with caplog.at_level(logging.INFO):
         assert delete_expired_registrations() == 0  # registered today: kept 30 days
-    Registration.objects.update(created_at=event.ends_on)
+    # Registered on the event's last day (an aware time: a bare date is a naive one).
+    Registration.objects.update(created_at=dt.datetime.combine(event.ends_on, dt.time(), dt.UTC))
     with caplog.at_level(logging.INFO):
         assert delete_expired_registrations() == 1
     assert "Deleted 1 expired registrations" in caplog.text
