@@ -109,26 +109,16 @@ class Searcher(threading.Thread):
 def real_photos(args) -> dict:
     import io
 
-    from django.core.management import call_command
-    from django.db import connection
-
+    from bench.searchdata import one_album_event
     from faces import processing, reembedding, selfies
     from faces.engines import get_embedder
     from faces.matching import MatchRules
     from faces.search import find_matches
     from ml import loader
     from photos.filters import SearchFilters
-    from photos.models import Album, Event
     from photos.services import add_photo
 
-    call_command("migrate", verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE faces_face, photos_photo, photos_album, photos_event CASCADE")
-    from django.contrib.auth import get_user_model
-
-    owner, _ = get_user_model().objects.get_or_create(username="bench-owner")
-    event = Event.objects.create(owner=owner, name="Switch", slug="switch")
-    album = Album.objects.create(event=event, title="All")
+    event, album = one_album_event("Switch", "switch")
     identities = sorted((Path(args.dataset) / "identities").iterdir())
     files = sorted(path for folder in identities for path in sorted(folder.glob("*.jpg"))[1:4])
     files = files[: args.photos]

@@ -49,21 +49,39 @@ def unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)
 
 
+def empty_bench_database():
+    """The bench database migrated and emptied of events, photos and faces; returns
+    its owner user."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE faces_face, photos_photo, photos_album, photos_event CASCADE")
+    owner, _ = get_user_model().objects.get_or_create(username="bench-owner")
+    return owner
+
+
+def one_album_event(name: str, slug: str):
+    """An empty bench database holding one event of one album: (event, album)."""
+    from photos.models import Album, Event
+
+    event = Event.objects.create(owner=empty_bench_database(), name=name, slug=slug)
+    return event, Album.objects.create(event=event, title="All")
+
+
 def populate(
     *, faces: int, events: int, big_event_faces: int, seed: int = 0, hnsw: bool = True
 ) -> dict:
     """Fill the database; returns what the measurements need (events, identities)."""
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
 
     from photos.models import Album, Event
 
-    call_command("migrate", verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE faces_face, photos_photo, photos_album, photos_event CASCADE")
+    owner = empty_bench_database()
     rng = np.random.default_rng(seed)
-    owner, _ = get_user_model().objects.get_or_create(username="bench-owner")
     other, _ = get_user_model().objects.get_or_create(username="bench-other")
     started = time.perf_counter()
     event_rows = [

@@ -39,21 +39,13 @@ RESULTS = ROOT / "bench" / "results"
 
 def build_event(args):
     from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from django.db import connection
 
     from bench.composed import compose_photos
+    from bench.searchdata import one_album_event
     from faces import people_upkeep, processing
-    from photos.models import Album, Event
     from photos.services import add_photo
 
-    call_command("migrate", verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE faces_face, photos_photo, photos_album, photos_event CASCADE")
-    owner, _ = get_user_model().objects.get_or_create(username="bench-owner")
-    event = Event.objects.create(owner=owner, name="Refresh", slug="refresh")
-    album = Album.objects.create(event=event, title="All")
+    event, album = one_album_event("Refresh", "refresh")
     dataset = Path(args.dataset)
     uploads = []
     for number, photo in enumerate(compose_photos(dataset, args.groups)):
