@@ -153,11 +153,10 @@ def stored_mirrored(face, embedder: Embedder | str) -> bool:
     )
 
 
-def current_rule(embedder: Embedder | str) -> str:
+def current_rule(embedder: Embedder) -> str:
     """The rule new vectors of ``embedder`` follow, as an event records it
-    (faces.vector_refresh)."""
-    name = embedder if isinstance(embedder, str) else embedder.name
-    return f"{name} mirror<{mirror_below_px(name)}"
+    (faces.vector_refresh): its alignment and the size under which faces are mirrored."""
+    return f"{embedder.name} alignment {embedder.alignment} mirror<{mirror_below_px(embedder)}"
 
 
 def _wants_mirror(face: FoundFace, mirror_below: int) -> bool:

@@ -7,7 +7,8 @@ minute (``faces.tasks.group_changed_events``) brings each changed event up to da
   rule (faces.grouping) between each face and each person's sum of vectors. Seconds
   for a 300-photo upload into a 10,000-face event (bench/people_bench.py);
 - **a full regrouping** (:func:`regroup_event`) when the event is new, its new faces
-  are many compared with those grouped, or its embedder changed: every face is grouped
+  are many compared with those grouped, or its embedder or its vectors changed
+  (faces.reembedding, faces.vector_refresh): every face is grouped
   afresh, then the groups are mapped onto the existing people by overlap, so ids and
   names stay; a face an organiser placed (``FacePerson.locked``) never moves, and a
   hidden person keeps its (hidden) faces.

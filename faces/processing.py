@@ -34,7 +34,7 @@ from faces.analysis import (
     embed_vectors,
     stored_mirrored,
 )
-from faces.engines import embedders_for_new_faces, get_detector
+from faces.engines import embedder_named, embedders_for_new_faces, get_detector
 from faces.models import EventEmbedder, Face, FacePerson, HiddenArea, Person, vector_row
 from photos.images import ImageError, LoadedImage, open_image
 from photos.models import Photo
@@ -292,10 +292,10 @@ def store_faces(*, photo: Photo, faces: list[FoundFace], vectors: dict[str, np.n
         for name, embedded in vectors.items():
             _store_vectors(rows, name, embedded)
         if vectors:
-            name = next(iter(vectors))
+            embedder = embedder_named(next(iter(vectors)))
             EventEmbedder.objects.get_or_create(
                 event_id=photo.event_id,
-                defaults={"embedder": name, "vectors_rule": current_rule(name)},
+                defaults={"embedder": embedder.name, "vectors_rule": current_rule(embedder)},
             )
         Photo.objects.filter(pk=photo.pk).update(
             processing_status=Photo.Status.DONE,
@@ -335,8 +335,15 @@ def _hide_as(row: Face, person: Person) -> None:
 
 def _store_vectors(faces: list[Face], embedder: str, vectors: np.ndarray) -> None:
     """One vector row per visible face (a hidden face keeps none)."""
+    alignment = embedder_named(embedder).alignment
     rows = [
-        vector_row(face, embedder, vector, mirrored=stored_mirrored(face, embedder))
+        vector_row(
+            face,
+            embedder,
+            vector,
+            mirrored=stored_mirrored(face, embedder),
+            alignment=alignment,
+        )
         for face, vector in zip(faces, vectors, strict=True)
         if face.status == Face.Status.VISIBLE
     ]

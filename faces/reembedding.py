@@ -116,7 +116,7 @@ def reembed_photos(*, photo_ids: list[int], embedder: Embedder) -> tuple[int, li
         vectors = embed_stored_faces(
             loaded, faces, embedder, decode_full=lambda photo=photo: load_photo_full(photo=photo)
         )
-        stored += store_new_vectors(faces, vectors, embedder.name)
+        stored += store_new_vectors(faces, vectors, embedder.name, alignment=embedder.alignment)
     return stored, problems
 
 
@@ -161,7 +161,9 @@ def _with_detected_landmarks(pixels: np.ndarray, boxes: list[Box]) -> list[Box]:
     return result
 
 
-def store_new_vectors(faces: list[Face], vectors: np.ndarray, embedder: str) -> int:
+def store_new_vectors(
+    faces: list[Face], vectors: np.ndarray, embedder: str, *, alignment: int = 1
+) -> int:
     """Store one vector per face, for the faces still visible (hidden or deleted
     meanwhile: skipped). Returns how many were stored."""
     with transaction.atomic():
@@ -172,7 +174,13 @@ def store_new_vectors(faces: list[Face], vectors: np.ndarray, embedder: str) -> 
             .values_list("pk", flat=True)
         )
         rows = [
-            vector_row(face, embedder, vector, mirrored=stored_mirrored(face, embedder))
+            vector_row(
+                face,
+                embedder,
+                vector,
+                mirrored=stored_mirrored(face, embedder),
+                alignment=alignment,
+            )
             for face, vector in zip(faces, vectors, strict=True)
             if face.pk in visible
         ]

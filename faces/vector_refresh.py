@@ -1,11 +1,13 @@
 """Stored vectors brought up to how faces are embedded now, in place, without a human.
 
-Processing stores a small face that can be matched as its embedding averaged with its
+How a face is embedded can change under the same embedder name: since 2026-12-06
+processing stores a small face that can be matched as its embedding averaged with its
 mirror image's (faces.analysis.embed_faces; the size is the embedder's calibrated
-``mirror_below_px`` or ``FACES_MIRROR_BELOW_PX``), and each vector row records whether
-it is (``FaceVector.mirrored``). Faces stored before that rule, or under another size,
-keep the vector they were given: they still match, but not as well as new ones
-(docs/match-quality.md, "Small faces with their mirror image").
+``mirror_below_px`` or ``FACES_MIRROR_BELOW_PX``), and dlib finds its landmarks in the
+box its own detectors would draw (``ml.base.Embedder.alignment`` 2). Each vector row
+records both (``FaceVector.mirrored``, ``FaceVector.alignment``). Faces stored before
+keep the vectors they were given: they still match, but not as well as new ones, and
+a selfie is embedded the new way (docs/match-quality.md).
 
 So each event records the rule its vectors follow (``EventEmbedder.vectors_rule``).
 When it is not the rule in force, a background pass (:func:`start_refreshes`, every ten
@@ -14,7 +16,8 @@ minutes, then ``faces.tasks.refresh_event_vectors`` in chunks of photos):
 1. embeds again, from their stored boxes and landmarks, the faces whose vector does not
    follow the rule (:func:`stale_vectors`), photo by photo, and updates their vector
    rows in place: face ids, people, hides, the organiser's decisions and guests'
-   answers stay as they are, and every face keeps matching meanwhile;
+   answers stay as they are, and every face keeps matching meanwhile (a little less
+   well until its turn: an older dlib vector lies about 0.05 from the new one);
 2. at the end (:func:`finish`) computes the hidden people's seeds again, and, if any
    vector changed, regroups the event in full (people keep their ids and names;
    faces an organiser placed never move: faces.people_upkeep).
@@ -53,15 +56,17 @@ PASS_TIMEOUT = timedelta(hours=1)
 
 
 def stale_vectors(*, event_id: int, embedder: Embedder):
-    """The event's vectors of ``embedder`` that do not follow the rule in force: a face
-    that should be mirrored and is not, or the reverse."""
+    """The event's vectors of ``embedder`` that do not follow the rule in force: cut
+    out another way than the embedder's alignment, or a face that should be mirrored
+    and is not, or the reverse."""
     limit = mirror_below_px(embedder)
     should = Q(is_matchable=True, short_side__lt=limit)
+    wrong_mirror = (should & Q(mirrored=False)) | (~should & Q(mirrored=True))
     return (
         vector_model(embedder.dimensions)
         .objects.filter(event_id=event_id, embedder=embedder.name)
         .alias(short_side=Least("face__width", "face__height"))
-        .filter((should & Q(mirrored=False)) | (~should & Q(mirrored=True)))
+        .filter(wrong_mirror | ~Q(alignment=embedder.alignment))
     )
 
 
@@ -133,6 +138,7 @@ def refresh_photo(photo: Photo, embedder: Embedder) -> int:
     for row, face, vector in zip(rows, faces, vectors, strict=True):
         row.embedding = np.asarray(vector, dtype=np.float32)
         row.mirrored = stored_mirrored(face, embedder)
+        row.alignment = embedder.alignment
     return _update(rows)
 
 
@@ -146,7 +152,7 @@ def _update(rows: list[FaceVector]) -> int:
             .values_list("pk", flat=True)
         )
         kept = [row for row in rows if row.pk in present]
-        model.objects.bulk_update(kept, ["embedding", "mirrored"])
+        model.objects.bulk_update(kept, ["embedding", "mirrored", "alignment"])
     return len(kept)
 
 

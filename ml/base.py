@@ -104,6 +104,9 @@ class Embedder:
 
     name: str = ""
     dimensions: int = 0
+    # How faces are cut out for the network. Changing it changes every vector, so
+    # stored vectors record it and faces.vector_refresh embeds older ones again.
+    alignment: int = 1
 
     def load(self) -> None:
         pass

@@ -47,6 +47,7 @@ class FaceCache:
         self.salt = (
             f"{self.detector.name}|{self.embedder.name}|{self.rules}|{ANALYSIS_SIDE}"
             f"|full<{FULL_DETAIL_BELOW_PX}|mirror<{mirror_below_px(self.embedder)}"
+            f"|alignment{self.embedder.alignment}"
         )
 
     def faces(self, data: bytes) -> PhotoFaces:

@@ -45,6 +45,9 @@ class FaceVector(models.Model):
     # changes, faces.vector_refresh finds the vectors to compute again by it.
     # db_default: rows written outside the ORM (bulk COPY in the benches) get False too.
     mirrored = models.BooleanField(default=False, db_default=False)
+    # The embedder's way of cutting faces out when the vector was computed
+    # (ml.base.Embedder.alignment): an older one is embedded again (faces.vector_refresh).
+    alignment = models.PositiveSmallIntegerField(default=1, db_default=1)
 
     objects = FaceVectorQuerySet.as_manager()
 
@@ -115,10 +118,13 @@ def vector_model(dimensions: int) -> type[FaceVector]:
     return VECTOR_MODELS[dimensions]
 
 
-def vector_row(face: Face, embedder: str, vector, *, mirrored: bool = False) -> FaceVector:
+def vector_row(
+    face: Face, embedder: str, vector, *, mirrored: bool = False, alignment: int = 1
+) -> FaceVector:
     """An unsaved row holding ``face``'s vector from ``embedder``, in the table of its
     size, with the face's photo, event and matchability copied for the indexes;
-    ``mirrored``: the vector is averaged with the face's mirror image's."""
+    ``mirrored``: the vector is averaged with the face's mirror image's; ``alignment``:
+    the embedder's (ml.base.Embedder.alignment)."""
     vector = np.asarray(vector, dtype=np.float32)
     return vector_model(len(vector))(
         face=face,
@@ -127,6 +133,7 @@ def vector_row(face: Face, embedder: str, vector, *, mirrored: bool = False) -> 
         embedder=embedder,
         is_matchable=face.is_matchable,
         mirrored=mirrored,
+        alignment=alignment,
         embedding=vector,
     )
 

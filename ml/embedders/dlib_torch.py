@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from ml.base import Box, Embedder, normalise_rows
-from ml.embedders.dlib import face_landmarks, load_landmark_model, model_folder
+from ml.embedders.dlib import DlibEmbedder, face_landmarks, load_landmark_model, model_folder
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +129,7 @@ def _add_padded(a, b):
 class DlibTorchEmbedder(Embedder):
     name = "dlib-resnet-v1"  # same weights, same vectors: interchangeable with "dlib"
     dimensions = 128
+    alignment = DlibEmbedder.alignment
 
     def __init__(self, *, threads: int | None = None) -> None:
         self.threads = threads

@@ -53,7 +53,7 @@ def test_each_vector_records_whether_it_is_mirrored_and_the_event_its_rule(album
     assert rows[True].mirrored and not rows[False].mirrored
     embedder = get_embedder()
     row = EventEmbedder.objects.get(event=album.event)
-    assert row.vectors_rule == current_rule(embedder) == f"{embedder.name} mirror<80"
+    assert row.vectors_rule == current_rule(embedder) == f"{embedder.name} alignment 2 mirror<80"
     assert not vector_refresh.stale_vectors(event_id=album.event_id, embedder=embedder).exists()
     assert vector_refresh.start_refreshes(embedder=embedder) == []
 
@@ -136,7 +136,7 @@ def test_a_hidden_persons_seed_is_computed_again_by_the_rule(album, images, sett
     assert person.seed[name]["count"] == 2
     assert np.linalg.norm(np.asarray(person.seed[name]["sum"]) - expected) < 0.02
     assert np.linalg.norm(old_sum - expected) > 0.04
-    assert EventEmbedder.objects.get(event=album.event).vectors_rule == current_rule(name)
+    assert EventEmbedder.objects.get(event=album.event).vectors_rule == current_rule(get_embedder())
 
 
 def test_an_event_in_a_model_change_is_left_to_it(album, images, settings):
@@ -149,7 +149,7 @@ def test_the_status_command_counts_the_vectors_waiting(album, images, settings):
     stored_before_the_rule(album, images, settings)
     out = io.StringIO()
     call_command("reembed_faces", "--status", stdout=out)
-    assert "1 small-face vectors from before" in out.getvalue()
+    assert "1 vectors from before" in out.getvalue()
 
 
 def test_the_admin_shows_an_event_whose_small_faces_are_being_refreshed(
@@ -182,3 +182,42 @@ def test_a_pass_that_stopped_is_started_again_after_an_hour(album, images, setti
     assert vector_refresh.start_refreshes(embedder=embedder) == []
     rows.update(refresh_started=timezone.now() - timedelta(minutes=70))
     assert vector_refresh.start_refreshes(embedder=embedder) == [album.event_id]
+
+
+def test_vectors_cut_out_the_earlier_way_are_embedded_again(album, images, monkeypatch):
+    """dlib's landmarks were found in the detector's own box before 2026-12-06
+    (alignment 1); now in the box dlib's detectors draw (2). Every face then waits."""
+    from ml.embedders import dlib as dlib_module
+
+    embedder = get_embedder()
+    data = two_sizes_photo(images)
+    monkeypatch.setattr(dlib_module, "DLIB_BOX", dict(shift_x=0, shift_y=0, width=1, height=1))
+    monkeypatch.setattr(type(embedder), "alignment", 1)
+    photo = add(album, data, "two.jpg")
+    before = rows_by_size(photo)
+    assert {row.alignment for row in before.values()} == {1}
+    monkeypatch.undo()
+    assert embedder.alignment == 2
+    assert vector_refresh.waiting(event_id=album.event_id, embedder=embedder) == 2
+
+    assert vector_refresh.start_refreshes(embedder=embedder) == [album.event_id]
+    tasks.refresh_event_vectors(album.event_id)
+    after = rows_by_size(photo)
+    loaded, small, large = found_faces(data)
+    for is_small, face, reference in ((True, small, 1), (False, large, 0)):
+        vector = np.asarray(after[is_small].embedding)
+        assert after[is_small].alignment == 2
+        assert np.linalg.norm(vector - references(loaded, face)[reference]) < 0.01
+        assert np.linalg.norm(vector - np.asarray(before[is_small].embedding)) > 0.01
+    assert vector_refresh.waiting(event_id=album.event_id, embedder=embedder) == 0
+
+
+def test_dlibs_landmarks_are_found_in_the_box_dlibs_detectors_draw():
+    import dlib
+
+    from ml.base import Box
+    from ml.embedders.dlib import dlib_rectangle
+
+    # A libfacedetection box, 100 wide and 130 tall: dlib's is lower and squarer.
+    rect = dlib_rectangle(dlib, Box(200, 100, 100, 130, 0.9))
+    assert (rect.left(), rect.top(), rect.right(), rect.bottom()) == (192, 115, 305, 226)

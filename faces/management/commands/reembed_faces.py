@@ -110,7 +110,7 @@ class Command(BaseCommand):
                 waiting = vector_refresh.waiting(event_id=row.event_id, embedder=configured)
                 if waiting:
                     line += (
-                        f"; {waiting} small-face vectors from before {current_rule(configured)}"
+                        f"; {waiting} vectors from before {current_rule(configured)}"
                         ", being brought up to it in the background"
                     )
             self.stdout.write(line)
