@@ -55,6 +55,7 @@ class Searcher(threading.Thread):
         self.searches = self.errors = 0
         self.by_embedder: dict[str, int] = {}
         self.empty_by_embedder: dict[str, int] = {}
+        self.empty_selfies: set[int] = set()  # which of the expected came back empty
         self.latencies: list[float] = []
 
     def run(self) -> None:
@@ -88,6 +89,7 @@ class Searcher(threading.Thread):
             self.searches += 1
             self.by_embedder[name] = self.by_embedder.get(name, 0) + 1
             if index in self.expected and not decision.sure:
+                self.empty_selfies.add(index)
                 self.empty_by_embedder[name] = self.empty_by_embedder.get(name, 0) + 1
         connection.close()
 
@@ -230,7 +232,7 @@ def at_scale(args, ms_per_face: float | None) -> dict:
             )
         )
         vectors = np.array([projection @ np.asarray(old[f.pk]) for f in faces], dtype=np.float32)
-        reembedding.store_new_vectors(faces, vectors, target.name)
+        reembedding.store_new_vectors(faces, vectors, target)
     store_seconds = time.perf_counter() - started
     switched = reembedding.finish_if_covered(event_id=event_id)
     switch_seconds = time.perf_counter() - started - store_seconds

@@ -28,6 +28,7 @@ import json
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,77 +60,33 @@ def build_event(args):
     portraits = sorted(path for folder in folders for path in sorted(folder.glob("*.jpg"))[1:3])
     uploads += [(path.name, path.read_bytes()) for path in portraits[: args.portraits]]
     settings.FACES_MIRROR_BELOW_PX = 0  # every face plain, as before the rule
-    if not args.mirror_only:  # and dlib's landmarks found in the detector's box
-        earlier_alignment(True)
-    for name, data in uploads:
-        added = add_photo(album=album, fp=io.BytesIO(data), original_filename=name, queue=False)
-        processing.process_photo(photo_id=added.photo.pk)
-    people_upkeep.group_event_faces(event_id=event.pk)
+    # ... and dlib's landmarks found in the detector's box, unless --mirror-only.
+    with earlier_alignment(enabled=not args.mirror_only):
+        for name, data in uploads:
+            added = add_photo(album=album, fp=io.BytesIO(data), original_filename=name, queue=False)
+            processing.process_photo(photo_id=added.photo.pk)
+        people_upkeep.group_event_faces(event_id=event.pk)
     settings.FACES_MIRROR_BELOW_PX = None  # the calibrated rule again
-    earlier_alignment(False)
     selfies = [sorted(folder.glob("*.jpg"))[0] for folder in folders]
     return event, selfies
 
 
-CURRENT_DLIB_BOX: dict = {}
-
-
-def searcher_class():
-    """bench/reembed_bench.py's searcher, noting which selfies came back empty: a
-    selfie whose results the new vectors themselves do not give (the state after the
-    pass) is the change's own answer, not a failure of the pass."""
-    from bench.reembed_bench import Searcher
-
-    class EmptyNoting(Searcher):
-        def __init__(self, *args) -> None:
-            super().__init__(*args)
-            self.empty: set[int] = set()
-            self._number = 0
-
-        def run(self) -> None:
-            from django.db import connection
-
-            from faces.matching import MatchRules
-            from faces.search import find_matches
-            from photos.filters import SearchFilters
-
-            name = next(iter(self.selfies))
-            filters, rules = SearchFilters(event_ids=[self.event_id]), MatchRules.for_embedder(name)
-            vectors = self.selfies[name]
-            while not self.stop.is_set():
-                index = self._number % len(vectors)
-                self._number += 1
-                started = time.perf_counter()
-                try:
-                    found = find_matches(
-                        vectors[index], embedder=name, filters=filters, rules=rules
-                    )
-                except Exception as error:  # counted: the point is that none happen
-                    self.errors += 1
-                    print(f"search error: {error!r}", flush=True)
-                    continue
-                self.latencies.append(time.perf_counter() - started)
-                self.searches += 1
-                self.by_embedder[name] = self.by_embedder.get(name, 0) + 1
-                if index in self.expected and not found.sure:
-                    self.empty.add(index)
-                    self.empty_by_embedder[name] = self.empty_by_embedder.get(name, 0) + 1
-            connection.close()
-
-    return EmptyNoting
-
-
-def earlier_alignment(on: bool) -> None:
-    """dlib's landmarks found in the detector's own box (alignment 1, before
-    2026-12-06), or the current way again."""
+@contextmanager
+def earlier_alignment(enabled: bool = True):
+    """dlib's landmarks found in the detector's own box meanwhile (alignment 1, as
+    before 2026-12-06); the current way again afterwards."""
     from faces.engines import get_embedder
     from ml.embedders import dlib
 
-    if not CURRENT_DLIB_BOX:
-        CURRENT_DLIB_BOX.update(dlib.DLIB_BOX, alignment=get_embedder().alignment)
-    box = dict(shift_x=0, shift_y=0, width=1, height=1) if on else CURRENT_DLIB_BOX
-    dlib.DLIB_BOX = {key: box[key] for key in ("shift_x", "shift_y", "width", "height")}
-    type(get_embedder()).alignment = 1 if on else CURRENT_DLIB_BOX["alignment"]
+    embedder_class = type(get_embedder())
+    box, alignment = dlib.DLIB_BOX, embedder_class.alignment
+    if enabled:
+        dlib.DLIB_BOX = dict(shift_x=0, shift_y=0, width=1, height=1)
+        embedder_class.alignment = 1
+    try:
+        yield
+    finally:
+        dlib.DLIB_BOX, embedder_class.alignment = box, alignment
 
 
 def selfie_vectors(paths: list[Path]) -> list:
@@ -147,6 +104,7 @@ def selfie_vectors(paths: list[Path]) -> list:
 
 
 def run(args) -> dict:
+    from bench.reembed_bench import Searcher
     from faces import people_upkeep, vector_refresh
     from faces.analysis import current_rule, stored_mirrored
     from faces.engines import get_embedder
@@ -171,7 +129,7 @@ def run(args) -> dict:
     stale_photos = stale.values_list("photo_id", flat=True).distinct().count()
     stale_faces = set(stale.values_list("face_id", flat=True))
 
-    searcher = searcher_class()(event.pk, {embedder.name: vectors}, expected)
+    searcher = Searcher(event.pk, {embedder.name: vectors}, expected)
     searcher.start()
     time.sleep(2)
     started = time.perf_counter()
@@ -231,7 +189,7 @@ def run(args) -> dict:
         "searches_meanwhile": searcher.report(),
         "selfies_with_results": {"before": len(expected), "after": len(found_after)},
         "selfies_with_results_before_and_none_after": len(lost),
-        "selfies_empty_meanwhile_but_found_after": len(searcher.empty - lost),
+        "selfies_empty_meanwhile_but_found_after": len(searcher.empty_selfies - lost),
         "checks": checks,
     }
 

@@ -127,13 +127,12 @@ def embed_faces(
     ]
 
 
-def mirror_below_px(embedder: Embedder | str) -> int:
+def mirror_below_px(embedder: Embedder) -> int:
     """Under which size the embedder's stored faces are averaged with their mirror
     image (faces.calibration: measured per embedder; FACES_MIRROR_BELOW_PX overrides)."""
     from faces.calibration import calibration_for
 
-    name = embedder if isinstance(embedder, str) else embedder.name
-    return calibration_for(name).mirror_below_px
+    return calibration_for(embedder.name).mirror_below_px
 
 
 def is_mirrored(*, is_matchable: bool, short_side: int, mirror_below: int) -> bool:
@@ -143,7 +142,7 @@ def is_mirrored(*, is_matchable: bool, short_side: int, mirror_below: int) -> bo
     return is_matchable and short_side < mirror_below
 
 
-def stored_mirrored(face, embedder: Embedder | str) -> bool:
+def stored_mirrored(face, embedder: Embedder) -> bool:
     """Whether processing stores this face (a ``faces.models.Face``) from ``embedder``
     averaged with its mirror image, by the rule in force."""
     return is_mirrored(

@@ -35,7 +35,16 @@ from faces.analysis import (
     stored_mirrored,
 )
 from faces.engines import embedder_named, embedders_for_new_faces, get_detector
-from faces.models import EventEmbedder, Face, FacePerson, HiddenArea, Person, vector_row
+from faces.models import (
+    EventEmbedder,
+    Face,
+    FacePerson,
+    FaceVector,
+    HiddenArea,
+    Person,
+    vector_row,
+)
+from ml.base import Embedder
 from photos.images import ImageError, LoadedImage, open_image
 from photos.models import Photo
 from photos.services import render_renditions, request_processing, save_renditions
@@ -333,17 +342,24 @@ def _hide_as(row: Face, person: Person) -> None:
     HiddenArea.of(row, person.hidden_by_id).save()
 
 
-def _store_vectors(faces: list[Face], embedder: str, vectors: np.ndarray) -> None:
+def stored_vector_row(face: Face, embedder: Embedder, vector) -> FaceVector:
+    """An unsaved row of ``face``'s vector from ``embedder``, recording how the vector
+    was made: the embedder's alignment, and mirrored by the rule in force (the
+    rule faces.analysis.embed_faces followed)."""
+    return vector_row(
+        face,
+        embedder.name,
+        vector,
+        mirrored=stored_mirrored(face, embedder),
+        alignment=embedder.alignment,
+    )
+
+
+def _store_vectors(faces: list[Face], embedder_name: str, vectors: np.ndarray) -> None:
     """One vector row per visible face (a hidden face keeps none)."""
-    alignment = embedder_named(embedder).alignment
+    embedder = embedder_named(embedder_name)
     rows = [
-        vector_row(
-            face,
-            embedder,
-            vector,
-            mirrored=stored_mirrored(face, embedder),
-            alignment=alignment,
-        )
+        stored_vector_row(face, embedder, vector)
         for face, vector in zip(faces, vectors, strict=True)
         if face.status == Face.Status.VISIBLE
     ]

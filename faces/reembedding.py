@@ -23,10 +23,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from faces import hidden_seeds, people_upkeep
-from faces.analysis import FoundFace, detail_for, embed_vectors, stored_mirrored
+from faces.analysis import FoundFace, detail_for, embed_vectors
 from faces.engines import get_detector
-from faces.models import VECTOR_MODELS, EventEmbedder, Face, Person, vector_model, vector_row
-from faces.processing import load_photo, load_photo_full
+from faces.models import VECTOR_MODELS, EventEmbedder, Face, Person, vector_model
+from faces.processing import load_photo, load_photo_full, stored_vector_row
 from ml.base import Box, Embedder
 from ml.loader import inference_lock
 from photos.images import ImageError, LoadedImage
@@ -116,7 +116,7 @@ def reembed_photos(*, photo_ids: list[int], embedder: Embedder) -> tuple[int, li
         vectors = embed_stored_faces(
             loaded, faces, embedder, decode_full=lambda photo=photo: load_photo_full(photo=photo)
         )
-        stored += store_new_vectors(faces, vectors, embedder.name, alignment=embedder.alignment)
+        stored += store_new_vectors(faces, vectors, embedder)
     return stored, problems
 
 
@@ -161,9 +161,7 @@ def _with_detected_landmarks(pixels: np.ndarray, boxes: list[Box]) -> list[Box]:
     return result
 
 
-def store_new_vectors(
-    faces: list[Face], vectors: np.ndarray, embedder: str, *, alignment: int = 1
-) -> int:
+def store_new_vectors(faces: list[Face], vectors: np.ndarray, embedder: Embedder) -> int:
     """Store one vector per face, for the faces still visible (hidden or deleted
     meanwhile: skipped). Returns how many were stored."""
     with transaction.atomic():
@@ -174,13 +172,7 @@ def store_new_vectors(
             .values_list("pk", flat=True)
         )
         rows = [
-            vector_row(
-                face,
-                embedder,
-                vector,
-                mirrored=stored_mirrored(face, embedder),
-                alignment=alignment,
-            )
+            stored_vector_row(face, embedder, vector)
             for face, vector in zip(faces, vectors, strict=True)
             if face.pk in visible
         ]

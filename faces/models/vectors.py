@@ -161,9 +161,10 @@ class EventEmbedder(models.Model):
     # How many faces that full grouping had: new faces join people one at a time until
     # the event has grown by a quarter since (faces.people_upkeep.needs_full_regroup).
     grouped_faces = models.PositiveIntegerField(default=0)
-    # The rule the event's vectors follow (faces.analysis.current_rule: the embedder and
-    # the size under which faces are mirrored); "" for events stored before it was
-    # recorded. Another rule in force: faces.vector_refresh brings them up to it.
+    # The rule the event's vectors follow (faces.analysis.current_rule: the embedder,
+    # its alignment and the size under which faces are mirrored); "" for events stored
+    # before it was recorded. Another rule in force: faces.vector_refresh brings them
+    # up to it.
     vectors_rule = models.CharField(max_length=120, blank=True, default="", db_default="")
     # When the pass of faces.vector_refresh working on the event started (None: none).
     refresh_started = models.DateTimeField(null=True, blank=True)

@@ -107,7 +107,7 @@ def test_a_face_hidden_while_its_vector_is_computed_gets_none(album, images, sta
     face = photo.faces.get()
     vectors = np.ones((1, 512), dtype=np.float32) / np.sqrt(512)
     moderation.hide_faces(faces=Face.objects.filter(pk=face.pk), user=staff)
-    assert reembedding.store_new_vectors([face], vectors, arcface.name) == 0
+    assert reembedding.store_new_vectors([face], vectors, arcface) == 0
     assert not FaceVector512.objects.exists()
 
 
