@@ -68,7 +68,7 @@ class EventWithFacesAdmin(EventAdmin):
             state = reembedding.coverage(event.pk)
             text += f" (switching to {row.switching_to}: {state.share:.0%} of faces done)"
         elif row.refresh_started:
-            text += " (small faces being embedded again by the current rule)"
+            text += " (faces being embedded again by the current rule)"
         if "arcface" in {family(row.embedder), family(row.switching_to)}:
             return format_html("{}<br><small>{}</small>", text, ARCFACE_LICENCE)
         return text

@@ -162,9 +162,7 @@ def test_the_admin_shows_an_event_whose_small_faces_are_being_refreshed(
     url = reverse("admin:photos_event_changelist")
     assert "being embedded again" not in client.get(url).content.decode()
     vector_refresh.start_refreshes(embedder=get_embedder())
-    assert (
-        "small faces being embedded again by the current rule" in client.get(url).content.decode()
-    )
+    assert "faces being embedded again by the current rule" in client.get(url).content.decode()
     tasks.refresh_event_vectors(album.event_id)
     assert "being embedded again" not in client.get(url).content.decode()
 
