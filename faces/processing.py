@@ -32,19 +32,10 @@ from faces.analysis import (
     detail_for,
     detect_faces,
     embed_vectors,
-    stored_mirrored,
 )
 from faces.engines import embedder_named, embedders_for_new_faces, get_detector
-from faces.models import (
-    EventEmbedder,
-    Face,
-    FacePerson,
-    FaceVector,
-    HiddenArea,
-    Person,
-    vector_row,
-)
-from ml.base import Embedder
+from faces.models import EventEmbedder, Face, FacePerson, HiddenArea, Person
+from faces.vector_rows import stored_vector_row
 from photos.images import ImageError, LoadedImage, open_image
 from photos.models import Photo
 from photos.services import render_renditions, request_processing, save_renditions
@@ -340,19 +331,6 @@ def _hide_as(row: Face, person: Person) -> None:
     row.status = Face.Status.HIDDEN
     row.moderated_by_id, row.moderated_at = person.hidden_by_id, timezone.now()
     HiddenArea.of(row, person.hidden_by_id).save()
-
-
-def stored_vector_row(face: Face, embedder: Embedder, vector) -> FaceVector:
-    """An unsaved row of ``face``'s vector from ``embedder``, recording how the vector
-    was made: the embedder's alignment, and mirrored by the rule in force (the
-    rule faces.analysis.embed_faces followed)."""
-    return vector_row(
-        face,
-        embedder.name,
-        vector,
-        mirrored=stored_mirrored(face, embedder),
-        alignment=embedder.alignment,
-    )
 
 
 def _store_vectors(faces: list[Face], embedder_name: str, vectors: np.ndarray) -> None:

@@ -26,7 +26,8 @@ from faces import hidden_seeds, people_upkeep
 from faces.analysis import FoundFace, detail_for, embed_vectors
 from faces.engines import get_detector
 from faces.models import VECTOR_MODELS, EventEmbedder, Face, Person, vector_model
-from faces.processing import load_photo, load_photo_full, stored_vector_row
+from faces.processing import load_photo, load_photo_full
+from faces.vector_rows import stored_vector_row
 from ml.base import Box, Embedder
 from ml.loader import inference_lock
 from photos.images import ImageError, LoadedImage
