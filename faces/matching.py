@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-CHECKS_PER_PERSON = 2
+from faces.questions import Question, candidate_question, check_questions
 
 
 @dataclass(frozen=True)
@@ -57,18 +57,6 @@ class PhotoMatch:
     photo_id: int
     face_id: int
     distance: float
-
-
-@dataclass(frozen=True)
-class Question:
-    """ "Is this you?" about one face, and what each answer does to the results."""
-
-    kind: str  # "check" (a face in the results) or "candidate" (a face not in them)
-    face_id: int
-    photo_id: int
-    distance: float
-    yes_adds: tuple[int, ...] = ()  # photo ids
-    no_removes: tuple[int, ...] = ()  # photo ids
 
 
 @dataclass
@@ -193,10 +181,12 @@ def decide(
     questions = [
         question
         for members in accepted.values()
-        for question in _checks(members, accepted_faces, rules)
+        for question in check_questions(members, accepted_faces, rules)
     ]
     questions.sort(key=lambda q: -q.distance)
-    candidate_questions = [_candidate(members, rules, sure_ids) for _, members, _ in candidates]
+    candidate_questions = [
+        candidate_question(members, rules, sure_ids) for _, members, _ in candidates
+    ]
     candidate_questions.sort(key=lambda q: q.distance)
     maybe_faces = [f for _, members, _ in candidates for f in members if f.distance < rules.maybe]
     maybe = [m for m in _best_per_photo(maybe_faces) if m.photo_id not in sure_ids]
@@ -314,52 +304,3 @@ def _best_per_photo(faces) -> list[PhotoMatch]:
     for face in sorted(faces, key=lambda f: f.distance):
         best.setdefault(face.photo_id, PhotoMatch(face.photo_id, face.face_id, face.distance))
     return sorted(best.values(), key=lambda match: match.distance)
-
-
-def _checks(members: list[CandidateFace], accepted: list[CandidateFace], rules) -> list[Question]:
-    """Questions about the accepted faces farthest from the selfie (past ``check_from``):
-    the farthest, then the farthest of those a "no" to it would keep, up to
-    ``CHECKS_PER_PERSON``. A merged look-alike is usually a whole cluster on one side.
-
-    "No" removes the photos of that face and of the person's faces nearer to it than to
-    the selfie, unless another accepted face keeps the photo.
-    """
-    questions, covered = [], set()
-    for face in reversed(members):  # farthest first
-        if len(questions) == CHECKS_PER_PERSON or face.distance <= rules.check_from:
-            break
-        if face.face_id in covered or face.embedding is None or len(members) < 2:
-            continue
-        doubtful = {
-            f.face_id
-            for f in members
-            if f.embedding is not None and np.linalg.norm(f.embedding - face.embedding) < f.distance
-        } | {face.face_id}
-        covered |= doubtful
-        kept = {f.photo_id for f in accepted if f.face_id not in doubtful}
-        removes = {f.photo_id for f in members if f.face_id in doubtful} - kept
-        questions.append(
-            Question(
-                "check", face.face_id, face.photo_id, face.distance, (), tuple(sorted(removes))
-            )
-        )
-    return questions
-
-
-def _candidate(members: list[CandidateFace], rules, sure_ids: set[int]) -> Question:
-    """A person not in the results, asked about through its closest face."""
-    shown = members[0]
-    adds = {shown.photo_id}
-    for face in members:
-        if face.distance >= rules.person_guard:
-            continue
-        near_shown = (
-            face.embedding is not None
-            and shown.embedding is not None
-            and np.linalg.norm(face.embedding - shown.embedding) < rules.confirm
-        )
-        if face.distance < rules.confirm or near_shown:
-            adds.add(face.photo_id)
-    return Question(
-        "candidate", shown.face_id, shown.photo_id, shown.distance, tuple(sorted(adds - sure_ids))
-    )
