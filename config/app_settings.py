@@ -98,6 +98,10 @@ FACES_MAYBE_THRESHOLD = env.float("FACES_MAYBE_THRESHOLD", default=None)
 FACES_CHECK_FROM_DISTANCE = env.float("FACES_CHECK_FROM_DISTANCE", default=None)
 # "Yes" adds the person's faces this close to the selfie or to the face shown.
 FACES_CONFIRM_THRESHOLD = env.float("FACES_CONFIRM_THRESHOLD", default=None)
+# A face the grouping left alone joins a found person when under this from their
+# centre and under FACES_JOIN_REACH from the selfie (0: never).
+FACES_JOIN_CENTRE_THRESHOLD = env.float("FACES_JOIN_CENTRE_THRESHOLD", default=None)
+FACES_JOIN_REACH = env.float("FACES_JOIN_REACH", default=None)
 
 # --- attendees --------------------------------------------------------------------
 # Search results belong to the browser session that searched, for this long.

@@ -29,6 +29,10 @@ class Calibration:
     check_from: float  # ...and about a found person's face farther than this
     confirm: float  # "yes" adds faces this close to the selfie or the face shown
     reuse: float  # a selfie this close to an event face was cut out of the photo
+    # A face the grouping left alone joins a found person when this close to their
+    # centre and under ``join_reach`` from the selfie (faces.matching; 0: never).
+    join_centre: float
+    join_reach: float
     # A stored face under this many pixels (short side, in the photo) is its embedding
     # averaged with its mirror image's (faces.analysis.embed_faces); 0: none is.
     mirror_below_px: int
@@ -64,6 +68,10 @@ CALIBRATIONS = {
         check_from=0.36,
         confirm=0.36,
         reuse=0.12,
+        # Chosen on one fold's people, reported on the other's (docs/match-quality.md,
+        # "Faces near a found person's centre").
+        join_centre=0.34,
+        join_reach=0.40,
         mirror_below_px=80,  # docs/match-quality.md, "Small faces with their mirror image"
     ),
     # Chosen on the tuning half of the 2-fold split (fold 1's people): their genuine
@@ -82,6 +90,9 @@ CALIBRATIONS = {
         check_from=1.16,
         confirm=1.16,
         reuse=0.45,  # bench/selfie_reuse_bench.py: 90 % of cut-outs, no real photo
+        # Not measured for ArcFace (no model file on the development machine): off.
+        join_centre=0.0,
+        join_reach=0.0,
         # Not measured for ArcFace (its model is not on the development machine), so
         # its stored faces stay plain and its thresholds keep their meaning.
         mirror_below_px=0,
@@ -102,6 +113,8 @@ OVERRIDES = {
     "FACES_CHECK_FROM_DISTANCE": "check_from",
     "FACES_CONFIRM_THRESHOLD": "confirm",
     "FACES_SELFIE_REUSE_DISTANCE": "reuse",
+    "FACES_JOIN_CENTRE_THRESHOLD": "join_centre",
+    "FACES_JOIN_REACH": "join_reach",
     "FACES_MIRROR_BELOW_PX": "mirror_below_px",
 }
 

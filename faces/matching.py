@@ -99,12 +99,19 @@ class Facts:
 
     apart: frozenset[tuple[int, int]] = frozenset()  # (person, person), smaller id first
     not_person: dict[int, frozenset[int]] = field(default_factory=dict)  # face -> people
+    placed: frozenset[int] = frozenset()  # faces said to be the person they are in
 
     def are_apart(self, first: int, second: int) -> bool:
         return (min(first, second), max(first, second)) in self.apart
 
 
 NO_FACTS = Facts()
+
+# Joining near a found person's centre (:func:`_join_near_centres`) needs a centre of at
+# least this many faces, and takes faces of people of at most ``JOIN_MAX_OTHER`` faces:
+# a bigger person is someone of their own, whom the agreement rule already weighed.
+JOIN_MIN_PERSON = 3
+JOIN_MAX_OTHER = 3
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,10 @@ class MatchRules:
     sure_alone: float = 0.30
     check_from: float = 0.36
     confirm: float = 0.36
+    # A face the grouping left alone joins a found person when this close to their
+    # centre and under ``join_reach`` from the selfie (0: never; :func:`_join_near_centres`).
+    join_centre: float = 0.34
+    join_reach: float = 0.40
 
     @classmethod
     def for_embedder(cls, embedder_name: str) -> "MatchRules":
@@ -137,6 +148,8 @@ class MatchRules:
             sure_alone=c.alone,
             check_from=c.check_from,
             confirm=c.confirm,
+            join_centre=c.join_centre,
+            join_reach=c.join_reach,
         )
 
     @property
@@ -171,6 +184,9 @@ def decide(
             accepted[key] = [f for f in members if f.distance < rules.person_guard]
         elif closest.distance < rules.maybe:
             candidates.append((key, members, summary))
+    accepted, candidates = _join_near_centres(
+        accepted, candidates, groups, people or {}, rules, facts
+    )
     # Before the organiser's word, so that a person it demotes to a candidate is still
     # left out when said to be apart from the one kept.
     accepted, candidates = _one_per_photo(accepted, candidates, people or {}, selfie)
@@ -194,6 +210,65 @@ def decide(
     photo_faces = {m.photo_id: m.face_id for m in _best_per_photo(faces)}
     photo_faces.update({m.photo_id: m.face_id for m in sure})
     return Decision(sure, maybe, questions + candidate_questions, photo_faces)
+
+
+def _join_near_centres(
+    accepted: dict, candidates: list, groups: dict, people: dict, rules: MatchRules, facts: Facts
+) -> tuple[dict, list]:
+    """Faces the grouping left alone, near a found person's centre, join that person.
+
+    A face the grouping could not place (ungrouped, or in a person of at most
+    ``JOIN_MAX_OTHER`` faces: a turned, small or half-hidden face that no one else's
+    faces vouch for) joins the found person whose centre is nearest, when that centre
+    is under ``rules.join_centre`` from it and the selfie under ``rules.join_reach``.
+    The centre is the average of many photos of the person, a steadier witness than
+    the one selfie; both must agree. Faces the organiser placed in a person, and
+    people the organiser set apart from the found one, never join (their word is a
+    fact). Measured in docs/match-quality.md, "Faces near a found person's centre".
+    """
+    if rules.join_centre <= 0:
+        return accepted, candidates
+    centres = {
+        key: people[key[1]].centre
+        for key in accepted
+        if key[0] == "person" and key[1] in people and people[key[1]].size >= JOIN_MIN_PERSON
+    }
+    if not centres:
+        return accepted, candidates
+    joined = {key: list(members) for key, members in accepted.items()}
+    moved: set[int] = set()
+    for key, members in groups.items():
+        if key in accepted or not _is_small(key, people):
+            continue
+        for face in members:
+            if face.distance >= rules.join_reach or face.embedding is None:
+                continue
+            if face.face_id in facts.placed:
+                continue
+            near = {
+                target: float(np.linalg.norm(face.embedding - centre))
+                for target, centre in centres.items()
+                if not _apart(facts, key, target)
+            }
+            near = {target: d for target, d in near.items() if d < rules.join_centre}
+            if near:
+                joined[min(near, key=near.get)].append(face)
+                moved.add(face.face_id)
+    if not moved:
+        return accepted, candidates
+    joined = {key: sorted(members, key=lambda f: f.distance) for key, members in joined.items()}
+    left = [
+        (key, [f for f in members if f.face_id not in moved], s) for key, members, s in candidates
+    ]
+    return joined, [c for c in left if c[1]]
+
+
+def _is_small(key: tuple, people: dict) -> bool:
+    """An ungrouped face, or a person of at most ``JOIN_MAX_OTHER`` faces."""
+    if key[0] != "person":
+        return True
+    summary = people.get(key[1])
+    return summary is not None and summary.size <= JOIN_MAX_OTHER
 
 
 def _obey(facts: Facts, accepted: dict, candidates: list, people: dict, selfie) -> tuple:

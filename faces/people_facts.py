@@ -35,14 +35,19 @@ def facts_for(*, person_ids: set[int], face_ids: set[int]) -> Facts:
         Q(first_id__in=person_ids) | Q(second_id__in=person_ids)
     ).values_list("first_id", "second_id")
     not_person: dict[int, set[int]] = {}
-    rows = FaceDecision.objects.filter(face_id__in=face_ids, is_person=False).values_list(
-        "face_id", "person_id"
+    placed: set[int] = set()
+    rows = FaceDecision.objects.filter(face_id__in=face_ids).values_list(
+        "face_id", "person_id", "is_person"
     )
-    for face_id, person_id in rows:
-        not_person.setdefault(face_id, set()).add(person_id)
+    for face_id, person_id, is_person in rows:
+        if is_person:
+            placed.add(face_id)
+        else:
+            not_person.setdefault(face_id, set()).add(person_id)
     return Facts(
         apart=frozenset((min(a, b), max(a, b)) for a, b in apart),
         not_person={face: frozenset(people) for face, people in not_person.items()},
+        placed=frozenset(placed),
     )
 
 

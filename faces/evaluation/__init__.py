@@ -51,6 +51,8 @@ class Setting:
             "agreement": r.agreement,
             "guard": r.person_guard,
             "maybe": r.maybe,
+            "join_centre": r.join_centre,
+            "join_reach": r.join_reach,
         }
 
 
@@ -58,7 +60,9 @@ class Setting:
 # group (grouped without the relative rule), up to 0.45 from the selfie.
 PREVIOUS = Setting(
     Grouping(threshold=0.40, relative=None),
-    MatchRules(sure=0.33, sure_alone=0.33, agreement=2.0, maybe=0.38, check_from=9.0),
+    MatchRules(
+        sure=0.33, sure_alone=0.33, agreement=2.0, maybe=0.38, check_from=9.0, join_centre=0
+    ),
 )
 SINGLE = Setting(Grouping(relative=None), MatchRules(sure=0.33, maybe=0.38, mode="single"))
 
@@ -78,17 +82,19 @@ def baselines(embedder_name: str) -> dict[str, Setting]:
 
 
 def grid(base: Setting) -> list[Setting]:
-    """The settings tried while tuning: the grouping's relative rule, the agreement and
-    the thresholds around the defaults."""
+    """The settings tried while tuning: the grouping's relative rule, the agreement,
+    the thresholds around the defaults, and joining near a found person's centre on or
+    off."""
     r = base.rules
     settings = []
     # Steps relative to the defaults, so that one grid fits every embedder's scale
     # (for dlib: agreement 0.28/0.30/0.32, sure 0.33/0.34/0.36, alone 0.30/0.32).
-    for relative, agreement, sure, alone in itertools.product(
+    for relative, agreement, sure, alone, join in itertools.product(
         (None, 1.4, 1.6, 1.8),
         (r.agreement * 0.933, r.agreement, r.agreement * 1.067),
         (r.sure, r.sure * 1.03, r.sure * 1.09),
         (r.sure_alone, r.sure_alone * 1.067),
+        sorted({0.0, r.join_centre}),
     ):
         settings.append(
             Setting(
@@ -98,6 +104,7 @@ def grid(base: Setting) -> list[Setting]:
                     agreement=round(agreement, 3),
                     sure=round(sure, 3),
                     sure_alone=round(alone, 3),
+                    join_centre=join,
                 ),
             )
         )

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from faces.matching import CandidateFace, MatchRules, PersonSummary, decide
+from faces.matching import CandidateFace, Facts, MatchRules, PersonSummary, decide
 
 RULES = MatchRules(
     sure=0.33,
@@ -168,3 +168,87 @@ def test_yes_to_a_candidate_adds_faces_near_the_selfie_or_the_face_shown():
         assert set(question.yes_adds) == {1, 2}
     assert decision.answered({10: True}) == set(question.yes_adds)
     assert decision.answered({10: False}) == set()
+
+
+def found_person(s, size=6):
+    """A found person: faces near the selfie, their centre 0.22 from it."""
+    centre = unit(s.at(0.22))
+    members = [face(s, 100 + i, s.at(0.20, around=centre), person=1) for i in range(size)]
+    return centre, members, {(1, 1): PersonSummary(centre, size)}
+
+
+def test_a_face_left_alone_near_a_found_persons_centre_joins_them():
+    """A turned or half-hidden face the grouping could not place, 0.37 from the selfie
+    (past every sure threshold) but 0.30 from the found person's centre: both agree."""
+    s = Space(8)
+    centre, members, people = found_person(s)
+    alone = face(s, 1, s.at(0.30, around=centre), person=None)
+    in_small = face(s, 2, s.at(0.30, around=centre), person=7)
+    people[(1, 7)] = PersonSummary(in_small.embedding, 1)
+    assert alone.distance < RULES.join_reach and in_small.distance < RULES.join_reach
+    faces = [*members, alone, in_small]
+    decision = decide(faces, RULES, people, s.selfie)
+    assert {1, 2} <= {m.photo_id for m in decision.sure}
+    assert not any(q.kind == "candidate" and q.photo_id in (1, 2) for q in decision.questions)
+    off = MatchRules(**{**RULES.__dict__, "join_centre": 0.0})
+    assert not {1, 2} & {m.photo_id for m in decide(faces, off, people, s.selfie).sure}
+
+
+def test_only_faces_near_both_the_centre_and_the_selfie_join():
+    s = Space(9)
+    centre, members, people = found_person(s)
+    far_from_centre = face(s, 1, s.at(0.36), person=None)  # about 0.42 from the centre
+    # 0.32 from the centre, on its far side from the selfie: about 0.42 from the selfie.
+    away = unit(centre - s.selfie - (centre - s.selfie).dot(centre) * centre)
+    side = s.at(0.32, around=centre) - centre
+    side = unit(side - side.dot(centre) * centre - side.dot(away) * away)
+    direction = unit(0.18 * away + 0.98 * side)
+    angle = 2 * np.arcsin(0.32 / 2)
+    far_from_selfie = face(
+        s, 2, unit(np.cos(angle) * centre + np.sin(angle) * direction), person=None
+    )
+    assert np.linalg.norm(far_from_centre.embedding - centre) > RULES.join_centre
+    assert np.linalg.norm(far_from_selfie.embedding - centre) < RULES.join_centre
+    assert RULES.join_reach <= far_from_selfie.distance < RULES.person_guard
+    decision = decide([*members, far_from_centre, far_from_selfie], RULES, people, s.selfie)
+    assert not {1, 2} & {m.photo_id for m in decision.sure}
+
+
+def test_a_person_of_their_own_never_joins_and_a_small_centre_never_pulls():
+    """A person of four faces is someone the agreement rule already weighed; and the
+    centre of two faces is not a centre."""
+    s = Space(10)
+    centre, members, people = found_person(s)
+    near_centre = s.at(0.28, around=centre)
+    other = [face(s, 1 + i, s.at(0.05, around=near_centre), person=2) for i in range(4)]
+    people[(1, 2)] = PersonSummary(unit(np.mean([f.embedding for f in other], axis=0)), 4)
+    assert np.linalg.norm(other[0].embedding - centre) < RULES.join_centre
+    assert other[0].distance < RULES.join_reach
+    decision = decide([*members, other[0]], RULES, people, s.selfie)
+    assert 1 not in {m.photo_id for m in decision.sure}
+    people[(1, 2)] = PersonSummary(people[(1, 2)].centre, 3)  # small enough: it joins
+    assert 1 in {m.photo_id for m in decide([*members, other[0]], RULES, people, s.selfie).sure}
+
+    s = Space(11)
+    centre, members, people = found_person(s, size=2)
+    alone = face(s, 1, s.at(0.30, around=centre), person=None)
+    decision = decide([*members, alone], RULES, people, s.selfie)
+    assert 1 not in {m.photo_id for m in decision.sure}
+    people[(1, 1)] = PersonSummary(centre, 3)
+    assert 1 in {m.photo_id for m in decide([*members, alone], RULES, people, s.selfie).sure}
+
+
+def test_the_organisers_word_keeps_a_face_out_of_a_found_person():
+    """A face the organiser placed in its person, or whose person they set apart from
+    the found one, stays where they put it, however near the centre."""
+    s = Space(12)
+    centre, members, people = found_person(s)
+    placed = face(s, 1, s.at(0.30, around=centre), person=7)
+    apart = face(s, 2, s.at(0.30, around=centre), person=8)
+    people[(1, 7)] = PersonSummary(placed.embedding, 1)
+    people[(1, 8)] = PersonSummary(apart.embedding, 1)
+    faces = [*members, placed, apart]
+    assert {1, 2} <= {m.photo_id for m in decide(faces, RULES, people, s.selfie).sure}
+    facts = Facts(apart=frozenset({(1, 8)}), placed=frozenset({placed.face_id}))
+    decision = decide(faces, RULES, people, s.selfie, facts)
+    assert not {1, 2} & {m.photo_id for m in decision.sure}

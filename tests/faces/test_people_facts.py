@@ -4,7 +4,14 @@ re-detection obeys, undo puts things back, and "The same person?" suggests pairs
 import numpy as np
 import pytest
 
-from faces import organiser_decisions, people_review, people_undo, people_upkeep, processing
+from faces import (
+    organiser_decisions,
+    people_facts,
+    people_review,
+    people_undo,
+    people_upkeep,
+    processing,
+)
 from faces.matching import MatchRules
 from faces.models import FaceDecision, FacePerson, PeopleApart, Person, faces_changed
 from faces.search import find_matches
@@ -247,3 +254,32 @@ def test_a_small_event_keeps_one_person_per_person_as_photos_arrive(album, setti
     assert len({next(iter(ids)) for ids in first.values()}) == 5
     upload([2, 2, 2, 2, 2])  # 10 more
     assert people() == first  # still 5, the same ids
+
+
+def test_a_face_the_organiser_placed_is_not_pulled_into_a_found_person(album, owner):
+    """A face the grouping left alone near a found person's centre joins them
+    (faces.matching); once the organiser said whose face it is, it stays there."""
+    rng = np.random.default_rng(11)
+    me = unit(rng.normal(size=128))
+    mine = [FaceFactory(photo=PhotoFactory(album=album), embedding=near(me, rng)) for _ in range(5)]
+    person = Person.objects.create(event=album.event)
+    FacePerson.objects.bulk_create(
+        FacePerson(face=face, event=album.event, person=person) for face in mine
+    )
+    side = rng.normal(size=128)
+    side = unit(side - side.dot(me) * me)
+    turned = FaceFactory(photo=PhotoFactory(album=album), embedding=unit(me + 0.325 * side))
+    other = Person.objects.create(event=album.event)
+    FacePerson.objects.create(face=turned, event=album.event, person=other)
+    selfie = near(me, rng, 0.01)
+    rules = MatchRules.for_embedder("dlib-resnet-v1")
+    assert rules.sure_alone < np.linalg.norm(vector_of(turned) - selfie) < rules.join_reach
+
+    def sure_photos() -> set[int]:
+        filters = SearchFilters(event_ids=[album.event_id])
+        decision = find_matches(selfie, embedder="dlib-resnet-v1", filters=filters, rules=rules)
+        return {match.photo_id for match in decision.sure}
+
+    assert sure_photos() == photos_of([*mine, turned])
+    people_facts.decide_face(face=turned, person=other, is_person=True, user=owner)
+    assert sure_photos() == photos_of(mine)  # still asked about, as any candidate
