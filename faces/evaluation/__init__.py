@@ -23,7 +23,13 @@ from faces.engines import get_detector
 from faces.evaluation.cache import FaceCache
 from faces.evaluation.dataset import Dataset, fold_dataset, split
 from faces.evaluation.engine import Grouping, IndexedEvent
-from faces.evaluation.scoring import Score, answers_for, score_search
+from faces.evaluation.scoring import (
+    AbsentScore,
+    Score,
+    answers_for,
+    score_absent,
+    score_search,
+)
 from faces.matching import MatchRules
 from ml.base import Embedder
 
@@ -127,6 +133,19 @@ def run(event: IndexedEvent, setting: Setting, answers=ANSWERS) -> dict[int, Sco
     return scores
 
 
+def absent_guests(event: IndexedEvent, selfies: dict, setting: Setting) -> AbsentScore:
+    """Search the event with selfies of people who are in none of its photos."""
+    event.group(setting.grouping)
+    present = {person for photo in event.photos for person in photo.people}
+    score = AbsentScore()
+    for person, selfie in sorted(selfies.items()):
+        if selfie is None or person in present:
+            continue
+        decision, _ = event.search(selfie, setting.rules)
+        score_absent(score, event, person, decision)
+    return score
+
+
 def tune(event: IndexedEvent, settings: list[Setting], min_precision: float) -> Setting:
     """The setting with the best recall at ``min_precision`` (else the most precise)."""
     results = [(run(event, s, answers=(0,))[0], s) for s in settings]
@@ -144,6 +163,7 @@ class FoldResult:
     gallery_photos: int
     chosen: Setting
     scores: dict[str, dict[int, Score]] = field(default_factory=dict)  # label -> answers
+    absent: AbsentScore = field(default_factory=AbsentScore)  # the defaults, other folds
 
 
 def cross_validate(
@@ -186,6 +206,8 @@ def cross_validate(
         compared = {"tuned": chosen, "defaults": defaults, **baselines(cache.embedder.name)}
         for label, setting in compared.items():
             result.scores[label] = run(held, setting, answers)
+        # The tuning people are in none of the held-out event's photos.
+        result.absent = absent_guests(held, tuning.selfies, defaults)
         results.append(result)
     return results
 
@@ -195,6 +217,13 @@ def pooled(results: list[FoldResult], label: str, answers: int) -> Score:
     total = Score()
     for result in results:
         total.add(result.scores[label][answers])
+    return total
+
+
+def pooled_absent(results: list[FoldResult]) -> AbsentScore:
+    total = AbsentScore()
+    for result in results:
+        total.add(result.absent)
     return total
 
 

@@ -177,6 +177,46 @@ class Score:
         }
 
 
+@dataclass
+class AbsentScore:
+    """Selfies of guests who are in no photo of the event (the other folds' people): a
+    guest who is not there must get nothing; any photo they get shows someone else."""
+
+    guests: int = 0
+    with_photos: list[str] = field(default_factory=list)  # who got some
+    photos: int = 0
+    through_labelled: int = 0  # of those photos, found through a labelled person's face
+
+    def add(self, other: "AbsentScore") -> None:
+        self.guests += other.guests
+        self.with_photos += other.with_photos
+        self.photos += other.photos
+        self.through_labelled += other.through_labelled
+
+    @property
+    def share_with_photos(self) -> float:
+        return len(self.with_photos) / self.guests if self.guests else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "guests": self.guests,
+            "with_photos": len(self.with_photos),
+            "share_with_photos": round(self.share_with_photos, 4),
+            "photos": self.photos,
+            "through_labelled": self.through_labelled,
+            "who": sorted(self.with_photos),
+        }
+
+
+def score_absent(score: AbsentScore, event: IndexedEvent, person: str, decision: Decision):
+    """Count one absent guest's search."""
+    score.guests += 1
+    if decision.sure:
+        score.with_photos.append(person)
+        score.photos += len(decision.sure)
+        score.through_labelled += sum(1 for m in decision.sure if event.who[m.face_id])
+
+
 def answers_for(event: IndexedEvent, person: str, decision: Decision, count: int) -> dict:
     """A truthful attendee answering the first ``count`` questions about the face shown.
     A face of a real group photo is not labelled: its question is left unanswered

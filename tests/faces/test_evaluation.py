@@ -87,6 +87,24 @@ def test_evaluate_faces_tunes_on_one_fold_and_reports_the_other(dataset_root, db
     assert plain["group_recall"] is not None and plain["hard_group_recall"] is not None
     assert len(plain["worst"]) == 4
     assert report["pooled"]["single"]["0"]["recall"] <= plain["recall"]
+    # Each fold's event searched with the other fold's selfies: nobody there is in it.
+    absent = report["pooled_absent_guests"]
+    assert absent["guests"] == 4 and absent["with_photos"] == 0 and absent["photos"] == 0
+
+
+def test_a_guest_in_no_photo_who_gets_someones_photos_is_counted(dataset_root):
+    """The absent-guest figure can fail: Obama's selfie under another name is a guest
+    the event does not show, who gets Obama's photos."""
+    from faces.evaluation import absent_guests
+
+    dataset = Dataset.from_folder(dataset_root, groups=0, hard_groups=0, detector=get_detector())
+    event = IndexedEvent(dataset, FaceCache())
+    setting = Setting.for_embedder(get_embedder().name)
+    selfies = {"obama_twin": event.selfies["obama"], "obama": event.selfies["obama"]}
+    absent = absent_guests(event, selfies, setting)
+    assert absent.guests == 1  # Obama is in the event: not an absent guest
+    assert absent.with_photos == ["obama_twin"] and absent.photos >= 1
+    assert absent.through_labelled == absent.photos
 
 
 def test_evaluate_faces_all_in_one_event(dataset_root, db):

@@ -10,8 +10,8 @@ from tqdm import tqdm
 
 from faces.calibration import calibration_for
 from faces.engines import KNOWN_EMBEDDERS, get_embedder
-from faces.evaluation import cross_validate, evaluate_all, pooled
-from faces.evaluation.scoring import Score
+from faces.evaluation import cross_validate, evaluate_all, pooled, pooled_absent
+from faces.evaluation.scoring import AbsentScore, Score
 
 LABELS = {
     "tuned": "tuned on the other folds",
@@ -129,12 +129,14 @@ class Command(BaseCommand):
                     "gallery_photos": fold.gallery_photos,
                     "chosen": fold.chosen.describe(),
                     "scores": _scores(fold.scores),
+                    "absent_guests": fold.absent.as_dict(),
                 }
                 for fold in folds
             ],
             "pooled": _scores(
                 {label: {n: pooled(folds, label, n) for n in answers} for label in labels}
             ),
+            "pooled_absent_guests": pooled_absent(folds).as_dict(),
         }
         if options["json"]:
             self.stdout.write(json.dumps(report, indent=2))
@@ -151,6 +153,7 @@ class Command(BaseCommand):
             {label: {n: pooled(folds, label, n) for n in answers} for label in labels}
         )
         self.print_bands(pooled(folds, "defaults", 0))
+        self.print_absent(pooled_absent(folds))
         self.print_worst(pooled(folds, "defaults", 0))
 
     def print_scores(self, scores: dict[str, dict[int, Score]]) -> None:
@@ -190,6 +193,14 @@ class Command(BaseCommand):
                 f"Real group photos: {found / real:.3f} ({found} of {real} appearances; "
                 "face sizes not labelled)"
             )
+
+    def print_absent(self, absent: AbsentScore) -> None:
+        who = f": {', '.join(sorted(absent.with_photos))}" if absent.with_photos else ""
+        self.stdout.write(
+            f"Guests in no photo (the other folds' selfies, product defaults): "
+            f"{len(absent.with_photos)} of {absent.guests} got photos ({absent.photos} photos, "
+            f"{absent.through_labelled} through a labelled person's face){who}"
+        )
 
     def print_worst(self, score: Score) -> None:
         self.stdout.write("Worst five people (product defaults, no answers):")
