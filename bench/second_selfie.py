@@ -80,6 +80,7 @@ def shifted(setting: Setting, shift: float) -> Setting:
             sure_alone=rules.sure_alone - shift,
             # A face's distance to the selfie, not to the person's centre (which stays).
             join_reach=rules.join_reach - shift,
+            clear_centre=rules.clear_centre - shift,
         ),
     )
 

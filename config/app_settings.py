@@ -102,6 +102,10 @@ FACES_CONFIRM_THRESHOLD = env.float("FACES_CONFIRM_THRESHOLD", default=None)
 # centre and under FACES_JOIN_REACH from the selfie (0: never).
 FACES_JOIN_CENTRE_THRESHOLD = env.float("FACES_JOIN_CENTRE_THRESHOLD", default=None)
 FACES_JOIN_REACH = env.float("FACES_JOIN_REACH", default=None)
+# A person whose centre is under FACES_CLEAR_NEAREST_THRESHOLD from the selfie and at
+# least FACES_CLEAR_NEAREST_MARGIN nearer than any other person's is found (0: never).
+FACES_CLEAR_NEAREST_THRESHOLD = env.float("FACES_CLEAR_NEAREST_THRESHOLD", default=None)
+FACES_CLEAR_NEAREST_MARGIN = env.float("FACES_CLEAR_NEAREST_MARGIN", default=None)
 
 # --- attendees --------------------------------------------------------------------
 # Search results belong to the browser session that searched, for this long.

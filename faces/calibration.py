@@ -33,6 +33,10 @@ class Calibration:
     # centre and under ``join_reach`` from the selfie (faces.matching; 0: never).
     join_centre: float
     join_reach: float
+    # A person whose centre is under ``clear_centre`` from the selfie and at least
+    # ``clear_margin`` nearer than any other person's is found (faces.matching; 0: never).
+    clear_centre: float
+    clear_margin: float
     # A stored face under this many pixels (short side, in the photo) is its embedding
     # averaged with its mirror image's (faces.analysis.embed_faces); 0: none is.
     mirror_below_px: int
@@ -72,6 +76,10 @@ CALIBRATIONS = {
         # "Faces near a found person's centre").
         join_centre=0.34,
         join_reach=0.40,
+        # Chosen on fold 0's people, reported on fold 1's (docs/match-quality.md, "A
+        # clearly nearest person").
+        clear_centre=0.34,
+        clear_margin=0.10,
         mirror_below_px=80,  # docs/match-quality.md, "Small faces with their mirror image"
     ),
     # Chosen on the tuning half of the 2-fold split (fold 1's people): their genuine
@@ -93,6 +101,8 @@ CALIBRATIONS = {
         # Not measured for ArcFace (no model file on the development machine): off.
         join_centre=0.0,
         join_reach=0.0,
+        clear_centre=0.0,
+        clear_margin=0.0,
         # Not measured for ArcFace (its model is not on the development machine), so
         # its stored faces stay plain and its thresholds keep their meaning.
         mirror_below_px=0,
@@ -115,6 +125,8 @@ OVERRIDES = {
     "FACES_SELFIE_REUSE_DISTANCE": "reuse",
     "FACES_JOIN_CENTRE_THRESHOLD": "join_centre",
     "FACES_JOIN_REACH": "join_reach",
+    "FACES_CLEAR_NEAREST_THRESHOLD": "clear_centre",
+    "FACES_CLEAR_NEAREST_MARGIN": "clear_margin",
     "FACES_MIRROR_BELOW_PX": "mirror_below_px",
 }
 

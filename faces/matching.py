@@ -10,10 +10,12 @@ Person mode (the default):
 1. **A person is accepted by agreement**, not by one face: one of its faces must be
    close to the selfie (``sure``) *and* the person's centre must be close too
    (``agreement``). One look-alike face no longer brings in a whole other person. A
-   person of one face (or an ungrouped face) needs ``sure_alone``.
-2. An accepted person's faces count up to ``guard`` from the selfie. Two faces of one
-   photo are two people: of two accepted people with faces in one photo, the one
-   nearer the selfie stays and the other is only a candidate.
+   person of one face (or an ungrouped face) needs ``sure_alone``. A person whose
+   centre is clearly the selfie's nearest is accepted too (faces.centres).
+2. An accepted person's faces count up to ``guard`` from the selfie, and faces the
+   grouping left alone near the person's centre join them (faces.centres). Two faces
+   of one photo are two people: of two accepted people with faces in one photo, the
+   one nearer the selfie stays and the other is only a candidate.
 3. **Questions** ("Is this you?"), with what each answer does worked out now, while the
    selfie's vector is at hand (it is never kept):
    - *check*: the faces of an accepted person farthest from the selfie (past
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from faces.centres import clearly_nearest, join_near_centres
 from faces.questions import Question, candidate_question, check_questions
 
 
@@ -104,14 +107,15 @@ class Facts:
     def are_apart(self, first: int, second: int) -> bool:
         return (min(first, second), max(first, second)) in self.apart
 
+    def people_apart(self, a: tuple, b: tuple) -> bool:
+        """Whether two of :func:`decide`'s keys, ("person", (event, person)), are people
+        set apart (a lone face, or people of two events, never are)."""
+        if a[0] != "person" or b[0] != "person" or a[1][0] != b[1][0]:
+            return False
+        return self.are_apart(a[1][1], b[1][1])
+
 
 NO_FACTS = Facts()
-
-# Joining near a found person's centre (:func:`_join_near_centres`) needs a centre of at
-# least this many faces, and takes faces of people of at most ``JOIN_MAX_OTHER`` faces:
-# a bigger person is someone of their own, whom the agreement rule already weighed.
-JOIN_MIN_PERSON = 3
-JOIN_MAX_OTHER = 3
 
 
 @dataclass(frozen=True)
@@ -127,9 +131,14 @@ class MatchRules:
     check_from: float = 0.36
     confirm: float = 0.36
     # A face the grouping left alone joins a found person when this close to their
-    # centre and under ``join_reach`` from the selfie (0: never; :func:`_join_near_centres`).
+    # centre and under ``join_reach`` from the selfie (0: never; faces.centres.join_near_centres).
     join_centre: float = 0.34
     join_reach: float = 0.40
+    # A person is also found when theirs is clearly the nearest centre: under
+    # ``clear_centre`` from the selfie and ``clear_margin`` nearer than any other
+    # person's (0: never; faces.centres.clearly_nearest).
+    clear_centre: float = 0.34
+    clear_margin: float = 0.10
 
     @classmethod
     def for_embedder(cls, embedder_name: str) -> "MatchRules":
@@ -150,6 +159,8 @@ class MatchRules:
             confirm=c.confirm,
             join_centre=c.join_centre,
             join_reach=c.join_reach,
+            clear_centre=c.clear_centre,
+            clear_margin=c.clear_margin,
         )
 
     @property
@@ -176,15 +187,16 @@ def decide(
     if rules.mode != "person":
         return _single(faces, rules)
     groups = _by_person(faces)
+    clear = clearly_nearest(groups, people or {}, rules, selfie)
     accepted, candidates = {}, []
     for key, members in groups.items():
         closest = members[0]
         summary = (people or {}).get(key[1]) if key[0] == "person" else None
-        if _is_accepted(closest, summary, rules, selfie):
+        if key == clear or _is_accepted(closest, summary, rules, selfie):
             accepted[key] = [f for f in members if f.distance < rules.person_guard]
         elif closest.distance < rules.maybe:
             candidates.append((key, members, summary))
-    accepted, candidates = _join_near_centres(
+    accepted, candidates = join_near_centres(
         accepted, candidates, groups, people or {}, rules, facts
     )
     # Before the organiser's word, so that a person it demotes to a candidate is still
@@ -212,65 +224,6 @@ def decide(
     return Decision(sure, maybe, questions + candidate_questions, photo_faces)
 
 
-def _join_near_centres(
-    accepted: dict, candidates: list, groups: dict, people: dict, rules: MatchRules, facts: Facts
-) -> tuple[dict, list]:
-    """Faces the grouping left alone, near a found person's centre, join that person.
-
-    A face the grouping could not place (ungrouped, or in a person of at most
-    ``JOIN_MAX_OTHER`` faces: a turned, small or half-hidden face that no one else's
-    faces vouch for) joins the found person whose centre is nearest, when that centre
-    is under ``rules.join_centre`` from it and the selfie under ``rules.join_reach``.
-    The centre is the average of many photos of the person, a steadier witness than
-    the one selfie; both must agree. Faces the organiser placed in a person, and
-    people the organiser set apart from the found one, never join (their word is a
-    fact). Measured in docs/match-quality.md, "Faces near a found person's centre".
-    """
-    if rules.join_centre <= 0:
-        return accepted, candidates
-    centres = {
-        key: people[key[1]].centre
-        for key in accepted
-        if key[0] == "person" and key[1] in people and people[key[1]].size >= JOIN_MIN_PERSON
-    }
-    if not centres:
-        return accepted, candidates
-    joined = {key: list(members) for key, members in accepted.items()}
-    moved: set[int] = set()
-    for key, members in groups.items():
-        if key in accepted or not _is_small(key, people):
-            continue
-        for face in members:
-            if face.distance >= rules.join_reach or face.embedding is None:
-                continue
-            if face.face_id in facts.placed:
-                continue
-            near = {
-                target: float(np.linalg.norm(face.embedding - centre))
-                for target, centre in centres.items()
-                if not _apart(facts, key, target)
-            }
-            near = {target: d for target, d in near.items() if d < rules.join_centre}
-            if near:
-                joined[min(near, key=near.get)].append(face)
-                moved.add(face.face_id)
-    if not moved:
-        return accepted, candidates
-    joined = {key: sorted(members, key=lambda f: f.distance) for key, members in joined.items()}
-    left = [
-        (key, [f for f in members if f.face_id not in moved], s) for key, members, s in candidates
-    ]
-    return joined, [c for c in left if c[1]]
-
-
-def _is_small(key: tuple, people: dict) -> bool:
-    """An ungrouped face, or a person of at most ``JOIN_MAX_OTHER`` faces."""
-    if key[0] != "person":
-        return True
-    summary = people.get(key[1])
-    return summary is not None and summary.size <= JOIN_MAX_OTHER
-
-
 def _obey(facts: Facts, accepted: dict, candidates: list, people: dict, selfie) -> tuple:
     """The organiser's word over the rules. Of two accepted people said to be apart,
     only the one nearer the selfie stays; people apart from an accepted one are not
@@ -281,10 +234,10 @@ def _obey(facts: Facts, accepted: dict, candidates: list, people: dict, selfie) 
     ranked = _nearest_first(accepted, people, selfie)
     kept: dict = {}
     for key in ranked:
-        if not any(_apart(facts, key, other) for other in kept):
+        if not any(facts.people_apart(key, other) for other in kept):
             kept[key] = accepted[key]
     chosen = {key[1][1] for key in kept if key[0] == "person"}
-    candidates = [c for c in candidates if not any(_apart(facts, c[0], k) for k in kept)]
+    candidates = [c for c in candidates if not any(facts.people_apart(c[0], k) for k in kept)]
 
     def allowed(face: CandidateFace) -> bool:
         return not (facts.not_person.get(face.face_id, frozenset()) & chosen)
@@ -318,12 +271,6 @@ def _one_per_photo(accepted: dict, candidates: list, people: dict, selfie) -> tu
         kept[key] = accepted[key]
         photos |= mine
     return kept, candidates
-
-
-def _apart(facts: Facts, a: tuple, b: tuple) -> bool:
-    if a[0] != "person" or b[0] != "person" or a[1][0] != b[1][0]:
-        return False
-    return facts.are_apart(a[1][1], b[1][1])
 
 
 def _nearest_first(accepted: dict, people: dict, selfie) -> list[tuple]:

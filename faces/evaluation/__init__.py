@@ -59,6 +59,8 @@ class Setting:
             "maybe": r.maybe,
             "join_centre": r.join_centre,
             "join_reach": r.join_reach,
+            "clear_centre": r.clear_centre,
+            "clear_margin": r.clear_margin,
         }
 
 
@@ -67,7 +69,13 @@ class Setting:
 PREVIOUS = Setting(
     Grouping(threshold=0.40, relative=None),
     MatchRules(
-        sure=0.33, sure_alone=0.33, agreement=2.0, maybe=0.38, check_from=9.0, join_centre=0
+        sure=0.33,
+        sure_alone=0.33,
+        agreement=2.0,
+        maybe=0.38,
+        check_from=9.0,
+        join_centre=0,
+        clear_centre=0,
     ),
 )
 SINGLE = Setting(Grouping(relative=None), MatchRules(sure=0.33, maybe=0.38, mode="single"))
