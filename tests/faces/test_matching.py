@@ -252,3 +252,45 @@ def test_the_organisers_word_keeps_a_face_out_of_a_found_person():
     facts = Facts(apart=frozenset({(1, 8)}), placed=frozenset({placed.face_id}))
     decision = decide(faces, RULES, people, s.selfie, facts)
     assert not {1, 2} & {m.photo_id for m in decision.sure}
+
+
+def person_at(s, centre_distance, person, first_photo, size=4):
+    """A person of ``size`` faces around a centre ``centre_distance`` from the selfie."""
+    centre = unit(s.at(centre_distance))
+    members = [
+        face(s, first_photo + i, s.at(0.18, around=centre), person=person) for i in range(size)
+    ]
+    return members, PersonSummary(centre, size)
+
+
+def test_a_person_whose_centre_is_clearly_the_nearest_is_found():
+    """A guest far from their selfie (another year, light or pose): their centre 0.32
+    away fails agreement (0.30) and no face is under 0.33, but nobody else is near."""
+    s = Space(13)
+    mine, my_summary = person_at(s, 0.32, person=1, first_photo=1)
+    other, other_summary = person_at(s, 0.44, person=2, first_photo=20)
+    people = {(1, 1): my_summary, (1, 2): other_summary}
+    assert min(f.distance for f in mine) >= RULES.sure
+    decision = decide([*mine, *other], RULES, people, s.selfie)
+    assert {m.photo_id for m in decision.sure} == {f.photo_id for f in mine}
+    off = MatchRules(**{**RULES.__dict__, "clear_centre": 0.0})
+    assert decide([*mine, *other], off, people, s.selfie).sure == []
+
+
+def test_a_guest_in_no_photo_has_no_clearly_nearest_person():
+    """Strangers' centres lie about as far from a selfie as each other: no margin."""
+    s = Space(14)
+    first, first_summary = person_at(s, 0.32, person=1, first_photo=1)
+    second, second_summary = person_at(s, 0.36, person=2, first_photo=20)
+    people = {(1, 1): first_summary, (1, 2): second_summary}
+    assert decide([*first, *second], RULES, people, s.selfie).sure == []
+
+
+def test_only_a_centre_of_three_faces_or_more_can_be_clearly_nearest():
+    s = Space(15)
+    pair, pair_summary = person_at(s, 0.30, person=1, first_photo=1, size=2)
+    far, far_summary = person_at(s, 0.44, person=2, first_photo=20)
+    people = {(1, 1): pair_summary, (1, 2): far_summary}
+    assert decide([*pair, *far], RULES, people, s.selfie).sure == []
+    people[(1, 1)] = PersonSummary(pair_summary.centre, 3)
+    assert len(decide([*pair, *far], RULES, people, s.selfie).sure) == 2
