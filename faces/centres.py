@@ -20,32 +20,37 @@ CENTRE_MIN_FACES = 3
 JOIN_MAX_OTHER = 3
 
 
-def clearly_nearest(groups: dict, people: dict, rules, selfie) -> tuple | None:
-    """The person whose centre is clearly the selfie's nearest, if any.
+def clearly_nearest(groups: dict, people: dict, rules, selfie) -> set[tuple]:
+    """The people whose centre is clearly the selfie's nearest in their event.
 
     Agreement asks for absolute closeness, which a guest far from their selfie (another
     year, light or pose) fails for every one of their photos. Being clearly nearer
-    than anyone else is evidence too: the nearest centre, of a person of at least
-    ``CENTRE_MIN_FACES`` faces, under ``rules.clear_centre`` and at least
-    ``rules.clear_margin`` nearer than the next person's centre (people of two faces or
-    more among the faces near the selfie; the search's reach when there is none). A
-    guest who is in no photo has no such person: their nearest two people are about as
-    far (docs/match-quality.md, "A clearly nearest person").
+    than anyone else is evidence too: in each event, the nearest centre, of a person of
+    at least ``CENTRE_MIN_FACES`` faces, under ``rules.clear_centre`` and at least
+    ``rules.clear_margin`` nearer than the event's next person's centre (people of two
+    faces or more among the faces near the selfie; the search's reach when there is
+    none). People are per event, so a search of several events compares each event's
+    people among themselves. A guest who is in no photo has no such person: their
+    nearest two people are about as far (docs/match-quality.md, "A clearly nearest
+    person").
     """
     if rules.clear_centre <= 0 or selfie is None:
-        return None
-    ranked = sorted(
-        (float(np.linalg.norm(people[key[1]].centre - selfie)), key)
-        for key in groups
-        if key[0] == "person" and key[1] in people and people[key[1]].size >= 2
-    )
-    if not ranked:
-        return None
-    nearest, key = ranked[0]
-    following = ranked[1][0] if len(ranked) > 1 else rules.reach
-    if people[key[1]].size < CENTRE_MIN_FACES or nearest >= rules.clear_centre:
-        return None
-    return key if following - nearest >= rules.clear_margin else None
+        return set()
+    by_event: dict[int, list[tuple[float, tuple]]] = {}
+    for key in groups:
+        if key[0] == "person" and key[1] in people and people[key[1]].size >= 2:
+            distance = float(np.linalg.norm(people[key[1]].centre - selfie))
+            by_event.setdefault(key[1][0], []).append((distance, key))
+    found = set()
+    for ranked in by_event.values():
+        ranked.sort()
+        nearest, key = ranked[0]
+        following = ranked[1][0] if len(ranked) > 1 else rules.reach
+        if people[key[1]].size < CENTRE_MIN_FACES or nearest >= rules.clear_centre:
+            continue
+        if following - nearest >= rules.clear_margin:
+            found.add(key)
+    return found
 
 
 def join_near_centres(
@@ -55,9 +60,9 @@ def join_near_centres(
 
     A face the grouping could not place (ungrouped, or in a person of at most
     ``JOIN_MAX_OTHER`` faces: a turned, small or half-hidden face that no one else's
-    faces vouch for) joins the found person whose centre is nearest, when that centre
-    is under ``rules.join_centre`` from it and the selfie under ``rules.join_reach``.
-    The centre is the average of many photos of the person, a steadier witness than
+    faces vouch for) joins the found person of its event whose centre is nearest, when
+    that centre is under ``rules.join_centre`` from it and the selfie under
+    ``rules.join_reach``. The centre is the average of many photos of the person, a steadier witness than
     the one selfie; both must agree. Faces the organiser placed in a person, and
     people the organiser set apart from the found one, never join (their word is a
     fact). Measured in docs/match-quality.md, "Faces near a found person's centre".
@@ -84,7 +89,7 @@ def join_near_centres(
             near = {
                 target: float(np.linalg.norm(face.embedding - centre))
                 for target, centre in centres.items()
-                if not facts.people_apart(key, target)
+                if target[1][0] == face.event_id and not facts.people_apart(key, target)
             }
             near = {target: d for target, d in near.items() if d < rules.join_centre}
             if near:

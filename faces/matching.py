@@ -192,7 +192,7 @@ def decide(
     for key, members in groups.items():
         closest = members[0]
         summary = (people or {}).get(key[1]) if key[0] == "person" else None
-        if key == clear or _is_accepted(closest, summary, rules, selfie):
+        if key in clear or _is_accepted(closest, summary, rules, selfie):
             accepted[key] = [f for f in members if f.distance < rules.person_guard]
         elif closest.distance < rules.maybe:
             candidates.append((key, members, summary))

@@ -294,3 +294,24 @@ def test_only_a_centre_of_three_faces_or_more_can_be_clearly_nearest():
     assert decide([*pair, *far], RULES, people, s.selfie).sure == []
     people[(1, 1)] = PersonSummary(pair_summary.centre, 3)
     assert len(decide([*pair, *far], RULES, people, s.selfie).sure) == 2
+
+
+def test_centres_weigh_people_within_their_own_event():
+    """People are per event: a search of two events finds the guest's clearly nearest
+    person in each, and a lone face joins only a found person of its own event."""
+    s = Space(16)
+    here, here_summary = person_at(s, 0.32, person=1, first_photo=1)
+    there = [
+        face(s, 20 + i, f.embedding, person=1, event=2, face_id=200 + i) for i, f in enumerate(here)
+    ]
+    people = {(1, 1): here_summary, (2, 1): here_summary}
+    decision = decide([*here, *there], RULES, people, s.selfie)
+    assert {m.photo_id for m in decision.sure} == {f.photo_id for f in here + there}
+
+    centre, members, people = found_person(s)
+    lone = s.at(0.30, around=centre)
+    other_event = face(s, 50, lone, person=None, event=2)
+    same_event = face(s, 51, lone, person=None, event=1, face_id=510)
+    decision = decide([*members, other_event, same_event], RULES, people, s.selfie)
+    assert 51 in {m.photo_id for m in decision.sure}
+    assert 50 not in {m.photo_id for m in decision.sure}
