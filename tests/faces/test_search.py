@@ -194,3 +194,49 @@ def test_the_hnsw_limit_grows_until_every_face_under_the_threshold_is_in(synthet
         synthetic_faces["query"], embedder=EMBEDDER, filters=everything, threshold=0.5
     )
     assert len(faces) == 16
+
+
+def test_a_guest_far_from_their_selfie_finds_their_clearly_nearest_person(album):
+    """Through the database: the people's centres come from pgvector's AVG. The guest's
+    person is 0.32 from the selfie (agreement needs 0.30) and every other person is
+    far; in a second event where two people are about as near, nobody is found."""
+    from faces.matching import MatchRules
+    from faces.models import FacePerson, Person
+    from faces.search import find_matches
+
+    rng = np.random.default_rng(21)
+    selfie = unit(rng.normal(size=(1, 128)))[0]
+
+    def around(centre, distance):
+        side = rng.normal(size=128)
+        side = side - side.dot(centre) * centre
+        side /= np.linalg.norm(side)
+        angle = 2 * np.arcsin(distance / 2)
+        return (np.cos(angle) * centre + np.sin(angle) * side).astype(np.float32)
+
+    def person_of(event_album, centre_distance, count=4):
+        centre = around(selfie, centre_distance)
+        person = Person.objects.create(event=event_album.event)
+        for _ in range(count):
+            face = FaceFactory(
+                photo=PhotoFactory(album=event_album), embedding=around(centre, 0.18)
+            )
+            FacePerson.objects.create(face=face, event=event_album.event, person=person)
+        return person
+
+    rules = MatchRules.for_embedder("dlib-resnet-v1")
+
+    def found(event) -> set[int]:
+        filters = SearchFilters(event_ids=[event.pk])
+        decision = find_matches(selfie, embedder="dlib-resnet-v1", filters=filters, rules=rules)
+        return {match.photo_id for match in decision.sure}
+
+    guest = person_of(album, 0.32)
+    person_of(album, 0.44)
+    assert found(album.event) == set(
+        FacePerson.objects.filter(person=guest).values_list("face__photo_id", flat=True)
+    )
+    crowded = AlbumFactory()
+    person_of(crowded, 0.32)
+    person_of(crowded, 0.35)
+    assert found(crowded.event) == set()
