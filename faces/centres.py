@@ -62,10 +62,10 @@ def join_near_centres(
     ``JOIN_MAX_OTHER`` faces: a turned, small or half-hidden face that no one else's
     faces vouch for) joins the found person of its event whose centre is nearest, when
     that centre is under ``rules.join_centre`` from it and the selfie under
-    ``rules.join_reach``. The centre is the average of many photos of the person, a steadier witness than
-    the one selfie; both must agree. Faces the organiser placed in a person, and
-    people the organiser set apart from the found one, never join (their word is a
-    fact). Measured in docs/match-quality.md, "Faces near a found person's centre".
+    ``rules.join_reach``. The centre is the average of many photos of the person, a
+    steadier witness than the one selfie; both must agree. Faces the organiser placed
+    in a person, and people the organiser set apart from the found one, never join
+    (their word is a fact). Measured in docs/match-quality.md, "Faces near a found person's centre".
     """
     if rules.join_centre <= 0:
         return accepted, candidates
