@@ -170,11 +170,20 @@ def test_yes_to_a_candidate_adds_faces_near_the_selfie_or_the_face_shown():
     assert decision.answered({10: False}) == set()
 
 
+def person_at(s, centre_distance, person, first_photo, size=4, spread=0.18):
+    """A person of ``size`` faces, each ``spread`` from a centre ``centre_distance``
+    from the selfie."""
+    centre = unit(s.at(centre_distance))
+    members = [
+        face(s, first_photo + i, s.at(spread, around=centre), person=person) for i in range(size)
+    ]
+    return members, PersonSummary(centre, size)
+
+
 def found_person(s, size=6):
     """A found person: faces near the selfie, their centre 0.22 from it."""
-    centre = unit(s.at(0.22))
-    members = [face(s, 100 + i, s.at(0.20, around=centre), person=1) for i in range(size)]
-    return centre, members, {(1, 1): PersonSummary(centre, size)}
+    members, summary = person_at(s, 0.22, person=1, first_photo=100, size=size, spread=0.20)
+    return summary.centre, members, {(1, 1): summary}
 
 
 def test_a_face_left_alone_near_a_found_persons_centre_joins_them():
@@ -252,15 +261,6 @@ def test_the_organisers_word_keeps_a_face_out_of_a_found_person():
     facts = Facts(apart=frozenset({(1, 8)}), placed=frozenset({placed.face_id}))
     decision = decide(faces, RULES, people, s.selfie, facts)
     assert not {1, 2} & {m.photo_id for m in decision.sure}
-
-
-def person_at(s, centre_distance, person, first_photo, size=4):
-    """A person of ``size`` faces around a centre ``centre_distance`` from the selfie."""
-    centre = unit(s.at(centre_distance))
-    members = [
-        face(s, first_photo + i, s.at(0.18, around=centre), person=person) for i in range(size)
-    ]
-    return members, PersonSummary(centre, size)
 
 
 def test_a_person_whose_centre_is_clearly_the_nearest_is_found():
