@@ -102,7 +102,8 @@ class Facts:
 
     apart: frozenset[tuple[int, int]] = frozenset()  # (person, person), smaller id first
     not_person: dict[int, frozenset[int]] = field(default_factory=dict)  # face -> people
-    placed: frozenset[int] = frozenset()  # faces said to be the person they are in
+    # Faces the organiser put in their person (moved, merged, named: FacePerson.locked).
+    placed: frozenset[int] = frozenset()
 
     def are_apart(self, first: int, second: int) -> bool:
         return (min(first, second), max(first, second)) in self.apart

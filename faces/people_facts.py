@@ -35,15 +35,16 @@ def facts_for(*, person_ids: set[int], face_ids: set[int]) -> Facts:
         Q(first_id__in=person_ids) | Q(second_id__in=person_ids)
     ).values_list("first_id", "second_id")
     not_person: dict[int, set[int]] = {}
-    placed: set[int] = set()
-    rows = FaceDecision.objects.filter(face_id__in=face_ids).values_list(
-        "face_id", "person_id", "is_person"
+    rows = FaceDecision.objects.filter(face_id__in=face_ids, is_person=False).values_list(
+        "face_id", "person_id"
     )
-    for face_id, person_id, is_person in rows:
-        if is_person:
-            placed.add(face_id)
-        else:
-            not_person.setdefault(face_id, set()).add(person_id)
+    for face_id, person_id in rows:
+        not_person.setdefault(face_id, set()).add(person_id)
+    # Every organiser action that puts a face in a person locks it there (a move, a
+    # merge, a name given, a decision applied again after re-detection).
+    placed = FacePerson.objects.filter(face_id__in=face_ids, locked=True).values_list(
+        "face_id", flat=True
+    )
     return Facts(
         apart=frozenset((min(a, b), max(a, b)) for a, b in apart),
         not_person={face: frozenset(people) for face, people in not_person.items()},

@@ -6,7 +6,6 @@ import pytest
 
 from faces import (
     organiser_decisions,
-    people_facts,
     people_review,
     people_undo,
     people_upkeep,
@@ -258,7 +257,8 @@ def test_a_small_event_keeps_one_person_per_person_as_photos_arrive(album, setti
 
 def test_a_face_the_organiser_placed_is_not_pulled_into_a_found_person(album, owner):
     """A face the grouping left alone near a found person's centre joins them
-    (faces.matching); once the organiser said whose face it is, it stays there."""
+    (faces.centres); once the organiser said whose face it is, by naming its person or
+    moving it there, it stays there."""
     rng = np.random.default_rng(11)
     me = unit(rng.normal(size=128))
     mine = [FaceFactory(photo=PhotoFactory(album=album), embedding=near(me, rng)) for _ in range(5)]
@@ -271,15 +271,20 @@ def test_a_face_the_organiser_placed_is_not_pulled_into_a_found_person(album, ow
     turned = FaceFactory(photo=PhotoFactory(album=album), embedding=unit(me + 0.325 * side))
     other = Person.objects.create(event=album.event)
     FacePerson.objects.create(face=turned, event=album.event, person=other)
+    side = unit(side - 0.5 * rng.normal(size=128) / 11)
+    moved = FaceFactory(photo=PhotoFactory(album=album), embedding=unit(me + 0.325 * side))
     selfie = near(me, rng, 0.01)
     rules = MatchRules.for_embedder("dlib-resnet-v1")
-    assert rules.sure_alone < np.linalg.norm(vector_of(turned) - selfie) < rules.join_reach
+    for face in (turned, moved):
+        assert rules.sure_alone < np.linalg.norm(vector_of(face) - selfie) < rules.join_reach
 
     def sure_photos() -> set[int]:
         filters = SearchFilters(event_ids=[album.event_id])
         decision = find_matches(selfie, embedder="dlib-resnet-v1", filters=filters, rules=rules)
         return {match.photo_id for match in decision.sure}
 
-    assert sure_photos() == photos_of([*mine, turned])
-    people_facts.decide_face(face=turned, person=other, is_person=True, user=owner)
+    assert sure_photos() == photos_of([*mine, turned, moved])
+    organiser_decisions.rename(person=other, name="Their own")  # its faces stay with it
+    assert sure_photos() == photos_of([*mine, moved])
+    organiser_decisions.move_faces(faces=[moved], to=other, user=owner)
     assert sure_photos() == photos_of(mine)  # still asked about, as any candidate
