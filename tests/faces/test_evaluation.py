@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import TestCase
 from PIL import Image, ImageOps
 
@@ -105,6 +105,30 @@ def test_a_guest_in_no_photo_who_gets_someones_photos_is_counted(dataset_root):
     assert absent.guests == 1  # Obama is in the event: not an absent guest
     assert absent.with_photos == ["obama_twin"] and absent.photos >= 1
     assert absent.through_labelled == absent.photos
+
+
+def test_a_shifted_setting_lowers_only_the_thresholds_measured_from_the_selfie():
+    setting = Setting.for_embedder(get_embedder().name)
+    shifted, rules = setting.shifted(0.03).rules, setting.rules
+    for name in ("sure", "maybe", "agreement", "sure_alone", "join_reach", "clear_centre"):
+        assert getattr(shifted, name) == pytest.approx(getattr(rules, name) - 0.03), name
+    for name in ("reach", "person_guard", "join_centre", "clear_margin"):
+        assert getattr(shifted, name) == getattr(rules, name), name
+    assert setting.shifted(0.03).grouping == setting.grouping
+    assert setting.shifted(0) is setting
+
+
+def test_evaluate_faces_shift_lowers_the_reported_searches_only(dataset_root, db):
+    """A shift past every threshold finds nobody in the held-out searches; tuning and
+    the guests in no photo are not shifted, so the report stays whole."""
+    args = ["evaluate_faces", "--json", "--groups", "1", "--hard-groups", "1"]
+    report = json.loads(run(*args, "--shift", "0.5", str(dataset_root)))
+    assert report["shift"] == 0.5
+    plain = report["pooled"]["defaults"]["0"]
+    assert plain["people"] == 4 and plain["recall"] == 0 and plain["share_without_photos"] == 1
+    assert report["pooled_absent_guests"]["guests"] == 4
+    with pytest.raises(CommandError, match="--shift"):
+        run(*args, "--shift", "-0.1", str(dataset_root))
 
 
 def test_evaluate_faces_all_in_one_event(dataset_root, db):
