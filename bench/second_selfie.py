@@ -2,7 +2,7 @@
 """What does "Add another selfie" bring? The attendee results' second selfie, measured
 on the labelled development set, with the product's grouping and decision code.
 
-    .venv/bin/python bench/second_selfie.py ../shared/testdata/faces [--shift 0.04]
+    .venv/bin/python bench/second_selfie.py ../shared/testdata/faces [--shift 0.03]
 
 For each fold of ``evaluate_faces --folds 2`` (people split by a hash of their name),
 an event of that fold's people is built as the evaluation builds it (their photos,
