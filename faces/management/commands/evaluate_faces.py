@@ -73,8 +73,8 @@ class Command(BaseCommand):
             metavar="D",
             help="Lower every threshold measured from the selfie by D in the reported "
             "searches: a stand-in for people farther from their selfies than these "
-            "(0.03 reproduces the figures of people nobody tuned for; "
-            "docs/match-quality.md). Default 0.",
+            "(in the embedder's own distances: for dlib, 0.03 reproduces the figures of "
+            "people nobody tuned for; docs/match-quality.md). Default 0.",
         )
         parser.add_argument("--json", action="store_true", help="Print JSON.")
 
