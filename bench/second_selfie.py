@@ -15,8 +15,8 @@ adding is the union). People whose event photo was not taken out (one photo only
 search with one selfie in both rows. With answers, the simulated attendee answers that
 many questions of each selfie's search.
 
-``--shift``: every threshold of the decision measured from the selfie lowered by this
-much (``faces.evaluation.Setting.shifted``, as ``evaluate_faces --shift``), to mimic
+``--shift``: the thresholds that accept a match by its distance from the selfie lowered
+by this much (``faces.evaluation.Setting.shifted``, as ``evaluate_faces --shift``), to mimic
 people whose photos lie farther from their selfie than the development set's. 0.03
 reproduces the figures of the people nobody tuned for; 0.04 is harsher
 (docs/match-quality.md, "A stand-in for people nobody tuned for").

@@ -47,11 +47,13 @@ class Setting:
         return cls(Grouping.for_embedder(embedder_name), MatchRules.for_embedder(embedder_name))
 
     def shifted(self, shift: float) -> "Setting":
-        """Every threshold measured from the selfie lowered by ``shift``: the search as
-        it goes for people whose photos lie farther from their selfie than the tuning
-        people's (another year, light or pose). The grouping, the guard and the
-        distances to a person's centre between faces stay: they do not involve the
-        selfie. docs/match-quality.md, "A stand-in for people nobody tuned for"."""
+        """The thresholds that accept a match by its distance from the selfie (sure,
+        maybe, agreement, alone, the joining reach, the clearly-nearest centre) lowered
+        by ``shift``: the search as it goes for people whose photos lie farther from
+        their selfie than the tuning people's (another year, light or pose). The outer
+        limits (reach, guard), the questions' thresholds (check_from, confirm), the
+        grouping and the distances between faces and a person's centre stay.
+        docs/match-quality.md, "A stand-in for people nobody tuned for"."""
         if not shift:
             return self
         r = self.rules

@@ -107,12 +107,12 @@ def test_a_guest_in_no_photo_who_gets_someones_photos_is_counted(dataset_root):
     assert absent.through_labelled == absent.photos
 
 
-def test_a_shifted_setting_lowers_only_the_thresholds_measured_from_the_selfie():
+def test_a_shifted_setting_lowers_only_the_thresholds_that_accept_a_match():
     setting = Setting.for_embedder(get_embedder().name)
     shifted, rules = setting.shifted(0.03).rules, setting.rules
     for name in ("sure", "maybe", "agreement", "sure_alone", "join_reach", "clear_centre"):
         assert getattr(shifted, name) == pytest.approx(getattr(rules, name) - 0.03), name
-    for name in ("reach", "person_guard", "join_centre", "clear_margin"):
+    for name in ("reach", "person_guard", "check_from", "confirm", "join_centre", "clear_margin"):
         assert getattr(shifted, name) == getattr(rules, name), name
     assert setting.shifted(0.03).grouping == setting.grouping
     assert setting.shifted(0) is setting

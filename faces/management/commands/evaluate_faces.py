@@ -71,10 +71,11 @@ class Command(BaseCommand):
             type=float,
             default=0.0,
             metavar="D",
-            help="Lower every threshold measured from the selfie by D in the reported "
-            "searches: a stand-in for people farther from their selfies than these "
-            "(in the embedder's own distances: for dlib, 0.03 reproduces the figures of "
-            "people nobody tuned for; docs/match-quality.md). Default 0.",
+            help="Lower the thresholds that accept a match by its distance from the selfie "
+            "by D in the reported searches (faces.evaluation.Setting.shifted): a stand-in "
+            "for people farther from their selfies than these (in the embedder's own "
+            "distances: for dlib, 0.03 reproduces the figures of people nobody tuned for; "
+            "docs/match-quality.md). Default 0.",
         )
         parser.add_argument("--json", action="store_true", help="Print JSON.")
 
@@ -84,6 +85,8 @@ class Command(BaseCommand):
             raise CommandError(f"{root} has no identities/ folder.")
         if options["folds"] < 2 and not options["all"]:
             raise CommandError("--folds must be at least 2 (or use --all).")
+        if options["shift"] < 0:
+            raise CommandError("--shift must be 0 or more.")
         answers = tuple(
             sorted({n for n in (0, 1, 3) if n <= options["confirm"]} | {options["confirm"]})
         )
@@ -95,13 +98,11 @@ class Command(BaseCommand):
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
         calibration = asdict(calibration_for(embedder.name))
-        if options["shift"] < 0:
-            raise CommandError("--shift must be 0 or more.")
         if not options["json"]:
             self.stdout.write(f"Embedder {embedder.name}; its thresholds: {calibration}")
             if options["shift"]:
                 self.stdout.write(
-                    f"Thresholds measured from the selfie lowered by {options['shift']} in "
+                    f"Selfie thresholds lowered by {options['shift']} in "
                     "the reported searches (a stand-in for people nobody tuned for)."
                 )
         common = dict(
