@@ -73,6 +73,31 @@ def shot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"pages-right-{name}.png"), full_page=True)
 
 
+# Each of the viewer's controls must be what a tap at its centre reaches (on a phone the
+# photo spans the screen's width and once hid "previous"), the caption must keep off the
+# screen's edges, and the photo must not run under the caption and its download button.
+VIEWER_LAYOUT = """() => {
+  const viewer = document.getElementById("viewer");
+  const problems = [];
+  for (const control of viewer.querySelectorAll("button, a[download]")) {
+    const box = control.getBoundingClientRect();
+    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    if (!control.contains(hit)) problems.push("covered: " + control.getAttribute("aria-label"));
+  }
+  const caption = viewer.querySelector(".viewer-caption").getBoundingClientRect();
+  if (caption.left < 8 || caption.right > innerWidth - 8) problems.push("caption at the edge");
+  const bar = viewer.querySelector(".viewer-bar").getBoundingClientRect();
+  if (bar.bottom > innerHeight) problems.push("caption below the screen");
+  const photo = viewer.querySelector("img").getBoundingClientRect();
+  if (photo.bottom > bar.top) problems.push("photo under the caption");
+  return problems;
+}"""
+
+
+def viewer_layout_problems(page) -> list[str]:
+    return page.evaluate(VIEWER_LAYOUT)
+
+
 @pytest.mark.parametrize(("language", "size"), COMBINATIONS)
 def test_a_guest_filters_by_date_sees_what_was_left_out_and_browses_by_timeline(
     live_server, browser, images, wedding, language, size
@@ -124,6 +149,8 @@ def test_a_guest_filters_by_date_sees_what_was_left_out_and_browses_by_timeline(
             "getComputedStyle(document.getElementById('viewer')).backgroundColor"
         )
         assert background == "rgb(10, 12, 16)"  # opaque: the page does not show through
+        page.wait_for_function("document.querySelector('#viewer img').naturalWidth > 0")
+        assert viewer_layout_problems(page) == []
         shot(page, f"viewer-{language}-{size}")
         page.keyboard.press("Escape")
         assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
