@@ -28,6 +28,33 @@ EVERY_IMAGE_LOADED = """Promise.all([...document.images].map((img) => {
 
 SIZES = {"laptop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
+# Every visible control must be what a tap at its centre reaches, once scrolled into
+# view: a photo once covered the viewer's "previous" button on phones. Controls hidden
+# on purpose (closed, clipped to a pixel for screen readers) are left out.
+COVERED_CONTROLS = """() => {
+  const covered = [];
+  const controls = document.querySelectorAll(
+    "a[href], button, input:not([type=hidden]), select, textarea, summary");
+  for (const control of controls) {
+    const style = getComputedStyle(control);
+    if (style.visibility !== "visible" || control.closest("[hidden]")) continue;
+    let box = control.getBoundingClientRect();
+    if (box.width < 4 || box.height < 4) continue;
+    control.scrollIntoView({ block: "center", inline: "center" });
+    // A link that wraps has a box per line: the widest one's centre is on its text.
+    box = [...control.getClientRects()].reduce((a, b) => (b.width > a.width ? b : a));
+    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    const label = hit && hit.closest("label");
+    if (hit && (control.contains(hit) || (label && label.control === control))) continue;
+    const name = (control.getAttribute("aria-label") || control.textContent || control.name || "")
+      .trim().slice(0, 40);
+    const over = hit ? hit.tagName.toLowerCase() + "." + hit.className : "nothing";
+    covered.push(`${control.tagName.toLowerCase()} "${name}" under ${over}`);
+  }
+  window.scrollTo(0, 0);
+  return covered;
+}"""
+
 
 @pytest.fixture
 def site(images, transactional_db, media_root):
@@ -105,7 +132,7 @@ def public_pages(site) -> dict[str, str]:
 @pytest.mark.parametrize("size", SIZES)
 def test_every_page_at_laptop_and_phone_size(live_server, browser, site, size, language):
     ARTIFACTS.mkdir(exist_ok=True)
-    problems, too_wide = [], []
+    problems, too_wide, covered = [], [], []
     options = {"viewport": SIZES[size], "is_mobile": size == "phone", "locale": language}
     visitor = browser.new_context(**options)
     organiser = browser.new_context(**options)
@@ -120,6 +147,7 @@ def test_every_page_at_laptop_and_phone_size(live_server, browser, site, size, l
                 page.evaluate(EVERY_IMAGE_LOADED)
                 shot = ARTIFACTS / f"page-{name}-{size}-{language[:2]}.png"
                 page.screenshot(path=str(shot), full_page=True)
+                covered += [f"{name}: {what}" for what in page.evaluate(COVERED_CONTROLS)]
                 width = page.evaluate("document.documentElement.scrollWidth")
                 if width > SIZES[size]["width"]:
                     too_wide.append(f"{name}: {width}px")
@@ -130,4 +158,5 @@ def test_every_page_at_laptop_and_phone_size(live_server, browser, site, size, l
         visitor.close()
         organiser.close()
     assert too_wide == []
+    assert covered == []
     assert problems == []
