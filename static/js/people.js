@@ -31,6 +31,11 @@
       const box = tile.querySelector('input[type="checkbox"]');
       tile.classList.toggle("selected", Boolean(box && box.checked));
     });
+    // The bar with "Merge" or "Move" follows the scroll only once something is
+    // selected: before that it would cover a phone's photos for nothing.
+    document.querySelectorAll(".sticky-actions").forEach((bar) => {
+      bar.classList.toggle("has-selection", chosen > 0);
+    });
   }
   count();
 

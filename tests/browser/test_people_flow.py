@@ -118,6 +118,14 @@ def test_people_pages_on_a_phone(live_server, browser, gala, request):
     assert boxes[0]["y"] == boxes[1]["y"]
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(_artifact(request, "people-phone")), full_page=True)
+    # The merge bar stays in its place until something is selected: stuck to the
+    # bottom from the start, it covered a phone's people for nothing.
+    bar = page.locator(".sticky-actions")
+    assert bar.evaluate("(el) => getComputedStyle(el).position") == "static"
+    tiles.first.locator("input[type=checkbox]").check()
+    assert bar.evaluate("(el) => getComputedStyle(el).position") == "sticky"
+    tiles.first.locator("input[type=checkbox]").uncheck()
+    assert bar.evaluate("(el) => getComputedStyle(el).position") == "static"
     tiles.first.locator("a").click()
     page.wait_for_selector(".face-tile")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
