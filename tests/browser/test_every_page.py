@@ -96,6 +96,29 @@ def site(images, transactional_db, media_root):
     }
 
 
+# Buttons side by side must line up: a label or a primary button with its own margins
+# once sat 4-16 px below the button beside it.
+MISALIGNED_BUTTONS = """() => {
+  const found = [];
+  const visible = (el) =>
+    el.getClientRects().length && getComputedStyle(el).visibility === "visible";
+  for (const parent of document.querySelectorAll("*")) {
+    const buttons = [...parent.children].filter(
+      (el) => el.matches("button, .button, input[type=submit]") && visible(el));
+    for (let i = 0; i < buttons.length; i++) {
+      for (let j = i + 1; j < buttons.length; j++) {
+        const a = buttons[i].getBoundingClientRect(), b = buttons[j].getBoundingClientRect();
+        const sameLine = a.top < b.bottom && b.top < a.bottom;
+        if (sameLine && Math.abs(a.top - b.top) > 2) {
+          found.push(`"${buttons[i].textContent.trim()}" and "${buttons[j].textContent.trim()}"`);
+        }
+      }
+    }
+  }
+  return found;
+}"""
+
+
 def pages(site) -> dict[str, str]:
     event, album = site["event"], site["album"]
     return {
@@ -132,7 +155,7 @@ def public_pages(site) -> dict[str, str]:
 @pytest.mark.parametrize("size", SIZES)
 def test_every_page_at_laptop_and_phone_size(live_server, browser, site, size, language):
     ARTIFACTS.mkdir(exist_ok=True)
-    problems, too_wide, covered = [], [], []
+    problems, too_wide, covered, askew = [], [], [], []
     options = {"viewport": SIZES[size], "is_mobile": size == "phone", "locale": language}
     visitor = browser.new_context(**options)
     organiser = browser.new_context(**options)
@@ -148,6 +171,7 @@ def test_every_page_at_laptop_and_phone_size(live_server, browser, site, size, l
                 shot = ARTIFACTS / f"page-{name}-{size}-{language[:2]}.png"
                 page.screenshot(path=str(shot), full_page=True)
                 covered += [f"{name}: {what}" for what in page.evaluate(COVERED_CONTROLS)]
+                askew += [f"{name}: {pair}" for pair in page.evaluate(MISALIGNED_BUTTONS)]
                 width = page.evaluate("document.documentElement.scrollWidth")
                 if width > SIZES[size]["width"]:
                     too_wide.append(f"{name}: {width}px")
@@ -159,4 +183,5 @@ def test_every_page_at_laptop_and_phone_size(live_server, browser, site, size, l
         organiser.close()
     assert too_wide == []
     assert covered == []
+    assert askew == []
     assert problems == []
