@@ -107,6 +107,75 @@ def check_accessibility(context, urls: list[str]) -> list[str]:
     return problems
 
 
+# Every visible control must be what a tap at its centre reaches, once scrolled into
+# view: a photo once covered the viewer's "previous" button on phones. Controls hidden
+# on purpose (closed, clipped to a pixel for screen readers) are left out.
+COVERED_CONTROLS = """() => {
+  const covered = [];
+  const controls = document.querySelectorAll(
+    "a[href], button, input:not([type=hidden]), select, textarea, summary");
+  for (const control of controls) {
+    const style = getComputedStyle(control);
+    if (style.visibility !== "visible" || control.closest("[hidden]")) continue;
+    // A closed <details> keeps boxes for its content (not painted): only its summary shows.
+    const closed = control.closest("details:not([open])");
+    if (closed && !control.closest("summary")) continue;
+    let box = control.getBoundingClientRect();
+    if (box.width < 4 || box.height < 4) continue;
+    control.scrollIntoView({ block: "center", inline: "center" });
+    // A link that wraps has a box per line: the widest one's centre is on its text.
+    box = [...control.getClientRects()].reduce((a, b) => (b.width > a.width ? b : a));
+    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    const label = hit && hit.closest("label");
+    if (hit && (control.contains(hit) || (label && label.control === control))) continue;
+    const name = (control.getAttribute("aria-label") || control.textContent || control.name || "")
+      .trim().slice(0, 40);
+    const over = hit ? hit.tagName.toLowerCase() + "." + hit.className : "nothing";
+    covered.push(`${control.tagName.toLowerCase()} "${name}" under ${over}`);
+  }
+  window.scrollTo(0, 0);
+  return covered;
+}"""
+
+
+# Buttons side by side must line up: a label or a primary button with its own margins
+# once sat 4-16 px below the button beside it.
+MISALIGNED_BUTTONS = """() => {
+  const found = [];
+  const visible = (el) =>
+    el.getClientRects().length && getComputedStyle(el).visibility === "visible";
+  for (const parent of document.querySelectorAll("*")) {
+    const buttons = [...parent.children].filter(
+      (el) => el.matches("button, .button, input[type=submit]") && visible(el));
+    for (let i = 0; i < buttons.length; i++) {
+      for (let j = i + 1; j < buttons.length; j++) {
+        const a = buttons[i].getBoundingClientRect(), b = buttons[j].getBoundingClientRect();
+        const sameLine = a.top < b.bottom && b.top < a.bottom;
+        if (sameLine && Math.abs(a.top - b.top) > 2) {
+          found.push(`"${buttons[i].textContent.trim()}" and "${buttons[j].textContent.trim()}"`);
+        }
+      }
+    }
+  }
+  return found;
+}"""
+
+
+def covered_controls(page) -> list[str]:
+    """Visible controls that a tap at their centre would not reach, on the page now."""
+    return page.evaluate(COVERED_CONTROLS)
+
+
+def misaligned_buttons(page) -> list[str]:
+    """Pairs of buttons side by side whose tops differ by more than 2 px."""
+    return page.evaluate(MISALIGNED_BUTTONS)
+
+
+def layout_problems(page) -> list[str]:
+    """Both checks above, on the page as it is now (a state no address reopens)."""
+    return covered_controls(page) + misaligned_buttons(page)
+
+
 def accessibility_of(page) -> list[str]:
     """axe-core on the page as it is now (the answer to a form post, say, which cannot
     be opened again by its address). One line per serious or critical violation."""

@@ -7,6 +7,7 @@ import pytest
 
 from faces.processing import process_photo
 from photos.services import add_photo
+from tests.browser.conftest import layout_problems
 from tests.factories import AlbumFactory, EventFactory
 from tests.sample_images import another_picture_of
 
@@ -57,6 +58,7 @@ def test_attendee_finds_their_photos_and_downloads_them(
     assert page.url == f"{live_server.url}/e/{event.attendee_token}/photos/"
     assert page.is_visible("#used-face img")  # this browser's copy, the face boxed
     screenshot("results")
+    assert layout_problems(page) == []
     page.reload()
     page.wait_for_selector("h1:text-is('Your photos')")
     assert page.locator(".gallery .viewer-link").count() == 1
@@ -100,6 +102,7 @@ def test_attendee_finds_their_photos_and_downloads_them(
     page.click("#filters summary")
     assert page.is_visible("#id_album")
     screenshot("results-phone")
+    assert layout_problems(page) == []
     key = f"selfie:{event.attendee_token}"
     assert page.evaluate(f"sessionStorage.getItem('{key}')") is not None
     page.click("button:text-is('Forget my search')")
@@ -158,6 +161,7 @@ def test_attendee_confirms_a_candidate_by_keyboard(
     # The crop is served (lazy loading: wait until the browser has it).
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=crop.element_handle())
     screenshot("maybe-only")
+    assert layout_problems(page) == []
     page.locator(".candidate button[value=yes]").first.focus()
     page.keyboard.press("Enter")
     page.wait_for_selector(".gallery .viewer-link")

@@ -15,7 +15,13 @@ from live import wall as live_wall
 from photos.services import add_photo
 from registrations import links
 from registrations.models import HideRequest, Registration
-from tests.browser.conftest import ARTIFACTS, check_accessibility, log_in
+from tests.browser.conftest import (
+    ARTIFACTS,
+    check_accessibility,
+    covered_controls,
+    log_in,
+    misaligned_buttons,
+)
 from tests.factories import AlbumFactory, EventFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -27,33 +33,6 @@ EVERY_IMAGE_LOADED = """Promise.all([...document.images].map((img) => {
 }))"""
 
 SIZES = {"laptop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-
-# Every visible control must be what a tap at its centre reaches, once scrolled into
-# view: a photo once covered the viewer's "previous" button on phones. Controls hidden
-# on purpose (closed, clipped to a pixel for screen readers) are left out.
-COVERED_CONTROLS = """() => {
-  const covered = [];
-  const controls = document.querySelectorAll(
-    "a[href], button, input:not([type=hidden]), select, textarea, summary");
-  for (const control of controls) {
-    const style = getComputedStyle(control);
-    if (style.visibility !== "visible" || control.closest("[hidden]")) continue;
-    let box = control.getBoundingClientRect();
-    if (box.width < 4 || box.height < 4) continue;
-    control.scrollIntoView({ block: "center", inline: "center" });
-    // A link that wraps has a box per line: the widest one's centre is on its text.
-    box = [...control.getClientRects()].reduce((a, b) => (b.width > a.width ? b : a));
-    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
-    const label = hit && hit.closest("label");
-    if (hit && (control.contains(hit) || (label && label.control === control))) continue;
-    const name = (control.getAttribute("aria-label") || control.textContent || control.name || "")
-      .trim().slice(0, 40);
-    const over = hit ? hit.tagName.toLowerCase() + "." + hit.className : "nothing";
-    covered.push(`${control.tagName.toLowerCase()} "${name}" under ${over}`);
-  }
-  window.scrollTo(0, 0);
-  return covered;
-}"""
 
 
 @pytest.fixture
@@ -94,29 +73,6 @@ def site(images, transactional_db, media_root):
         "email-link": urlparse(links.new_login_url(registration)).path,
         "delete-link": urlparse(links.delete_url(registration)).path,
     }
-
-
-# Buttons side by side must line up: a label or a primary button with its own margins
-# once sat 4-16 px below the button beside it.
-MISALIGNED_BUTTONS = """() => {
-  const found = [];
-  const visible = (el) =>
-    el.getClientRects().length && getComputedStyle(el).visibility === "visible";
-  for (const parent of document.querySelectorAll("*")) {
-    const buttons = [...parent.children].filter(
-      (el) => el.matches("button, .button, input[type=submit]") && visible(el));
-    for (let i = 0; i < buttons.length; i++) {
-      for (let j = i + 1; j < buttons.length; j++) {
-        const a = buttons[i].getBoundingClientRect(), b = buttons[j].getBoundingClientRect();
-        const sameLine = a.top < b.bottom && b.top < a.bottom;
-        if (sameLine && Math.abs(a.top - b.top) > 2) {
-          found.push(`"${buttons[i].textContent.trim()}" and "${buttons[j].textContent.trim()}"`);
-        }
-      }
-    }
-  }
-  return found;
-}"""
 
 
 def pages(site) -> dict[str, str]:
@@ -170,8 +126,8 @@ def test_every_page_at_laptop_and_phone_size(live_server, browser, site, size, l
                 page.evaluate(EVERY_IMAGE_LOADED)
                 shot = ARTIFACTS / f"page-{name}-{size}-{language[:2]}.png"
                 page.screenshot(path=str(shot), full_page=True)
-                covered += [f"{name}: {what}" for what in page.evaluate(COVERED_CONTROLS)]
-                askew += [f"{name}: {pair}" for pair in page.evaluate(MISALIGNED_BUTTONS)]
+                covered += [f"{name}: {what}" for what in covered_controls(page)]
+                askew += [f"{name}: {pair}" for pair in misaligned_buttons(page)]
                 width = page.evaluate("document.documentElement.scrollWidth")
                 if width > SIZES[size]["width"]:
                     too_wide.append(f"{name}: {width}px")

@@ -10,7 +10,7 @@ from faces.people_upkeep import group_changed_events
 from photos.models import Photo
 from registrations import notify
 from registrations.models import Registration
-from tests.browser.conftest import log_in
+from tests.browser.conftest import layout_problems, log_in
 from tests.factories import AlbumFactory, EventFactory, UserFactory
 from tests.registrations.conftest import Inbox, free_port, link_in, text_of
 
@@ -70,6 +70,7 @@ def test_register_get_emailed_new_photos_and_delete_my_data(
     page.wait_for_selector("#camera-still:not([hidden])")
     page.check("#id_consent")
     screenshot("register")
+    assert layout_problems(page) == []
     page.click("#search-button")
     # Not logged in by registering: only the emailed link does that.
     page.wait_for_selector(f"text=Almost done: we sent an email to {EMAIL}")
@@ -122,6 +123,7 @@ def test_register_get_emailed_new_photos_and_delete_my_data(
     biden = Photo.objects.get(event=event, original_filename="biden.jpg")
     assert not any(f"/photos/{biden.pk}/" in href for href in hrefs)
     screenshot("my-photos")
+    assert layout_problems(page) == []
 
     page.click("#delete-my-data")
     page.check("#id_hide_me")
