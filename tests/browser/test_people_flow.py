@@ -6,7 +6,7 @@ from faces import organiser_decisions, people_upkeep
 from faces.models import PeopleAction, PeopleApart, Person
 from faces.processing import process_photo
 from photos.services import add_photo
-from tests.browser.conftest import check_accessibility, log_in
+from tests.browser.conftest import check_accessibility, layout_problems, log_in
 from tests.factories import AlbumFactory, EventFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -124,6 +124,7 @@ def test_people_pages_on_a_phone(live_server, browser, gala, request):
     assert bar.evaluate("(el) => getComputedStyle(el).position") == "static"
     tiles.first.locator("input[type=checkbox]").check()
     assert bar.evaluate("(el) => getComputedStyle(el).position") == "sticky"
+    assert layout_problems(page) == []  # the stuck bar covers no control scrolled to
     tiles.first.locator("input[type=checkbox]").uncheck()
     assert bar.evaluate("(el) => getComputedStyle(el).position") == "static"
     tiles.first.locator("a").click()
