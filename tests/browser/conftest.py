@@ -110,9 +110,9 @@ def check_accessibility(context, urls: list[str]) -> list[str]:
 # Every visible control must be what a tap at its centre reaches, once scrolled into
 # view: a photo once covered the viewer's "previous" button on phones. Controls hidden
 # on purpose (closed, clipped to a pixel for screen readers) are left out.
-COVERED_CONTROLS = """() => {
+COVERED_CONTROLS = """(within) => {
   const covered = [];
-  const controls = document.querySelectorAll(
+  const controls = document.querySelector(within).querySelectorAll(
     "a[href], button, input:not([type=hidden]), select, textarea, summary");
   for (const control of controls) {
     const style = getComputedStyle(control);
@@ -161,9 +161,10 @@ MISALIGNED_BUTTONS = """() => {
 }"""
 
 
-def covered_controls(page) -> list[str]:
-    """Visible controls that a tap at their centre would not reach, on the page now."""
-    return page.evaluate(COVERED_CONTROLS)
+def covered_controls(page, within: str = "body") -> list[str]:
+    """Visible controls (inside ``within``, a CSS selector) that a tap at their centre
+    would not reach, on the page now."""
+    return page.evaluate(COVERED_CONTROLS, within)
 
 
 def misaligned_buttons(page) -> list[str]:

@@ -15,13 +15,7 @@ from live import wall as live_wall
 from photos.services import add_photo
 from registrations import links
 from registrations.models import HideRequest, Registration
-from tests.browser.conftest import (
-    ARTIFACTS,
-    check_accessibility,
-    covered_controls,
-    log_in,
-    misaligned_buttons,
-)
+from tests.browser.conftest import ARTIFACTS, check_accessibility, layout_problems, log_in
 from tests.factories import AlbumFactory, EventFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -111,7 +105,7 @@ def public_pages(site) -> dict[str, str]:
 @pytest.mark.parametrize("size", SIZES)
 def test_every_page_at_laptop_and_phone_size(live_server, browser, site, size, language):
     ARTIFACTS.mkdir(exist_ok=True)
-    problems, too_wide, covered, askew = [], [], [], []
+    problems, too_wide, layout = [], [], []
     options = {"viewport": SIZES[size], "is_mobile": size == "phone", "locale": language}
     visitor = browser.new_context(**options)
     organiser = browser.new_context(**options)
@@ -126,8 +120,7 @@ def test_every_page_at_laptop_and_phone_size(live_server, browser, site, size, l
                 page.evaluate(EVERY_IMAGE_LOADED)
                 shot = ARTIFACTS / f"page-{name}-{size}-{language[:2]}.png"
                 page.screenshot(path=str(shot), full_page=True)
-                covered += [f"{name}: {what}" for what in covered_controls(page)]
-                askew += [f"{name}: {pair}" for pair in misaligned_buttons(page)]
+                layout += [f"{name}: {problem}" for problem in layout_problems(page)]
                 width = page.evaluate("document.documentElement.scrollWidth")
                 if width > SIZES[size]["width"]:
                     too_wide.append(f"{name}: {width}px")
@@ -138,6 +131,5 @@ def test_every_page_at_laptop_and_phone_size(live_server, browser, site, size, l
         visitor.close()
         organiser.close()
     assert too_wide == []
-    assert covered == []
-    assert askew == []
+    assert layout == []
     assert problems == []
